@@ -1,0 +1,79 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gitops::config {
+
+// One promotion stage, in promotion order. `automated` = PRs into it auto-merge (upstream's `auto`).
+struct Environment {
+  std::string name;
+  bool automated = false;
+};
+
+enum class PrFlow { per_app, per_env };
+enum class MergeMethod { merge, squash, rebase };
+
+// groups.<g>.applications.<a> (used by `feature`).
+struct Application {
+  bool feature_overwrite = false;
+  std::map<std::string, std::string> feature_label_selector;
+};
+
+struct Group {
+  std::map<std::string, Application> applications;
+};
+
+// A problem found while loading that does not stop loading (e.g. an unknown key); `lint` prints them.
+struct Diagnostic {
+  std::string file;
+  int line = 0; // 1-based; 0 when unknown
+  std::string message;
+};
+
+// The parsed and validated gitops-promotion.yaml, with every default filled in.
+struct Config {
+  std::vector<Environment> environments; // non-empty, unique names
+  PrFlow prflow = PrFlow::per_app;
+  std::chrono::seconds status_timeout{std::chrono::minutes(5)};
+  std::map<std::string, Group> groups;
+  std::string base_branch = "main";
+  std::string remote = "origin";
+  std::string author_name = "gitops-promotion";
+  std::string author_email = "gitops-promotion@users.noreply.github.com";
+  std::chrono::seconds poll_interval{5};
+  // Patterns for health-status contexts; `{group}` and `{env}` are substituted. Empty = upstream's rule:
+  // any context whose second '/'-separated segment is `<group>-<env>`.
+  std::vector<std::string> status_contexts;
+  MergeMethod merge_method = MergeMethod::merge;
+  std::vector<Diagnostic> warnings; // non-fatal findings (unknown keys with suggestions)
+
+  // The environment with that name, or nullptr.
+  [[nodiscard]] const Environment* find_environment(std::string_view name) const;
+  // The environment after / before `name`; std::nullopt for the last / first. Throws ConfigError when
+  // `name` is not an environment (unlike upstream, an unknown name never "has a next environment").
+  [[nodiscard]] std::optional<Environment> next_environment(std::string_view name) const;
+  [[nodiscard]] std::optional<Environment> previous_environment(std::string_view name) const;
+};
+
+// The config file name inside a GitOps repository's root.
+inline constexpr std::string_view k_file_name = "gitops-promotion.yaml";
+
+// Parses config text; `file` is only used in messages. Throws ConfigError naming file, key and line.
+[[nodiscard]] Config parse_config(std::string_view text, const std::string& file);
+
+// Reads and parses `<root>/gitops-promotion.yaml`. Throws ConfigError (also when the file is missing).
+[[nodiscard]] Config load_config(const std::filesystem::path& root);
+
+// Parses `90s`, `10m`, `1h30m`, or a bare integer meaning minutes. std::nullopt when invalid.
+[[nodiscard]] std::optional<std::chrono::seconds> parse_duration(std::string_view text);
+
+[[nodiscard]] std::string_view to_string(PrFlow flow);
+[[nodiscard]] std::string_view to_string(MergeMethod method);
+
+} // namespace gitops::config

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gitops::manifest {
+
+// A container image reference split the way Flux's setters use it: name (registry/repository, may
+// contain a registry port), tag and optional digest.
+struct ImageRef {
+  std::string name;                  // e.g. "localhost:5000/team/app"; may be empty when unknown
+  std::string tag;                   // e.g. "1.2.3"
+  std::optional<std::string> digest; // e.g. "sha256:<64 hex>"
+
+  // "name:tag[@digest]".
+  [[nodiscard]] std::string str() const;
+};
+
+// Parses "NAME:TAG[@DIGEST]" (a registry port is not a tag). Throws ManifestError naming `text` when
+// the name, tag or digest is not valid OCI syntax or the tag is missing.
+[[nodiscard]] ImageRef parse_image_ref(std::string_view text);
+
+// True when `tag` matches the OCI tag grammar [A-Za-z0-9_][A-Za-z0-9._-]{0,127}.
+[[nodiscard]] bool is_valid_tag(std::string_view tag);
+
+} // namespace gitops::manifest

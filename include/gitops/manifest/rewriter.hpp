@@ -1,0 +1,78 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gitops::manifest {
+
+// Which Flux setter a marker names: `G:A` (whole ref), `G:A:tag`, `G:A:name`, `G:A:digest`.
+enum class Setter { image, tag, name, digest };
+
+[[nodiscard]] std::string_view to_string(Setter setter);
+
+// What to write for one group/app. `name` and `digest` are set only when the user gave a full image.
+struct ImageUpdate {
+  std::string group;
+  std::string app;
+  std::string tag;
+  std::optional<std::string> name;
+  std::optional<std::string> digest;
+};
+
+// One marked scalar for the group/app that was (or would be) changed.
+struct Change {
+  int line = 0; // 1-based line of the scalar
+  std::string old_value;
+  std::string new_value;
+  Setter setter = Setter::tag;
+};
+
+// Result of rewriting one file's bytes.
+struct RewriteResult {
+  std::string content;         // the new bytes (identical to the input when nothing changed)
+  std::vector<Change> changes; // scalars whose value changed
+  int matched = 0;             // markers for this group/app that apply, changed or already right
+};
+
+// Rewrites the values of applicable markers for `update.group`/`update.app` in one file's bytes,
+// preserving every other byte. `file` is only used in messages. Throws ManifestError (naming the file
+// and line) when a new value cannot be written or the result would no longer parse as YAML.
+[[nodiscard]] RewriteResult rewrite(std::string_view content, const ImageUpdate& update,
+                                    std::string_view file);
+
+// A problem with a marker, for `lint`.
+struct MarkerFinding {
+  int line = 0;
+  std::string message;
+  bool error = true; // false = warning
+};
+
+// A marker that applies (for lint's "app has no marker in env" check).
+struct Marker {
+  int line = 0;
+  std::string group;
+  std::string app;
+  Setter setter = Setter::tag;
+  std::string key; // the mapping key of the marked value, or "" for a sequence item
+  std::string value;
+};
+
+// Everything `lint` needs from one file: applicable markers and problems with the others.
+struct ScanResult {
+  std::vector<Marker> markers;
+  std::vector<MarkerFinding> findings;
+};
+
+// Scans one file's bytes for `$imagepolicy` markers without changing anything.
+[[nodiscard]] ScanResult scan(std::string_view content);
+
+// True for names the scanner reads: *.yaml, *.yml and files named exactly `Kustomization`.
+[[nodiscard]] bool is_manifest_file_name(std::string_view file_name);
+
+// True when the bytes contain the literal token "$imagepolicy" (with the double quotes), Flux's
+// cheap pre-filter.
+[[nodiscard]] bool may_contain_marker(std::string_view content);
+
+} // namespace gitops::manifest

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gitops/config/config.hpp"
+
+namespace gitops::providers {
+
+enum class ProviderKind { github, azdo };
+
+// A pull request as both forges describe it, reduced to what promotion needs.
+struct PullRequest {
+  long number = 0;         // GitHub number / Azure DevOps pullRequestId
+  std::string id;          // GitHub node_id (GraphQL); Azure DevOps: the number as text
+  std::string title;
+  std::string description; // may be empty
+  std::string head_branch; // short name, e.g. promote/webshop-cart
+  std::string base_branch; // short name, e.g. main
+  std::string head_sha;
+  std::string url;         // web URL for people
+  std::string state;       // open | closed | merged
+  bool auto_merge = false; // auto-merge / auto-complete is set
+  std::optional<std::string> merge_commit;
+};
+
+// One health status of a commit, normalised across forges.
+struct CommitStatus {
+  std::string context;     // GitHub `context` / check-run name; Azure DevOps `genre/name`
+  std::string state;       // success | failure | error | pending (Azure DevOps states mapped)
+  std::string description;
+};
+
+// A file change for committing through the API (shallow checkouts).
+struct FileChange {
+  std::string path;
+  std::string content;
+};
+
+// One forge. Every method throws ProviderError (with the HTTP status and an actionable message) or
+// HttpError on failure; "nothing found" is std::nullopt or an empty list, never an exception.
+class GitProvider {
+public:
+  virtual ~GitProvider() = default;
+
+  [[nodiscard]] virtual ProviderKind kind() const = 0;
+
+  // The open PR from `head` into `base`, or std::nullopt. Looks at every page.
+  [[nodiscard]] virtual std::optional<PullRequest> find_open_pr(const std::string& head,
+                                                                const std::string& base) = 0;
+
+  // Opens a PR from `head` into `base`, or updates title and description of the open one (never two).
+  [[nodiscard]] virtual PullRequest create_or_update_pr(const std::string& head,
+                                                        const std::string& base,
+                                                        const std::string& title,
+                                                        const std::string& description) = 0;
+
+  // Turns auto-merge (GitHub) / auto-complete (Azure DevOps) on with `method`, or off.
+  virtual void set_auto_merge(const PullRequest& pr, bool enabled,
+                              config::MergeMethod method) = 0;
+
+  // The merged PR whose merge (or squash/rebase result) is commit `sha`, or std::nullopt when the
+  // commit did not come from a PR.
+  [[nodiscard]] virtual std::optional<PullRequest> find_merged_pr_for_commit(const std::string& sha) = 0;
+
+  // Open PRs whose head commit is `sha` (status gate on a detached HEAD).
+  [[nodiscard]] virtual std::vector<PullRequest> find_open_prs_for_commit(const std::string& sha) = 0;
+
+  // Every status of commit `sha` (all pages; GitHub check runs included), newest first.
+  [[nodiscard]] virtual std::vector<CommitStatus> list_statuses(const std::string& sha) = 0;
+
+  // Posts a status on `sha` (tests, the simulator's Flux role, and users who want one).
+  virtual void set_status(const std::string& sha, const CommitStatus& status) = 0;
+
+  // Merges `pr` now with `method`, requiring its head to still be `pr.head_sha`.
+  virtual void merge_pr(const PullRequest& pr, config::MergeMethod method) = 0;
+
+  // Creates a commit on top of `base_sha` with `changes` and force-points refs/heads/<branch> at it,
+  // all through the API (for shallow clones). Returns the new commit id.
+  [[nodiscard]] virtual std::string commit_via_api(const std::string& branch,
+                                                   const std::string& base_sha,
+                                                   const std::vector<FileChange>& changes,
+                                                   const std::string& message,
+                                                   const config::Config& config) = 0;
+};
+
+} // namespace gitops::providers

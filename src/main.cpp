@@ -1,0 +1,2 @@
+// Placeholder until the CLI layer lands.
+int main() { return 1; }
