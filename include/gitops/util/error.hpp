@@ -6,15 +6,15 @@
 
 namespace gitops {
 
-// Base of every error the project throws; the CLI catches it in one place and maps it to an exit code.
-// Never thrown directly: throw a subclass that says which layer failed.
+// Base of every error the project throws; the CLI catches it in one place and maps it to an exit
+// code. Never thrown directly: throw a subclass that says which layer failed.
 class Error : public std::runtime_error {
 public:
   using std::runtime_error::runtime_error;
 
 protected:
-  Error(const Error&) = default;
-  Error& operator=(const Error&) = default;
+  Error(const Error &) = default;
+  Error &operator=(const Error &) = default;
   ~Error() override = default;
 };
 
@@ -45,7 +45,7 @@ public:
 // A libgit2 call failed: what was being done, plus libgit2's own code, class and message.
 class GitError final : public Error {
 public:
-  GitError(const std::string& what, int code = -1, int klass = 0)
+  GitError(const std::string &what, int code = -1, int klass = 0)
       : Error(what), m_code(code), m_klass(klass) {}
   [[nodiscard]] int code() const noexcept { return m_code; }
   [[nodiscard]] int klass() const noexcept { return m_klass; }
@@ -64,7 +64,8 @@ public:
 // A provider API answered with an error; carries the HTTP status (0 when not an HTTP answer).
 class ProviderError final : public Error {
 public:
-  explicit ProviderError(const std::string& what, long status = 0) : Error(what), m_status(status) {}
+  explicit ProviderError(const std::string &what, long status = 0)
+      : Error(what), m_status(status) {}
   [[nodiscard]] long status() const noexcept { return m_status; }
 
 private:
@@ -73,6 +74,13 @@ private:
 
 // The status gate saw a failed health status or timed out: exit 1 with what was seen.
 class GateError final : public Error {
+public:
+  using Error::Error;
+};
+
+// A command cannot do what was asked: no marker matched, a directory is missing, a command is not
+// implemented yet. Exit 1.
+class CommandError final : public Error {
 public:
   using Error::Error;
 };

@@ -1,0 +1,81 @@
+#pragma once
+
+#include "gitops/commands/lint.hpp"
+#include "gitops/commands/new.hpp"
+#include "gitops/commands/promote.hpp"
+#include "gitops/commands/set_image.hpp"
+#include "gitops/providers/git_provider.hpp"
+#include "gitops/util/env.hpp"
+#include "gitops/util/log.hpp"
+
+#include <filesystem>
+#include <functional>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace gitops::cli {
+
+// The version `--version` prints.
+inline constexpr std::string_view k_version = "0.1.0";
+
+enum class OutputFormat { text, json };
+
+// Flags every subcommand accepts, before or after the subcommand name.
+struct GlobalOptions {
+  std::optional<providers::ProviderKind> provider; // --provider; std::nullopt = detect from origin
+  std::optional<std::string> token;                // --token as given; see resolve_token
+  std::filesystem::path sourcedir;                 // --sourcedir, default the working directory
+  std::optional<std::string> api_url;              // --api-url
+  bool dry_run = false;                            // --dry-run
+  OutputFormat output = OutputFormat::text;        // --output text|json
+  util::LogLevel log_level = util::LogLevel::info; // --log-level
+};
+
+// The parsed options of one subcommand.
+using CommandOptions =
+    std::variant<commands::NewOptions, commands::PromoteOptions, commands::StatusOptions,
+                 commands::FeatureOptions, commands::FeatureStaleOptions, commands::SetImageOptions,
+                 commands::LintOptions>;
+
+// argv, understood: which subcommand, its options (with --dry-run copied in) and the global flags.
+struct Invocation {
+  std::string
+      command; // "new", "promote", "status", "feature", "feature-stale", "set-image", "lint"
+  GlobalOptions globals;
+  CommandOptions options;
+};
+
+// Where `run` reads and writes, injected so tests never touch the real process state.
+struct RunContext {
+  std::ostream *out = nullptr; // results (stdout)
+  std::ostream *err = nullptr; // errors, usage and logs (stderr)
+  util::EnvLookup env;         // token fallbacks
+  std::filesystem::path cwd;   // default --sourcedir
+  // When set, called with the parsed invocation instead of executing it; returns the exit code.
+  std::function<int(const Invocation &)> execute_override;
+};
+
+// Exit codes: the one mapping from outcomes to the process status.
+inline constexpr int k_exit_ok = 0;     // done, skipped, help, version
+inline constexpr int k_exit_failed = 1; // a gitops::Error (or lint errors)
+inline constexpr int k_exit_usage = 2;  // bad flags, missing subcommand
+
+// Parses `args` (without the program name) and runs the subcommand. Help and version go to `out`
+// with exit 0 and need no config or repository. Usage errors print `Error: <what>` and the
+// subcommand's help to `err` and return 2. Failures print `Application failed with error: <what>`
+// to `err` (and, with --output json, `{"command":…,"error":…}` to `out`) and return 1.
+[[nodiscard]] int run(const std::vector<std::string> &args, const RunContext &context);
+
+// The process entry: run() with std::cout, std::cerr, the real environment and working directory.
+[[nodiscard]] int run(int argc, char **argv);
+
+// Executes a parsed invocation and writes its result; throws gitops::Error on failure. Returns the
+// exit code for outcomes that are not exceptions (lint with errors → 1).
+[[nodiscard]] int execute(const Invocation &invocation, const RunContext &context,
+                          const util::Logger &log);
+
+} // namespace gitops::cli

@@ -1,0 +1,68 @@
+#pragma once
+
+#include "gitops/commands/image_update.hpp"
+#include "gitops/commands/services.hpp"
+#include "gitops/config/config.hpp"
+#include "gitops/manifest/rewriter.hpp"
+#include "gitops/promotion/pr_state.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gitops::commands {
+
+// `new --group G --app A (--tag T | --image NAME:TAG[@DIGEST]) [--dry-run]`.
+struct NewOptions {
+  std::string group;
+  std::string app;
+  std::optional<std::string> tag;
+  std::optional<std::string> image;
+  bool dry_run = false;
+};
+
+// One manifest file `new` rewrites.
+struct FileEdit {
+  std::string path; // repository path, '/'-separated
+  std::string old_content;
+  std::string new_content;
+  std::vector<manifest::Change> changes;
+};
+
+// Everything `new` decides before touching anything: computed from HEAD's tree only.
+struct NewPlan {
+  std::string base_commit; // HEAD, the commit the branch is cut from and the state's sha
+  std::string directory;   // `<prefix><group>/<env0>` searched for markers
+  manifest::ImageUpdate update;
+  config::Environment environment; // env0
+  promotion::PrState state;
+  std::string branch;
+  std::string title;                 // also the commit message
+  std::string description;           // upstream's exact bytes
+  std::string base_branch;           // the PR's target
+  bool auto_merge = false;           // env0 is automated
+  int matched = 0;                   // markers for G/A found under `directory`
+  std::vector<FileEdit> edits;       // changed files only, sorted by path
+  std::vector<ChangeRecord> changes; // every changed value
+  std::string diff;                  // unified diff of all edits ("" when nothing changes)
+};
+
+// Plans `new` from `commit`'s tree (config and manifests are read through the object database,
+// never the work tree). Throws UsageError for bad flags or names, ConfigError when the config is
+// missing or invalid, CommandError when `<group>/<env0>` does not exist in the tree or holds no
+// marker for G/A (naming the directory), ManifestError when a file cannot be rewritten.
+[[nodiscard]] NewPlan plan_new(const git::Repository &repo, const RepositoryRoot &root,
+                               const std::string &commit, const NewOptions &options);
+
+struct NewResult {
+  NewPlan plan;
+  bool dry_run = false;
+  std::optional<Outcome> outcome; // set when the promotion was actually made
+};
+
+// Runs `new` on HEAD: plans it and, with `dry_run`, returns the plan having changed nothing (no
+// provider needed). Without `dry_run` it throws CommandError: creating the branch and the PR is not
+// implemented yet in this version.
+[[nodiscard]] NewResult run_new(const NewOptions &options, Services &services);
+
+} // namespace gitops::commands

@@ -1,0 +1,47 @@
+#pragma once
+
+#include "gitops/git/repository.hpp"
+#include "gitops/providers/git_provider.hpp"
+#include "gitops/util/log.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace gitops::commands {
+
+// Where the GitOps root (the directory holding gitops-promotion.yaml) sits inside a repository.
+struct RepositoryRoot {
+  std::filesystem::path work_dir; // the repository's work tree
+  std::string prefix; // "" at the top, else "deploy/gitops/" ('/'-separated, trailing '/')
+};
+
+// The root for `sourcedir` inside `repo`: `sourcedir` relative to the work tree. Throws
+// CommandError when `sourcedir` is not inside the work tree.
+[[nodiscard]] RepositoryRoot locate_root(const git::Repository &repo,
+                                         const std::filesystem::path &sourcedir);
+
+// Everything a command that reads git (and later talks to a forge) is handed by the CLI. The
+// repository and the provider are separate, so commands can be tested with a fake provider.
+struct Services {
+  git::Repository &repository;
+  RepositoryRoot root;
+  providers::GitProvider *provider = nullptr; // null for offline work (dry runs, lint)
+  const util::Logger &log;
+};
+
+// The outcome of a command that changes things on a forge (new, promote, feature, ...): upstream's
+// stdout message plus the facts JSON output and CI integrations report.
+struct Outcome {
+  std::string message; // e.g. `created branch promote/g-a with pull request 7 on commit <sha>`
+  bool skipped = false;
+  std::optional<std::string> branch;
+  std::optional<long> pr_number;
+  std::optional<std::string> pr_url;
+  std::optional<std::string> commit;
+};
+
+// The error for a command this version does not implement yet: exit 1, never a silent success.
+[[noreturn]] void not_implemented(const std::string &what);
+
+} // namespace gitops::commands

@@ -1,0 +1,284 @@
+#include "gitops/cli/app.hpp"
+
+#include "gitops/cli/provider_selection.hpp"
+#include "gitops/cli/render.hpp"
+#include "gitops/util/duration.hpp"
+#include "gitops/util/error.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <iostream>
+
+namespace gitops::cli {
+
+namespace {
+
+// Global flags as given, before conversion; std::nullopt = not given. Bound in the top-level app
+// and in every subcommand, so the flags work before and after the subcommand name.
+struct RawGlobals {
+  std::optional<std::string> provider;
+  std::optional<std::string> token;
+  std::optional<std::string> sourcedir;
+  std::optional<std::string> api_url;
+  bool dry_run = false;
+  std::string output = "text";
+  std::string log_level = "info";
+};
+
+// Storage the subcommands' options are bound to.
+struct Bound {
+  RawGlobals globals;
+  commands::NewOptions new_options;
+  std::string new_tag;
+  std::string new_image;
+  CLI::Option *new_tag_option = nullptr;
+  CLI::Option *new_image_option = nullptr;
+  commands::StatusOptions status_options;
+  std::string status_branch;
+  CLI::Option *status_branch_option = nullptr;
+  commands::FeatureOptions feature_options;
+  std::string max_age = "168h";
+  commands::SetImageOptions set_image_options;
+  std::string set_image_path;
+  std::string set_image_tag;
+  std::string set_image_image;
+  CLI::Option *set_image_tag_option = nullptr;
+  CLI::Option *set_image_image_option = nullptr;
+};
+
+std::string version_text() {
+  return "gitops-promotion " + std::string(k_version);
+}
+
+void add_global_flags(CLI::App &app, RawGlobals &raw) {
+  const std::string group = "Global options";
+  app.add_option_function<std::string>(
+         "--provider", [&raw](const std::string &v) { raw.provider = v; },
+         "Git provider: github or azdo (default: detected from the origin remote URL)")
+      ->check(CLI::IsMember({"github", "azdo"}))
+      ->type_name("PROVIDER")
+      ->group(group);
+  // No default is ever shown for the token, and it is never echoed back.
+  app.add_option_function<std::string>(
+         "--token", [&raw](const std::string &v) { raw.token = v; },
+         "Access token for the git provider (default: $GITOPS_PROMOTION_TOKEN, then "
+         "$GITHUB_TOKEN/$GH_TOKEN or $SYSTEM_ACCESSTOKEN/$AZURE_DEVOPS_EXT_PAT)")
+      ->type_name("TOKEN")
+      ->group(group);
+  app.add_option_function<std::string>(
+         "--sourcedir", [&raw](const std::string &v) { raw.sourcedir = v; },
+         "GitOps repository root holding gitops-promotion.yaml (default: working directory)")
+      ->type_name("DIR")
+      ->group(group);
+  app.add_option_function<std::string>(
+         "--api-url", [&raw](const std::string &v) { raw.api_url = v; },
+         "API base URL (GitHub Enterprise Server, Azure DevOps Server, a local simulator)")
+      ->type_name("URL")
+      ->group(group);
+  app.add_flag("--dry-run", raw.dry_run, "Show what would be done; change nothing anywhere")
+      ->group(group);
+  app.add_option("--output", raw.output, "Output format: text or json (default: text)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->type_name("FORMAT")
+      ->group(group);
+  app.add_option("--log-level", raw.log_level,
+                 "Log verbosity on stderr: error, warn, info or debug (default: info)")
+      ->check(CLI::IsMember({"error", "warn", "info", "debug"}))
+      ->type_name("LEVEL")
+      ->group(group);
+  app.set_version_flag("--version", version_text(), "Print the version and exit");
+}
+
+CLI::App *add_command(CLI::App &app, Bound &b, const std::string &name,
+                      const std::string &description) {
+  CLI::App *sub = app.add_subcommand(name, description);
+  add_global_flags(*sub, b.globals);
+  return sub;
+}
+
+void setup(CLI::App &app, Bound &b) {
+  app.require_subcommand(1);
+  add_global_flags(app, b.globals);
+  app.footer("Run `gitops-promotion <command> --help` for a command's flags.");
+
+  CLI::App *cmd =
+      add_command(app, b, "new", "Open a PR that sets an app's image in the first environment");
+  cmd->add_option("--group", b.new_options.group, "Group (top-level directory)")->required();
+  cmd->add_option("--app", b.new_options.app, "Application name in the markers")->required();
+  b.new_tag_option = cmd->add_option("--tag", b.new_tag, "Image tag to promote");
+  b.new_image_option =
+      cmd->add_option("--image", b.new_image, "Whole image NAME:TAG[@DIGEST] (instead of --tag)");
+  b.new_tag_option->excludes(b.new_image_option);
+
+  add_command(app, b, "promote",
+              "Open the next environment's PR for the merged promotion PR at HEAD");
+
+  cmd = add_command(app, b, "status",
+                    "Wait for the previous environment's health status of a promotion PR");
+  b.status_branch_option = cmd->add_option("--branch", b.status_branch,
+                                           "The PR's head branch (default: the current branch)");
+
+  cmd = add_command(app, b, "feature", "Open a review-feature PR");
+  cmd->add_option("--group", b.feature_options.group, "Group")->required();
+  cmd->add_option("--app", b.feature_options.app, "Application")->required();
+  cmd->add_option("--tag", b.feature_options.tag, "Image tag")->required();
+  cmd->add_option("--feature", b.feature_options.feature, "Feature name")->required();
+
+  cmd = add_command(app, b, "feature-stale", "Remove review features older than --max-age");
+  cmd->add_option("--max-age", b.max_age, "Go duration, e.g. 72h or 1h30m (default: 168h)")
+      ->type_name("DURATION");
+
+  cmd = add_command(app, b, "set-image",
+                    "Set an app's image in the manifests under a directory, in place (no git)");
+  cmd->add_option("--path", b.set_image_path, "Directory to update")->required()->type_name("DIR");
+  cmd->add_option("--group", b.set_image_options.group, "Group")->required();
+  cmd->add_option("--app", b.set_image_options.app, "Application")->required();
+  b.set_image_tag_option = cmd->add_option("--tag", b.set_image_tag, "Image tag");
+  b.set_image_image_option = cmd->add_option("--image", b.set_image_image,
+                                             "Whole image NAME:TAG[@DIGEST] (instead of --tag)");
+  b.set_image_tag_option->excludes(b.set_image_image_option);
+
+  add_command(app, b, "lint", "Check gitops-promotion.yaml and the $imagepolicy markers");
+}
+
+std::optional<std::string> value_if_given(const CLI::Option *option, const std::string &value) {
+  if (option != nullptr && option->count() > 0) {
+    return value;
+  }
+  return std::nullopt;
+}
+
+// Turns the bound values into an Invocation; throws CLI::ParseError subclasses for usage problems
+// CLI11 cannot express (one of two flags required, durations).
+Invocation to_invocation(const CLI::App &app, Bound &b, const RunContext &context) {
+  Invocation inv;
+  inv.command = app.get_subcommands().front()->get_name();
+  GlobalOptions &g = inv.globals;
+  if (b.globals.provider) {
+    g.provider = parse_provider(*b.globals.provider);
+  }
+  g.token = b.globals.token;
+  if (b.globals.sourcedir) {
+    if (b.globals.sourcedir->empty()) {
+      throw CLI::ValidationError("--sourcedir", "must not be empty");
+    }
+    g.sourcedir = *b.globals.sourcedir;
+  } else {
+    g.sourcedir = context.cwd;
+  }
+  g.api_url = b.globals.api_url;
+  g.dry_run = b.globals.dry_run;
+  g.output = b.globals.output == "json" ? OutputFormat::json : OutputFormat::text;
+  g.log_level = util::parse_log_level(b.globals.log_level).value_or(util::LogLevel::info);
+
+  if (inv.command == "new") {
+    commands::NewOptions o = b.new_options;
+    o.tag = value_if_given(b.new_tag_option, b.new_tag);
+    o.image = value_if_given(b.new_image_option, b.new_image);
+    if (!o.tag && !o.image) {
+      throw CLI::RequiredError("--tag or --image");
+    }
+    o.dry_run = g.dry_run;
+    inv.options = o;
+  } else if (inv.command == "promote") {
+    inv.options = commands::PromoteOptions{g.dry_run};
+  } else if (inv.command == "status") {
+    commands::StatusOptions o;
+    o.branch = value_if_given(b.status_branch_option, b.status_branch);
+    inv.options = o;
+  } else if (inv.command == "feature") {
+    commands::FeatureOptions o = b.feature_options;
+    o.dry_run = g.dry_run;
+    inv.options = o;
+  } else if (inv.command == "feature-stale") {
+    const auto age = util::parse_go_duration(b.max_age);
+    if (!age || age->count() < 0) {
+      throw CLI::ValidationError("--max-age",
+                                 "\"" + b.max_age + "\" is not a duration such as 168h or 1h30m");
+    }
+    inv.options = commands::FeatureStaleOptions{*age, g.dry_run};
+  } else if (inv.command == "set-image") {
+    commands::SetImageOptions o = b.set_image_options;
+    o.path = b.set_image_path;
+    o.tag = value_if_given(b.set_image_tag_option, b.set_image_tag);
+    o.image = value_if_given(b.set_image_image_option, b.set_image_image);
+    if (!o.tag && !o.image) {
+      throw CLI::RequiredError("--tag or --image");
+    }
+    o.dry_run = g.dry_run;
+    inv.options = o;
+  } else {
+    inv.options = commands::LintOptions{g.sourcedir};
+  }
+  return inv;
+}
+
+void print_usage_error(const RunContext &context, const CLI::App &app, std::string_view message) {
+  *context.err << "Error: " << message << "\n\n" << app.help();
+}
+
+} // namespace
+
+int run(const std::vector<std::string> &args, const RunContext &context) {
+  CLI::App app("Promote container images through GitOps environments with pull requests",
+               "gitops-promotion");
+  Bound bound;
+  setup(app, bound);
+
+  Invocation invocation;
+  try {
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    app.parse(reversed);
+    invocation = to_invocation(app, bound, context);
+  } catch (const CLI::CallForHelp &) {
+    *context.out << app.help();
+    return k_exit_ok;
+  } catch (const CLI::CallForAllHelp &) {
+    *context.out << app.help("", CLI::AppFormatMode::All);
+    return k_exit_ok;
+  } catch (const CLI::CallForVersion &e) {
+    *context.out << e.what() << '\n';
+    return k_exit_ok;
+  } catch (const CLI::ParseError &e) {
+    print_usage_error(context, app, e.what());
+    return k_exit_usage;
+  }
+
+  if (context.execute_override) {
+    return context.execute_override(invocation);
+  }
+  const util::Logger log(*context.err, invocation.globals.log_level);
+  try {
+    return execute(invocation, context, log);
+  } catch (const UsageError &e) {
+    print_usage_error(context, app, e.what());
+    return k_exit_usage;
+  } catch (const Error &e) {
+    report_failure(context, invocation, e.what());
+    return k_exit_failed;
+  } catch (const std::exception &e) {
+    // Not a gitops::Error: a bug or resource exhaustion; still one clear line and exit 1.
+    report_failure(context, invocation, std::string("internal error: ") + e.what());
+    return k_exit_failed;
+  }
+}
+
+int run(int argc, char **argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    args.emplace_back(argv[i]);
+  }
+  RunContext context;
+  context.out = &std::cout;
+  context.err = &std::cerr;
+  context.env = util::system_env();
+  std::error_code ec;
+  context.cwd = std::filesystem::current_path(ec);
+  if (ec) {
+    context.cwd = ".";
+  }
+  return run(args, context);
+}
+
+} // namespace gitops::cli
