@@ -10,7 +10,8 @@
 
 namespace gitops::config {
 
-// One promotion stage, in promotion order. `automated` = PRs into it auto-merge (upstream's `auto`).
+// One promotion stage, in promotion order. `automated` = PRs into it auto-merge (upstream's
+// `auto`).
 struct Environment {
   std::string name;
   bool automated = false;
@@ -29,7 +30,8 @@ struct Group {
   std::map<std::string, Application> applications;
 };
 
-// A problem found while loading that does not stop loading (e.g. an unknown key); `lint` prints them.
+// A problem found while loading that does not stop loading (e.g. an unknown key); `lint` prints
+// them.
 struct Diagnostic {
   std::string file;
   int line = 0; // 1-based; 0 when unknown
@@ -47,33 +49,57 @@ struct Config {
   std::string author_name = "gitops-promotion";
   std::string author_email = "gitops-promotion@users.noreply.github.com";
   std::chrono::seconds poll_interval{5};
-  // Patterns for health-status contexts; `{group}` and `{env}` are substituted. Empty = upstream's rule:
-  // any context whose second '/'-separated segment is `<group>-<env>`.
+  // Patterns for health-status contexts; `{group}` and `{env}` are substituted. Empty = upstream's
+  // rule: any context whose second '/'-separated segment is `<group>-<env>`.
   std::vector<std::string> status_contexts;
   MergeMethod merge_method = MergeMethod::merge;
   std::vector<Diagnostic> warnings; // non-fatal findings (unknown keys with suggestions)
+  std::string file;                 // where the config was read from (used in messages)
 
   // The environment with that name, or nullptr.
-  [[nodiscard]] const Environment* find_environment(std::string_view name) const;
-  // The environment after / before `name`; std::nullopt for the last / first. Throws ConfigError when
-  // `name` is not an environment (unlike upstream, an unknown name never "has a next environment").
+  [[nodiscard]] const Environment *find_environment(std::string_view name) const;
+  // The environment after / before `name`; std::nullopt for the last / first. Throws ConfigError
+  // when `name` is not an environment (unlike upstream, an unknown name never "has a next
+  // environment").
   [[nodiscard]] std::optional<Environment> next_environment(std::string_view name) const;
   [[nodiscard]] std::optional<Environment> previous_environment(std::string_view name) const;
+  // groups.<group>.applications.<app>; throws ConfigError with upstream's wording
+  // (`configuration does not contain group <g>`, `... for group <g> does not contain application
+  // <a>`).
+  [[nodiscard]] const Application &application(std::string_view group, std::string_view app) const;
 };
 
 // The config file name inside a GitOps repository's root.
 inline constexpr std::string_view k_file_name = "gitops-promotion.yaml";
 
-// Parses config text; `file` is only used in messages. Throws ConfigError naming file, key and line.
-[[nodiscard]] Config parse_config(std::string_view text, const std::string& file);
+// Parses config text; `file` is only used in messages. Throws ConfigError naming file, key and
+// line.
+[[nodiscard]] Config parse_config(std::string_view text, const std::string &file);
 
-// Reads and parses `<root>/gitops-promotion.yaml`. Throws ConfigError (also when the file is missing).
-[[nodiscard]] Config load_config(const std::filesystem::path& root);
+// Reads and parses `<root>/gitops-promotion.yaml`. Throws ConfigError (also when the file is
+// missing).
+[[nodiscard]] Config load_config(const std::filesystem::path &root);
 
 // Parses `90s`, `10m`, `1h30m`, or a bare integer meaning minutes. std::nullopt when invalid.
 [[nodiscard]] std::optional<std::chrono::seconds> parse_duration(std::string_view text);
 
 [[nodiscard]] std::string_view to_string(PrFlow flow);
 [[nodiscard]] std::string_view to_string(MergeMethod method);
+
+// `file:line: message` (`file: message` when the line is unknown), the way `lint` prints a warning.
+[[nodiscard]] std::string to_string(const Diagnostic &diagnostic);
+
+// Why `name` cannot be a group, app or environment name (a directory and a branch-name component:
+// empty, `.`/`..`, leading `-`/`.`, `/`, `\`, whitespace, control characters, `~^:?*[`, `"<>|`,
+// `@{`, `..`, trailing `.`/`.lock`, invalid UTF-8, over 255 bytes); std::nullopt when it is fine.
+[[nodiscard]] std::optional<std::string> name_problem(std::string_view name);
+
+// Whether the commit-status `context` is the health status of `group` in `env`. With no patterns:
+// upstream's rule, the context's second '/'-separated segment is `<group>-<env>`. Otherwise any
+// pattern matches the whole context after `{group}`/`{env}` are substituted; `*` matches any run of
+// characters (including '/').
+[[nodiscard]] bool status_context_matches(const std::vector<std::string> &patterns,
+                                          std::string_view group, std::string_view env,
+                                          std::string_view context);
 
 } // namespace gitops::config

@@ -1,0 +1,288 @@
+// Stand-alone value rules of the config: durations, names, status-context patterns.
+#include "gitops/config/config.hpp"
+
+#include <cstdint>
+
+namespace gitops::config {
+
+namespace {
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+// Decodes one UTF-8 sequence at `pos`; returns the code point and advances, or -1 when invalid
+// (overlong forms, surrogates and values above U+10FFFF are invalid, as in Go's utf8 package).
+long decode_utf8(std::string_view s, std::size_t &pos) {
+  const auto b0 = static_cast<unsigned char>(s[pos]);
+  int len = 0;
+  long cp = 0;
+  long min = 0;
+  if (b0 >= 0xc2 && b0 <= 0xdf) {
+    len = 2;
+    cp = b0 & 0x1f;
+    min = 0x80;
+  } else if (b0 >= 0xe0 && b0 <= 0xef) {
+    len = 3;
+    cp = b0 & 0x0f;
+    min = 0x800;
+  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+    len = 4;
+    cp = b0 & 0x07;
+    min = 0x10000;
+  } else {
+    return -1;
+  }
+  if (pos + static_cast<std::size_t>(len) > s.size()) {
+    return -1;
+  }
+  for (int i = 1; i < len; ++i) {
+    const auto b = static_cast<unsigned char>(s[pos + static_cast<std::size_t>(i)]);
+    if ((b & 0xc0) != 0x80) {
+      return -1;
+    }
+    cp = (cp << 6) | (b & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+    return -1;
+  }
+  pos += static_cast<std::size_t>(len);
+  return cp;
+}
+
+// Unicode spaces, C1 controls and invisible format characters: they make names that look equal
+// but are not, in branch lists and directory listings alike.
+bool is_unsafe_code_point(long cp) {
+  return (cp >= 0x80 && cp <= 0xa0) || cp == 0xad || cp == 0x1680 || cp == 0x180e ||
+         (cp >= 0x2000 && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202f) ||
+         (cp >= 0x205f && cp <= 0x206f) || cp == 0x3000 || cp == 0xfeff;
+}
+
+// Glob match where '*' matches any run of characters; iterative with one backtrack point.
+bool glob_match(std::string_view pattern, std::string_view text) {
+  std::size_t p = 0;
+  std::size_t t = 0;
+  std::size_t star = std::string_view::npos;
+  std::size_t mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') {
+    ++p;
+  }
+  return p == pattern.size();
+}
+
+std::string replace_all(std::string text, std::string_view from, std::string_view to) {
+  std::size_t pos = 0;
+  while ((pos = text.find(from, pos)) != std::string::npos) {
+    text.replace(pos, from.size(), to);
+    pos += to.size();
+  }
+  return text;
+}
+
+} // namespace
+
+std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  // Large enough for any sane timeout, small enough that the arithmetic below cannot overflow.
+  constexpr std::int64_t k_max_ms = std::int64_t{1000} * 60 * 60 * 24 * 366 * 10;
+  bool all_digits = true;
+  for (char c : text) {
+    all_digits = all_digits && is_digit(c);
+  }
+  if (all_digits) {
+    if (text.size() > 9) {
+      return std::nullopt;
+    }
+    return std::chrono::minutes(std::stoll(std::string(text)));
+  }
+  std::int64_t total_ms = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::int64_t whole = 0;
+    std::size_t digits = 0;
+    while (i < text.size() && is_digit(text[i])) {
+      if (++digits > 9) {
+        return std::nullopt;
+      }
+      whole = whole * 10 + (text[i++] - '0');
+    }
+    // Up to three fraction digits: enough for `1.5h` or `0.5s`, and it keeps to milliseconds.
+    std::int64_t frac_ms = 0;
+    std::size_t frac_digits = 0;
+    if (i < text.size() && text[i] == '.') {
+      ++i;
+      std::int64_t scale = 100;
+      while (i < text.size() && is_digit(text[i])) {
+        if (++frac_digits > 3) {
+          return std::nullopt;
+        }
+        frac_ms += (text[i++] - '0') * scale;
+        scale /= 10;
+      }
+      if (frac_digits == 0) {
+        return std::nullopt;
+      }
+    }
+    if (digits == 0 || i >= text.size()) {
+      return std::nullopt;
+    }
+    std::int64_t unit_ms = 0;
+    switch (text[i++]) {
+    case 'h':
+      unit_ms = 3'600'000;
+      break;
+    case 'm':
+      unit_ms = 60'000;
+      break;
+    case 's':
+      unit_ms = 1'000;
+      break;
+    default:
+      return std::nullopt;
+    }
+    total_ms += whole * unit_ms + frac_ms * unit_ms / 1000;
+    if (total_ms > k_max_ms) {
+      return std::nullopt;
+    }
+  }
+  if (total_ms % 1000 != 0) {
+    return std::nullopt;
+  }
+  return std::chrono::seconds(total_ms / 1000);
+}
+
+std::optional<std::string> name_problem(std::string_view name) {
+  if (name.empty()) {
+    return "must not be empty";
+  }
+  if (name.size() > 255) {
+    return "must not be longer than 255 bytes";
+  }
+  std::size_t pos = 0;
+  while (pos < name.size()) {
+    const auto c = static_cast<unsigned char>(name[pos]);
+    if (c >= 0x80) {
+      const long cp = decode_utf8(name, pos);
+      if (cp < 0) {
+        return "is not valid UTF-8";
+      }
+      if (is_unsafe_code_point(cp)) {
+        return "must not contain Unicode spaces, control or invisible characters";
+      }
+      continue;
+    }
+    ++pos;
+    if (c < 0x20 || c == 0x7f) {
+      return "must not contain control characters";
+    }
+    switch (c) {
+    case ' ':
+      return "must not contain whitespace";
+    case '/':
+      return "must not contain '/'";
+    case '\\':
+      return "must not contain '\\'";
+    case '~':
+    case '^':
+    case ':':
+    case '?':
+    case '*':
+    case '[':
+    case '"':
+    case '<':
+    case '>':
+    case '|':
+      return std::string("must not contain '") + static_cast<char>(c) + "'";
+    default:
+      break;
+    }
+  }
+  if (name == "." || name == "..") {
+    return "must not be \".\" or \"..\"";
+  }
+  if (name == "@") {
+    return "must not be \"@\"";
+  }
+  if (name.front() == '-') {
+    return "must not start with '-'";
+  }
+  if (name.front() == '.') {
+    return "must not start with '.'";
+  }
+  if (name.back() == '.') {
+    return "must not end with '.'";
+  }
+  if (name.ends_with(".lock")) {
+    return "must not end with \".lock\"";
+  }
+  if (name.find("..") != std::string_view::npos) {
+    return "must not contain \"..\"";
+  }
+  if (name.find("@{") != std::string_view::npos) {
+    return "must not contain \"@{\"";
+  }
+  return std::nullopt;
+}
+
+bool status_context_matches(const std::vector<std::string> &patterns, std::string_view group,
+                            std::string_view env, std::string_view context) {
+  if (patterns.empty()) {
+    const auto first = context.find('/');
+    if (first == std::string_view::npos) {
+      return false;
+    }
+    auto segment = context.substr(first + 1);
+    segment = segment.substr(0, segment.find('/'));
+    return segment.size() == group.size() + 1 + env.size() && segment.starts_with(group) &&
+           segment[group.size()] == '-' && segment.ends_with(env);
+  }
+  for (const auto &pattern : patterns) {
+    const auto expanded = replace_all(replace_all(pattern, "{group}", group), "{env}", env);
+    if (glob_match(expanded, context)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view to_string(PrFlow flow) {
+  return flow == PrFlow::per_env ? "per-env" : "per-app";
+}
+
+std::string_view to_string(MergeMethod method) {
+  switch (method) {
+  case MergeMethod::squash:
+    return "squash";
+  case MergeMethod::rebase:
+    return "rebase";
+  case MergeMethod::merge:
+    break;
+  }
+  return "merge";
+}
+
+std::string to_string(const Diagnostic &diagnostic) {
+  std::string out = diagnostic.file;
+  if (diagnostic.line > 0) {
+    out += ':' + std::to_string(diagnostic.line);
+  }
+  return out + ": " + diagnostic.message;
+}
+
+} // namespace gitops::config
