@@ -1,16 +1,19 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gitops::http {
 
 // Header names are compared case-insensitively.
 struct CaseInsensitiveLess {
-  bool operator()(const std::string& a, const std::string& b) const;
+  bool operator()(const std::string &a, const std::string &b) const;
 };
 using Headers = std::multimap<std::string, std::string, CaseInsensitiveLess>;
 
@@ -19,8 +22,9 @@ struct Request {
   std::string url;            // absolute URL
   Headers headers;
   std::string body;
-  // Whether repeating this request after a dropped connection or 5xx is safe. POST/PATCH that create
-  // things are made safe by the caller (look before create), which then sets this explicitly.
+  // Whether repeating this request after a dropped connection or 5xx is safe. POST/PATCH that
+  // create things are made safe by the caller (look before create), which then sets this
+  // explicitly.
   std::optional<bool> idempotent;
 };
 
@@ -31,7 +35,7 @@ struct Response {
   std::string url; // final URL after redirects
 
   // First value of a header, or std::nullopt.
-  [[nodiscard]] std::optional<std::string> header(const std::string& name) const;
+  [[nodiscard]] std::optional<std::string> header(const std::string &name) const;
 };
 
 // Sends HTTP requests. 4xx/5xx answers are returned, not thrown; transport failures throw HttpError
@@ -39,10 +43,49 @@ struct Response {
 class HttpClient {
 public:
   virtual ~HttpClient() = default;
-  [[nodiscard]] virtual Response send(const Request& request) = 0;
+  [[nodiscard]] virtual Response send(const Request &request) = 0;
 };
 
-// The URL of the `rel="next"` entry of a Link header, or std::nullopt.
-[[nodiscard]] std::optional<std::string> next_link(const Response& response);
+// Whether `request` may be repeated after it possibly reached the server: Request::idempotent when
+// set, otherwise true for GET, HEAD, PUT, DELETE and OPTIONS and false for everything else.
+[[nodiscard]] bool is_idempotent(const Request &request);
+
+// One entry of an RFC 8288 Link header: its target and its relation types (lower-cased).
+struct Link {
+  std::string url;
+  std::vector<std::string> rels;
+};
+
+// Every entry of one Link header value, in order. Malformed entries are skipped, never thrown.
+[[nodiscard]] std::vector<Link> parse_link_header(std::string_view value);
+
+// The URL of the `rel="next"` entry of a Link header, or std::nullopt. A relative target is
+// resolved against Response::url when that is set.
+[[nodiscard]] std::optional<std::string> next_link(const Response &response);
+
+// Sends `first`, calls `on_page` with the response, and follows `rel="next"` links (same method,
+// headers and flags, no body) until there is none or a response is not 2xx (that response is still
+// passed to `on_page`, which decides whether to throw). Throws HttpError when a next link repeats
+// an earlier URL or more than `max_pages` pages would be fetched.
+void for_each_page(HttpClient &client, const Request &first,
+                   const std::function<void(const Response &)> &on_page,
+                   std::size_t max_pages = 1000);
+
+// `text` with every occurrence of every non-empty secret replaced by "***" (longest secrets first).
+[[nodiscard]] std::string redact(std::string_view text, const std::vector<std::string> &secrets);
+
+// `url` without user information ("user:pass@"), for messages; the query string is kept.
+[[nodiscard]] std::string strip_userinfo(std::string_view url);
+
+// The path and query of an absolute URL ("/repos/o/r?page=2"); "/" when it has none.
+[[nodiscard]] std::string path_and_query(std::string_view url);
+
+// The wait a `Retry-After` value asks for (delay-seconds or an HTTP-date, relative to `now`; a date
+// in the past gives zero), or std::nullopt when the value is neither.
+[[nodiscard]] std::optional<std::chrono::seconds>
+parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now);
+
+// `time` as an ISO 8601 UTC timestamp, e.g. "2026-11-22T01:00:00Z".
+[[nodiscard]] std::string format_utc(std::chrono::system_clock::time_point time);
 
 } // namespace gitops::http

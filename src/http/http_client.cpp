@@ -1,0 +1,361 @@
+#include "gitops/http/http_client.hpp"
+
+#include "gitops/util/error.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <set>
+#include <utility>
+
+namespace gitops::http {
+
+namespace {
+
+char lower(char c) {
+  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+std::string to_lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), lower);
+  return out;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && is_space(text.front())) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && is_space(text.back())) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+// Position just past "scheme://", or npos when `url` has no scheme.
+std::size_t authority_start(std::string_view url) {
+  const auto colon = url.find("://");
+  if (colon == std::string_view::npos || colon == 0) {
+    return std::string_view::npos;
+  }
+  for (std::size_t i = 0; i < colon; ++i) {
+    const char c = url[i];
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '+' && c != '-' && c != '.') {
+      return std::string_view::npos;
+    }
+  }
+  return colon + 3;
+}
+
+// Position of the first '/', '?' or '#' after the authority (or the end).
+std::size_t authority_end(std::string_view url, std::size_t start) {
+  const auto end = url.find_first_of("/?#", start);
+  return end == std::string_view::npos ? url.size() : end;
+}
+
+// Resolves a Link target against the URL of the response that carried it (RFC 3986, without
+// dot-segment removal: forges send absolute or root-relative links).
+std::string resolve(std::string_view base, std::string_view reference) {
+  if (base.empty() || authority_start(reference) != std::string_view::npos) {
+    return std::string(reference);
+  }
+  const auto start = authority_start(base);
+  if (start == std::string_view::npos) {
+    return std::string(reference);
+  }
+  if (reference.substr(0, 2) == "//") {
+    return std::string(base.substr(0, start - 2)) + std::string(reference);
+  }
+  const auto end = authority_end(base, start);
+  const std::string origin(base.substr(0, end));
+  if (!reference.empty() && reference.front() == '/') {
+    return origin + std::string(reference);
+  }
+  auto path = base.substr(end);
+  path = path.substr(0, std::min(path.find('#'), path.size()));
+  if (!reference.empty() && reference.front() == '?') {
+    return origin + std::string(path.substr(0, std::min(path.find('?'), path.size()))) +
+           std::string(reference);
+  }
+  path = path.substr(0, std::min(path.find('?'), path.size()));
+  const auto slash = path.rfind('/');
+  const std::string directory =
+      slash == std::string_view::npos ? std::string("/") : std::string(path.substr(0, slash + 1));
+  return origin + directory + std::string(reference);
+}
+
+// Skips to the next ',' that is not inside a quoted string.
+void skip_entry(std::string_view value, std::size_t &pos) {
+  bool quoted = false;
+  while (pos < value.size()) {
+    const char c = value[pos];
+    if (quoted && c == '\\') {
+      pos += 2;
+      continue;
+    }
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      return;
+    }
+    ++pos;
+  }
+}
+
+void skip_spaces(std::string_view value, std::size_t &pos) {
+  while (pos < value.size() && is_space(value[pos])) {
+    ++pos;
+  }
+}
+
+// Reads a quoted-string (pos at the opening quote) or a token; false when a quote is not closed.
+bool read_param_value(std::string_view value, std::size_t &pos, std::string &out) {
+  if (pos < value.size() && value[pos] == '"') {
+    ++pos;
+    while (pos < value.size()) {
+      const char c = value[pos];
+      if (c == '\\' && pos + 1 < value.size()) {
+        out += value[pos + 1];
+        pos += 2;
+        continue;
+      }
+      ++pos;
+      if (c == '"') {
+        return true;
+      }
+      out += c;
+    }
+    return false;
+  }
+  while (pos < value.size() && value[pos] != ';' && value[pos] != ',' && !is_space(value[pos])) {
+    out += value[pos++];
+  }
+  return true;
+}
+
+} // namespace
+
+bool CaseInsensitiveLess::operator()(const std::string &a, const std::string &b) const {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                      [](char x, char y) { return lower(x) < lower(y); });
+}
+
+std::optional<std::string> Response::header(const std::string &name) const {
+  const auto it = headers.find(name);
+  if (it == headers.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+bool is_idempotent(const Request &request) {
+  if (request.idempotent.has_value()) {
+    return *request.idempotent;
+  }
+  const std::string method = to_lower(request.method);
+  return method == "get" || method == "head" || method == "put" || method == "delete" ||
+         method == "options";
+}
+
+std::vector<Link> parse_link_header(std::string_view value) {
+  std::vector<Link> links;
+  std::size_t pos = 0;
+  while (pos < value.size()) {
+    while (pos < value.size() && (is_space(value[pos]) || value[pos] == ',')) {
+      ++pos;
+    }
+    if (pos >= value.size()) {
+      break;
+    }
+    if (value[pos] != '<') {
+      skip_entry(value, pos);
+      continue;
+    }
+    const auto close = value.find('>', pos + 1);
+    if (close == std::string_view::npos) {
+      break;
+    }
+    Link link{std::string(trim(value.substr(pos + 1, close - pos - 1))), {}};
+    pos = close + 1;
+    bool valid = !link.url.empty();
+    bool seen_rel = false;
+    while (true) {
+      skip_spaces(value, pos);
+      if (pos >= value.size() || value[pos] == ',') {
+        break;
+      }
+      if (value[pos] != ';') {
+        valid = false;
+        skip_entry(value, pos);
+        break;
+      }
+      ++pos;
+      skip_spaces(value, pos);
+      std::string name;
+      while (pos < value.size() && value[pos] != '=' && value[pos] != ';' && value[pos] != ',' &&
+             !is_space(value[pos])) {
+        name += lower(value[pos++]);
+      }
+      skip_spaces(value, pos);
+      std::string param;
+      if (pos < value.size() && value[pos] == '=') {
+        ++pos;
+        skip_spaces(value, pos);
+        if (!read_param_value(value, pos, param)) {
+          valid = false;
+          break;
+        }
+      }
+      // RFC 8288 §3.3: occurrences of rel after the first are ignored.
+      if (name == "rel" && !seen_rel) {
+        seen_rel = true;
+        std::size_t start = 0;
+        while (start < param.size()) {
+          while (start < param.size() && is_space(param[start])) {
+            ++start;
+          }
+          std::size_t end = start;
+          while (end < param.size() && !is_space(param[end])) {
+            ++end;
+          }
+          if (end > start) {
+            link.rels.push_back(to_lower(std::string_view(param).substr(start, end - start)));
+          }
+          start = end;
+        }
+      }
+    }
+    if (valid) {
+      links.push_back(std::move(link));
+    }
+  }
+  return links;
+}
+
+std::optional<std::string> next_link(const Response &response) {
+  const auto [first, last] = response.headers.equal_range("Link");
+  for (auto it = first; it != last; ++it) {
+    for (const auto &link : parse_link_header(it->second)) {
+      if (std::find(link.rels.begin(), link.rels.end(), "next") != link.rels.end()) {
+        return resolve(response.url, link.url);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+void for_each_page(HttpClient &client, const Request &first,
+                   const std::function<void(const Response &)> &on_page, std::size_t max_pages) {
+  Request request = first;
+  std::set<std::string> seen;
+  for (std::size_t page = 1;; ++page) {
+    if (page > max_pages) {
+      throw HttpError("pagination of " + strip_userinfo(first.url) + " stopped: more than " +
+                      std::to_string(max_pages) + " pages");
+    }
+    seen.insert(request.url);
+    const Response response = client.send(request);
+    on_page(response);
+    if (response.status < 200 || response.status >= 300) {
+      return;
+    }
+    auto next = next_link(response);
+    if (!next) {
+      return;
+    }
+    if (seen.count(*next) != 0) {
+      throw HttpError("pagination of " + strip_userinfo(first.url) + " loops: page " +
+                      std::to_string(page) + " links back to " + strip_userinfo(*next));
+    }
+    request.url = std::move(*next);
+    request.body.clear();
+  }
+}
+
+std::string redact(std::string_view text, const std::vector<std::string> &secrets) {
+  std::vector<std::string_view> sorted;
+  for (const auto &secret : secrets) {
+    if (!secret.empty()) {
+      sorted.emplace_back(secret);
+    }
+  }
+  // Longest first, so a secret that contains another one is replaced whole.
+  std::sort(sorted.begin(), sorted.end(),
+            [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
+  std::string out(text);
+  for (const auto secret : sorted) {
+    std::size_t pos = 0;
+    while ((pos = out.find(secret, pos)) != std::string::npos) {
+      out.replace(pos, secret.size(), "***");
+      pos += 3;
+    }
+  }
+  return out;
+}
+
+std::string strip_userinfo(std::string_view url) {
+  const auto start = authority_start(url);
+  if (start == std::string_view::npos) {
+    return std::string(url);
+  }
+  const auto end = authority_end(url, start);
+  const auto at = url.substr(start, end - start).rfind('@');
+  if (at == std::string_view::npos) {
+    return std::string(url);
+  }
+  return std::string(url.substr(0, start)) + std::string(url.substr(start + at + 1));
+}
+
+std::string path_and_query(std::string_view url) {
+  const auto start = authority_start(url);
+  if (start == std::string_view::npos) {
+    return std::string(url);
+  }
+  auto rest = url.substr(authority_end(url, start));
+  rest = rest.substr(0, std::min(rest.find('#'), rest.size()));
+  if (rest.empty() || rest.front() != '/') {
+    return "/" + std::string(rest);
+  }
+  return std::string(rest);
+}
+
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
+                                                      std::chrono::system_clock::time_point now) {
+  value = trim(value);
+  if (value.empty()) {
+    return std::nullopt;
+  }
+  if (std::all_of(value.begin(), value.end(),
+                  [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
+    // More than nine digits is decades; clamp rather than overflow.
+    if (value.size() > 9) {
+      return std::chrono::seconds(999'999'999);
+    }
+    return std::chrono::seconds(std::stoll(std::string(value)));
+  }
+  const std::string text(value);
+  const time_t when = curl_getdate(text.c_str(), nullptr);
+  if (when == -1) {
+    return std::nullopt;
+  }
+  const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::system_clock::from_time_t(when) - now);
+  return std::max(wait, std::chrono::seconds(0));
+}
+
+std::string format_utc(std::chrono::system_clock::time_point time) {
+  const time_t seconds = std::chrono::system_clock::to_time_t(time);
+  std::tm parts{};
+  gmtime_r(&seconds, &parts);
+  char buffer[32];
+  const auto size = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return std::string(buffer, size);
+}
+
+} // namespace gitops::http
