@@ -13,15 +13,27 @@ struct ImageRef {
   std::string tag;                   // e.g. "1.2.3"
   std::optional<std::string> digest; // e.g. "sha256:<64 hex>"
 
-  // "name:tag[@digest]".
+  // "name:tag[@digest]"; just "tag[@digest]" when the name is empty.
   [[nodiscard]] std::string str() const;
 };
 
-// Parses "NAME:TAG[@DIGEST]" (a registry port is not a tag). Throws ManifestError naming `text` when
-// the name, tag or digest is not valid OCI syntax or the tag is missing.
+// Parses "NAME:TAG[@DIGEST]" (a registry port is not a tag). Throws ManifestError naming `text`
+// when the name, tag or digest is not valid OCI syntax or the tag is missing.
 [[nodiscard]] ImageRef parse_image_ref(std::string_view text);
 
 // True when `tag` matches the OCI tag grammar [A-Za-z0-9_][A-Za-z0-9._-]{0,127}.
 [[nodiscard]] bool is_valid_tag(std::string_view tag);
+
+// True when `name` is a valid image name: an optional registry host[:port] (a first component with
+// a '.', a ':' or equal to "localhost") followed by lowercase path components joined by '/', each
+// made of [a-z0-9]+ separated by '.', '_', '__' or runs of '-'; at most 255 characters.
+[[nodiscard]] bool is_valid_name(std::string_view name);
+
+// True when `digest` is `algorithm:encoded` per the OCI image spec; sha256 needs 64 and sha512 128
+// lowercase hex digits.
+[[nodiscard]] bool is_valid_digest(std::string_view digest);
+
+// Explains why `name` is not a valid image name, or returns nullopt when it is valid.
+[[nodiscard]] std::optional<std::string> name_problem(std::string_view name);
 
 } // namespace gitops::manifest

@@ -12,7 +12,8 @@ enum class Setter { image, tag, name, digest };
 
 [[nodiscard]] std::string_view to_string(Setter setter);
 
-// What to write for one group/app. `name` and `digest` are set only when the user gave a full image.
+// What to write for one group/app. `name` and `digest` are set only when the user gave a full
+// image.
 struct ImageUpdate {
   std::string group;
   std::string app;
@@ -37,9 +38,9 @@ struct RewriteResult {
 };
 
 // Rewrites the values of applicable markers for `update.group`/`update.app` in one file's bytes,
-// preserving every other byte. `file` is only used in messages. Throws ManifestError (naming the file
-// and line) when a new value cannot be written or the result would no longer parse as YAML.
-[[nodiscard]] RewriteResult rewrite(std::string_view content, const ImageUpdate& update,
+// preserving every other byte. `file` is only used in messages. Throws ManifestError (naming the
+// file and line) when a new value cannot be written or the result would no longer parse as YAML.
+[[nodiscard]] RewriteResult rewrite(std::string_view content, const ImageUpdate &update,
                                     std::string_view file);
 
 // A problem with a marker, for `lint`.
