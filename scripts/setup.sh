@@ -24,3 +24,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Node packages of the contract tests (Prism, GitHub's GraphQL schema), pinned by tools/contract/package-lock.json.
+# Installed when missing or older than the lock file; needs only the npm registry.
+contract_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/contract"
+if [ -f "$contract_dir/package-lock.json" ] && command -v npm >/dev/null 2>&1; then
+  if [ ! -d "$contract_dir/node_modules" ] || [ "$contract_dir/package-lock.json" -nt "$contract_dir/node_modules" ]; then
+    echo "setup: npm ci in tools/contract" >&2
+    npm ci --prefix "$contract_dir" --no-audit --no-fund >/dev/null
+    touch "$contract_dir/node_modules"
+  fi
+elif [ -f "$contract_dir/package-lock.json" ]; then
+  echo "setup: npm not found; the contract tests need node 20 and npm" >&2
+fi

@@ -1,11 +1,11 @@
 #pragma once
 
+#include "gitops/config/config.hpp"
+
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "gitops/config/config.hpp"
 
 namespace gitops::providers {
 
@@ -13,8 +13,8 @@ enum class ProviderKind { github, azdo };
 
 // A pull request as both forges describe it, reduced to what promotion needs.
 struct PullRequest {
-  long number = 0;         // GitHub number / Azure DevOps pullRequestId
-  std::string id;          // GitHub node_id (GraphQL); Azure DevOps: the number as text
+  long number = 0; // GitHub number / Azure DevOps pullRequestId
+  std::string id;  // GitHub node_id (GraphQL); Azure DevOps: the number as text
   std::string title;
   std::string description; // may be empty
   std::string head_branch; // short name, e.g. promote/webshop-cart
@@ -28,8 +28,8 @@ struct PullRequest {
 
 // One health status of a commit, normalised across forges.
 struct CommitStatus {
-  std::string context;     // GitHub `context` / check-run name; Azure DevOps `genre/name`
-  std::string state;       // success | failure | error | pending (Azure DevOps states mapped)
+  std::string context; // GitHub `context` / check-run name; Azure DevOps `genre/name`
+  std::string state;   // success | failure | error | pending (Azure DevOps states mapped)
   std::string description;
 };
 
@@ -37,6 +37,13 @@ struct CommitStatus {
 struct FileChange {
   std::string path;
   std::string content;
+};
+
+// What update_auto_merge did.
+enum class AutoMergeOutcome {
+  changed,          // auto-merge was turned on or off as asked
+  unchanged,        // it already was in the asked state: no request was sent
+  already_mergeable // the forge refused because the PR can be merged right now: merge it directly
 };
 
 // One forge. Every method throws ProviderError (with the HTTP status and an actionable message) or
@@ -48,42 +55,57 @@ public:
   [[nodiscard]] virtual ProviderKind kind() const = 0;
 
   // The open PR from `head` into `base`, or std::nullopt. Looks at every page.
-  [[nodiscard]] virtual std::optional<PullRequest> find_open_pr(const std::string& head,
-                                                                const std::string& base) = 0;
+  [[nodiscard]] virtual std::optional<PullRequest> find_open_pr(const std::string &head,
+                                                                const std::string &base) = 0;
 
-  // Opens a PR from `head` into `base`, or updates title and description of the open one (never two).
-  [[nodiscard]] virtual PullRequest create_or_update_pr(const std::string& head,
-                                                        const std::string& base,
-                                                        const std::string& title,
-                                                        const std::string& description) = 0;
+  // Opens a PR from `head` into `base`, or updates title and description of the open one (never
+  // two).
+  [[nodiscard]] virtual PullRequest create_or_update_pr(const std::string &head,
+                                                        const std::string &base,
+                                                        const std::string &title,
+                                                        const std::string &description) = 0;
 
   // Turns auto-merge (GitHub) / auto-complete (Azure DevOps) on with `method`, or off.
-  virtual void set_auto_merge(const PullRequest& pr, bool enabled,
-                              config::MergeMethod method) = 0;
+  virtual void set_auto_merge(const PullRequest &pr, bool enabled, config::MergeMethod method) = 0;
+
+  // Like set_auto_merge, but reports a PR that is already mergeable (GitHub: "clean status") as
+  // AutoMergeOutcome::already_mergeable instead of throwing, so the caller can merge it directly.
+  // Only sends a request when `pr.auto_merge` differs from `enabled`. The default forwards to
+  // set_auto_merge.
+  [[nodiscard]] virtual AutoMergeOutcome update_auto_merge(const PullRequest &pr, bool enabled,
+                                                           config::MergeMethod method) {
+    if (pr.auto_merge == enabled) {
+      return AutoMergeOutcome::unchanged;
+    }
+    set_auto_merge(pr, enabled, method);
+    return AutoMergeOutcome::changed;
+  }
 
   // The merged PR whose merge (or squash/rebase result) is commit `sha`, or std::nullopt when the
   // commit did not come from a PR.
-  [[nodiscard]] virtual std::optional<PullRequest> find_merged_pr_for_commit(const std::string& sha) = 0;
+  [[nodiscard]] virtual std::optional<PullRequest>
+  find_merged_pr_for_commit(const std::string &sha) = 0;
 
   // Open PRs whose head commit is `sha` (status gate on a detached HEAD).
-  [[nodiscard]] virtual std::vector<PullRequest> find_open_prs_for_commit(const std::string& sha) = 0;
+  [[nodiscard]] virtual std::vector<PullRequest>
+  find_open_prs_for_commit(const std::string &sha) = 0;
 
   // Every status of commit `sha` (all pages; GitHub check runs included), newest first.
-  [[nodiscard]] virtual std::vector<CommitStatus> list_statuses(const std::string& sha) = 0;
+  [[nodiscard]] virtual std::vector<CommitStatus> list_statuses(const std::string &sha) = 0;
 
   // Posts a status on `sha` (tests, the simulator's Flux role, and users who want one).
-  virtual void set_status(const std::string& sha, const CommitStatus& status) = 0;
+  virtual void set_status(const std::string &sha, const CommitStatus &status) = 0;
 
   // Merges `pr` now with `method`, requiring its head to still be `pr.head_sha`.
-  virtual void merge_pr(const PullRequest& pr, config::MergeMethod method) = 0;
+  virtual void merge_pr(const PullRequest &pr, config::MergeMethod method) = 0;
 
-  // Creates a commit on top of `base_sha` with `changes` and force-points refs/heads/<branch> at it,
-  // all through the API (for shallow clones). Returns the new commit id.
-  [[nodiscard]] virtual std::string commit_via_api(const std::string& branch,
-                                                   const std::string& base_sha,
-                                                   const std::vector<FileChange>& changes,
-                                                   const std::string& message,
-                                                   const config::Config& config) = 0;
+  // Creates a commit on top of `base_sha` with `changes` and force-points refs/heads/<branch> at
+  // it, all through the API (for shallow clones). Returns the new commit id.
+  [[nodiscard]] virtual std::string commit_via_api(const std::string &branch,
+                                                   const std::string &base_sha,
+                                                   const std::vector<FileChange> &changes,
+                                                   const std::string &message,
+                                                   const config::Config &config) = 0;
 };
 
 } // namespace gitops::providers

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace gitops::providers {
+
+// A git remote URL taken apart. Userinfo (`user:password@`) is dropped on purpose: it may hold a
+// token.
+struct UrlParts {
+  std::string scheme; // https, http or ssh (scp-like `git@host:path` is reported as ssh)
+  std::string host;   // lower-cased, without port
+  std::string port;   // empty when absent
+  std::string path;   // without leading '/' and without a trailing ".git" or '/'
+};
+
+// Splits `https://[user@]host[:port]/path[.git]`, `http://…`, `ssh://[user@]host[:port]/path[.git]`
+// and scp-like `user@host:path[.git]`. Throws ProviderError naming the (redacted) URL for anything
+// else (local paths, file://, empty input, a missing host or path).
+[[nodiscard]] UrlParts split_remote_url(std::string_view url);
+
+// `url` with any userinfo replaced by "***", safe to print.
+[[nodiscard]] std::string redact_url(std::string_view url);
+
+// ---- GitHub
+// ------------------------------------------------------------------------------------------
+
+// owner/repo on a GitHub host (github.com or a GitHub Enterprise Server).
+struct GitHubRemote {
+  std::string host; // e.g. github.com, ghes.example.com (with ":port" when the URL had one)
+  std::string owner;
+  std::string repo;   // without ".git"
+  bool secure = true; // false only for an http:// remote (local test servers)
+};
+
+// Parses a GitHub remote: `https://github.com/o/r(.git)`, `git@github.com:o/r(.git)`,
+// `ssh://git@github.com[:22]/o/r(.git)`, the same on an Enterprise host. The path must be exactly
+// owner/repo. `www.github.com` is refused (use github.com). Throws ProviderError otherwise.
+[[nodiscard]] GitHubRemote parse_github_remote(std::string_view url);
+
+// ---- Azure DevOps
+// -------------------------------------------------------------------------------------- Azure
+// DevOps remote parsing (`dev.azure.com/o/p/_git/r`, `o.visualstudio.com`,
+// `ssh.dev.azure.com:v3/…`) belongs here as `AzdoRemote parse_azdo_remote(std::string_view url)`,
+// built on split_remote_url and implemented in src/providers/azdo/ by the Azure DevOps provider.
+
+} // namespace gitops::providers

@@ -1,0 +1,45 @@
+#include "gitops/providers/factory.hpp"
+
+#include "gitops/providers/github_provider.hpp"
+#include "gitops/providers/remote_url.hpp"
+#include "gitops/util/error.hpp"
+
+namespace gitops::providers {
+
+std::optional<ProviderKind> parse_provider_kind(std::string_view name) {
+  if (name == "github") {
+    return ProviderKind::github;
+  }
+  if (name == "azdo") {
+    return ProviderKind::azdo;
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(ProviderKind kind) {
+  return kind == ProviderKind::github ? "github" : "azdo";
+}
+
+std::unique_ptr<GitProvider> make_provider(ProviderKind kind, const std::string &remote_url,
+                                           const std::string &token, http::HttpClient &http,
+                                           const ProviderOptions &options) {
+  if (token.empty()) {
+    throw ProviderError(std::string("the ") + std::string(to_string(kind)) +
+                        " token is empty (give --token)");
+  }
+  switch (kind) {
+  case ProviderKind::github: {
+    GitHubRemote remote = parse_github_remote(remote_url);
+    GitHubEndpoints endpoints = github_endpoints(remote, options.api_url);
+    return std::make_unique<GitHubProvider>(std::move(remote), token, http, std::move(endpoints),
+                                            options.user_agent);
+  }
+  case ProviderKind::azdo:
+    // The Azure DevOps provider (src/providers/azdo/) plugs in here once it exists.
+    break;
+  }
+  throw ProviderError("provider " + std::string(to_string(kind)) +
+                      " is not available in this build (remote " + redact_url(remote_url) + ")");
+}
+
+} // namespace gitops::providers

@@ -1,0 +1,757 @@
+#include "gitops/providers/github_provider.hpp"
+
+#include "gitops/util/error.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <utility>
+
+namespace gitops::providers {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view k_api_version = "2022-11-28";
+// Far more pages than any real list needs, so a Link loop on a broken server still ends.
+constexpr int k_max_pages = 1000;
+
+// Characters other than unreserved ones are escaped; `keep` lists extra characters left as they
+// are.
+std::string percent_encode(std::string_view text, std::string_view keep) {
+  static constexpr std::array<char, 16> k_hex = {'0', '1', '2', '3', '4', '5', '6', '7',
+                                                 '8', '9', 'A', 'B', 'C', 'D', 'E', 'F'};
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved || keep.find(ch) != std::string_view::npos) {
+      out += ch;
+    } else {
+      out += '%';
+      out += k_hex[c >> 4U];
+      out += k_hex[c & 0x0FU];
+    }
+  }
+  return out;
+}
+
+// Query values: ':' and '/' are legal there and keep `head=owner:branch/x` readable.
+std::string query_value(std::string_view text) {
+  return percent_encode(text, ":/");
+}
+// A ref or path with its slashes kept raw: GitHub accepts them and some GHES versions reject %2F.
+std::string path_with_slashes(std::string_view text) {
+  return percent_encode(text, "/");
+}
+std::string path_segment(std::string_view text) {
+  return percent_encode(text, "");
+}
+
+std::string_view merge_method_name(config::MergeMethod method) {
+  switch (method) {
+  case config::MergeMethod::squash:
+    return "squash";
+  case config::MergeMethod::rebase:
+    return "rebase";
+  case config::MergeMethod::merge:
+    break;
+  }
+  return "merge";
+}
+
+std::string graphql_merge_method(config::MergeMethod method) {
+  std::string name(merge_method_name(method));
+  for (auto &c : name) {
+    c = static_cast<char>(c - 'a' + 'A');
+  }
+  return name;
+}
+
+std::string string_or_empty(const json &object, const char *key) {
+  const auto it = object.find(key);
+  if (it == object.end() || !it->is_string()) {
+    return {};
+  }
+  return it->get<std::string>();
+}
+
+bool contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
+
+json parse_body(const http::Response &response, const std::string &what) {
+  try {
+    return json::parse(response.body);
+  } catch (const json::exception &) {
+    throw ProviderError(what + ": GitHub answered " + std::to_string(response.status) +
+                            " with a body that is not JSON",
+                        response.status);
+  }
+}
+
+PullRequest pull_request_from_json(const json &pr) {
+  if (!pr.is_object() || !pr.contains("number") || !pr["number"].is_number_integer()) {
+    throw ProviderError("GitHub returned a pull request without a number");
+  }
+  PullRequest out;
+  out.number = pr["number"].get<long>();
+  out.id = string_or_empty(pr, "node_id");
+  out.title = string_or_empty(pr, "title");
+  out.description = string_or_empty(pr, "body");
+  if (const auto head = pr.find("head"); head != pr.end() && head->is_object()) {
+    out.head_branch = string_or_empty(*head, "ref");
+    out.head_sha = string_or_empty(*head, "sha");
+  }
+  if (const auto base = pr.find("base"); base != pr.end() && base->is_object()) {
+    out.base_branch = string_or_empty(*base, "ref");
+  }
+  out.url = string_or_empty(pr, "html_url");
+  out.state = string_or_empty(pr, "state");
+  const auto merged_at = pr.find("merged_at");
+  const bool merged = merged_at != pr.end() && merged_at->is_string();
+  if (merged) {
+    out.state = "merged";
+    const auto merge_commit = string_or_empty(pr, "merge_commit_sha");
+    if (!merge_commit.empty()) {
+      out.merge_commit = merge_commit;
+    }
+  }
+  const auto auto_merge = pr.find("auto_merge");
+  out.auto_merge = auto_merge != pr.end() && auto_merge->is_object();
+  return out;
+}
+
+// GitHub's own explanation: `message` plus the messages (or codes) of `errors[]`.
+std::string github_message(const http::Response &response) {
+  json body;
+  try {
+    body = json::parse(response.body);
+  } catch (const json::exception &) {
+    return {};
+  }
+  if (!body.is_object()) {
+    return {};
+  }
+  std::string text = string_or_empty(body, "message");
+  if (const auto errors = body.find("errors"); errors != body.end() && errors->is_array()) {
+    for (const auto &error : *errors) {
+      std::string detail;
+      if (error.is_string()) {
+        detail = error.get<std::string>();
+      } else if (error.is_object()) {
+        detail = string_or_empty(error, "message");
+        if (detail.empty()) {
+          detail = string_or_empty(error, "resource") + " " + string_or_empty(error, "field") +
+                   " " + string_or_empty(error, "code");
+        }
+      }
+      if (!detail.empty()) {
+        text += (text.empty() ? "" : "; ") + detail;
+      }
+    }
+  }
+  return text;
+}
+
+// Strict UTF-8 (no overlong forms, no surrogates), the same rule nlohmann::json's dump() enforces.
+bool valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  while (i < text.size()) {
+    const unsigned c = byte(i);
+    if (c < 0x80U) {
+      ++i;
+      continue;
+    }
+    std::size_t extra = 0;
+    unsigned low = 0x80U;
+    unsigned high = 0xBFU;
+    if (c >= 0xC2U && c <= 0xDFU) {
+      extra = 1;
+    } else if (c >= 0xE0U && c <= 0xEFU) {
+      extra = 2;
+      low = c == 0xE0U ? 0xA0U : 0x80U;
+      high = c == 0xEDU ? 0x9FU : 0xBFU;
+    } else if (c >= 0xF0U && c <= 0xF4U) {
+      extra = 3;
+      low = c == 0xF0U ? 0x90U : 0x80U;
+      high = c == 0xF4U ? 0x8FU : 0xBFU;
+    } else {
+      return false;
+    }
+    if (i + extra >= text.size()) {
+      return false;
+    }
+    if (byte(i + 1) < low || byte(i + 1) > high) {
+      return false;
+    }
+    for (std::size_t k = 2; k <= extra; ++k) {
+      if ((byte(i + k) & 0xC0U) != 0x80U) {
+        return false;
+      }
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+bool bool_or(const json &object, const char *key, bool fallback) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+
+std::string base64(std::string_view data) {
+  static constexpr std::string_view k_alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    const auto n = (static_cast<unsigned>(static_cast<unsigned char>(data[i])) << 16U) |
+                   (static_cast<unsigned>(static_cast<unsigned char>(data[i + 1])) << 8U) |
+                   static_cast<unsigned>(static_cast<unsigned char>(data[i + 2]));
+    out += k_alphabet[(n >> 18U) & 63U];
+    out += k_alphabet[(n >> 12U) & 63U];
+    out += k_alphabet[(n >> 6U) & 63U];
+    out += k_alphabet[n & 63U];
+  }
+  const auto rest = data.size() - i;
+  if (rest > 0) {
+    auto n = static_cast<unsigned>(static_cast<unsigned char>(data[i])) << 16U;
+    if (rest == 2) {
+      n |= static_cast<unsigned>(static_cast<unsigned char>(data[i + 1])) << 8U;
+    }
+    out += k_alphabet[(n >> 18U) & 63U];
+    out += k_alphabet[(n >> 12U) & 63U];
+    out += rest == 2 ? k_alphabet[(n >> 6U) & 63U] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+// "scheme://host[:port]" of an absolute URL, or "" for anything else.
+std::string origin_of(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) {
+    return {};
+  }
+  const auto end = url.find_first_of("/?#", scheme + 3);
+  return std::string(url.substr(0, end));
+}
+
+std::string check_run_state(const json &run) {
+  if (string_or_empty(run, "status") != "completed") {
+    return "pending";
+  }
+  const auto conclusion = string_or_empty(run, "conclusion");
+  if (conclusion == "success" || conclusion == "neutral" || conclusion == "skipped") {
+    return "success";
+  }
+  if (conclusion == "failure" || conclusion == "timed_out" || conclusion == "cancelled" ||
+      conclusion == "action_required" || conclusion == "startup_failure") {
+    return "failure";
+  }
+  return "pending"; // null, "stale" or a value GitHub adds later
+}
+
+} // namespace
+
+GitHubEndpoints github_endpoints(const GitHubRemote &remote, std::string_view api_url) {
+  GitHubEndpoints endpoints;
+  if (!api_url.empty()) {
+    std::string base(api_url);
+    while (!base.empty() && base.back() == '/') {
+      base.pop_back();
+    }
+    endpoints.api_url = base;
+    constexpr std::string_view k_v3 = "/api/v3";
+    if (base.size() > k_v3.size() &&
+        base.compare(base.size() - k_v3.size(), k_v3.size(), k_v3) == 0) {
+      endpoints.graphql_url = base.substr(0, base.size() - k_v3.size()) + "/api/graphql";
+    } else {
+      endpoints.graphql_url = base + "/graphql";
+    }
+    return endpoints;
+  }
+  if (remote.host == "github.com") {
+    return {"https://api.github.com", "https://api.github.com/graphql"};
+  }
+  const std::string origin = (remote.secure ? "https://" : "http://") + remote.host;
+  return {origin + "/api/v3", origin + "/api/graphql"};
+}
+
+// One REST call: `path` is relative to the API base unless it is an absolute URL (a Link next
+// page).
+struct GitHubProvider::Call {
+  std::string method;
+  std::string path;
+  std::string body;
+  bool idempotent = true;
+  std::string what;              // for messages, e.g. "create pull request"
+  std::vector<long> tolerated{}; // error statuses returned to the caller instead of thrown
+};
+
+GitHubProvider::GitHubProvider(GitHubRemote remote, std::string token, http::HttpClient &http,
+                               GitHubEndpoints endpoints, std::string user_agent)
+    : m_remote(std::move(remote)), m_token(std::move(token)), m_http(http),
+      m_endpoints(std::move(endpoints)), m_user_agent(std::move(user_agent)) {
+  if (m_token.empty()) {
+    throw ProviderError("GitHub token is empty (give --token or set GITHUB_TOKEN)");
+  }
+  if (m_endpoints.api_url.empty() || m_endpoints.graphql_url.empty()) {
+    m_endpoints = github_endpoints(m_remote);
+  }
+}
+
+std::string GitHubProvider::repo_path() const {
+  return "/repos/" + path_segment(m_remote.owner) + "/" + path_segment(m_remote.repo);
+}
+
+http::Response GitHubProvider::send(const std::string &method, const std::string &url,
+                                    const std::string &body, bool idempotent) {
+  http::Request request;
+  request.method = method;
+  request.url = url;
+  request.headers.emplace("Authorization", "Bearer " + m_token);
+  request.headers.emplace("Accept", "application/vnd.github+json");
+  request.headers.emplace("X-GitHub-Api-Version", std::string(k_api_version));
+  request.headers.emplace("User-Agent", m_user_agent);
+  if (!body.empty()) {
+    request.headers.emplace("Content-Type", "application/json");
+  }
+  request.body = body;
+  request.idempotent = idempotent;
+  return m_http.send(request);
+}
+
+http::Response GitHubProvider::call(const Call &c) {
+  const bool absolute = c.path.rfind("http://", 0) == 0 || c.path.rfind("https://", 0) == 0;
+  const std::string url = absolute ? c.path : m_endpoints.api_url + c.path;
+  http::Response response = send(c.method, url, c.body, c.idempotent);
+  if (response.status < 400) {
+    return response;
+  }
+  for (const long tolerated : c.tolerated) {
+    if (response.status == tolerated) {
+      return response;
+    }
+  }
+  // The path as printed: relative to the API base, never with credentials (they only travel in
+  // the Authorization header).
+  std::string shown = url;
+  if (shown.rfind(m_endpoints.api_url, 0) == 0) {
+    shown = shown.substr(m_endpoints.api_url.size());
+  }
+  const std::string message = github_message(response);
+  std::string text =
+      c.what + ": " + c.method + " " + shown + " answered " + std::to_string(response.status);
+  if (!message.empty()) {
+    text += " (" + message + ")";
+  }
+  const std::string repo = m_remote.owner + "/" + m_remote.repo;
+  const auto permissions = response.header("x-accepted-github-permissions");
+  if (response.status == 401) {
+    text += ": the token was rejected (invalid, expired or revoked)";
+  } else if (response.status == 403 || (response.status == 404 && permissions)) {
+    if (permissions && !permissions->empty()) {
+      text += ": the token lacks a permission; GitHub accepts " + *permissions +
+              " (grant it to the token or GitHub App, e.g. `permissions: " + *permissions +
+              "` in a workflow)";
+    } else {
+      text += ": the token is not allowed to do this on " + repo;
+    }
+  } else if (response.status == 404) {
+    text += ": repository " + repo + " (or the object asked for) does not exist, or the token " +
+            "cannot see it (GitHub answers 404 for private repositories a token cannot read)";
+  }
+  throw ProviderError(text, response.status);
+}
+
+std::string GitHubProvider::next_page(const http::Response &response) const {
+  const auto next = http::next_link(response);
+  if (!next) {
+    return {};
+  }
+  // The token goes to the configured API host only: a Link to another origin (a proxy in front of
+  // the API, or a hostile answer) is followed on the API's own origin.
+  const std::string api_origin = origin_of(m_endpoints.api_url);
+  const std::string link_origin = origin_of(*next);
+  if (link_origin.empty() || link_origin == api_origin) {
+    return *next;
+  }
+  return api_origin + next->substr(link_origin.size());
+}
+
+std::vector<PullRequest> GitHubProvider::list_pulls(const std::string &path_and_query,
+                                                    const std::string &what) {
+  std::vector<PullRequest> pulls;
+  std::string next = path_and_query;
+  for (int page = 0; page < k_max_pages && !next.empty(); ++page) {
+    const auto response = call({"GET", next, "", true, what});
+    const json body = parse_body(response, what);
+    if (!body.is_array()) {
+      throw ProviderError(what + ": GitHub answered with something other than a list",
+                          response.status);
+    }
+    for (const auto &pr : body) {
+      pulls.push_back(pull_request_from_json(pr));
+    }
+    next = next_page(response);
+  }
+  return pulls;
+}
+
+std::optional<PullRequest> GitHubProvider::find_open_pr(const std::string &head,
+                                                        const std::string &base) {
+  const auto pulls = list_pulls(
+      repo_path() + "/pulls?state=open&head=" + query_value(m_remote.owner + ":" + head) +
+          "&base=" + query_value(base) + "&per_page=100",
+      "find the open pull request " + head + " -> " + base);
+  // The head filter already limits the answer; checking again guards against a server that ignores
+  // it (and keeps a fork's branch of the same name out).
+  std::optional<PullRequest> found;
+  for (const auto &pr : pulls) {
+    if (pr.head_branch == head && pr.base_branch == base && pr.state == "open") {
+      if (found) {
+        throw ProviderError("more than one open pull request from " + head + " into " + base +
+                            ": #" + std::to_string(found->number) + " and #" +
+                            std::to_string(pr.number) + "; close all but one");
+      }
+      found = pr;
+    }
+  }
+  return found;
+}
+
+PullRequest GitHubProvider::create_or_update_pr(const std::string &head, const std::string &base,
+                                                const std::string &title,
+                                                const std::string &description) {
+  const json update = {{"title", title}, {"body", description}};
+  const auto patch = [&](const PullRequest &pr) {
+    const auto response =
+        call({"PATCH", repo_path() + "/pulls/" + std::to_string(pr.number), update.dump(), true,
+              "update pull request #" + std::to_string(pr.number)});
+    return pull_request_from_json(parse_body(response, "update pull request"));
+  };
+  if (const auto existing = find_open_pr(head, base)) {
+    return patch(*existing);
+  }
+  const json create = {{"title", title},
+                       {"head", head},
+                       {"base", base},
+                       {"body", description},
+                       {"maintainer_can_modify", true}};
+  // A retried or racing create answers 422 "A pull request already exists"; that is handled below,
+  // so repeating the POST is safe.
+  const auto response = call({"POST",
+                              repo_path() + "/pulls",
+                              create.dump(),
+                              true,
+                              "create pull request " + head + " -> " + base,
+                              {422}});
+  if (response.status == 201 || response.status == 200) {
+    return pull_request_from_json(parse_body(response, "create pull request"));
+  }
+  const std::string message = github_message(response);
+  if (contains(message, "already exists")) {
+    if (const auto existing = find_open_pr(head, base)) {
+      return patch(*existing);
+    }
+  }
+  std::string text = "create pull request " + head + " -> " + base + ": POST " + repo_path() +
+                     "/pulls answered 422";
+  if (!message.empty()) {
+    text += " (" + message + ")";
+  }
+  if (contains(message, "No commits between")) {
+    text += ": branch " + head + " has no changes compared to " + base;
+  } else if (contains(message, "head") || contains(message, "base")) {
+    text += ": check that branches " + head + " and " + base + " exist on GitHub";
+  }
+  throw ProviderError(text, response.status);
+}
+
+AutoMergeOutcome GitHubProvider::send_auto_merge(const PullRequest &pr, bool enabled,
+                                                 config::MergeMethod method) {
+  const std::string number = "#" + std::to_string(pr.number);
+  if (pr.id.empty()) {
+    throw ProviderError("cannot change auto-merge of pull request " + number +
+                        ": its GraphQL node id is unknown");
+  }
+  json variables = {{"pullRequestId", pr.id}};
+  json request;
+  if (enabled) {
+    variables["mergeMethod"] = graphql_merge_method(method);
+    request = {{"query", k_enable_auto_merge_mutation}, {"variables", variables}};
+  } else {
+    request = {{"query", k_disable_auto_merge_mutation}, {"variables", variables}};
+  }
+  const std::string what =
+      (enabled ? "enable auto-merge on pull request " : "disable auto-merge on pull request ") +
+      number;
+  const auto response = send("POST", m_endpoints.graphql_url, request.dump(), true);
+  if (response.status >= 400) {
+    std::string text =
+        what + ": POST " + m_endpoints.graphql_url + " answered " + std::to_string(response.status);
+    if (const auto message = github_message(response); !message.empty()) {
+      text += " (" + message + ")";
+    }
+    if (response.status == 401) {
+      text += ": the token was rejected (invalid, expired or revoked)";
+    } else if (const auto permissions = response.header("x-accepted-github-permissions")) {
+      text += ": the token lacks a permission; GitHub accepts " + *permissions;
+    }
+    throw ProviderError(text, response.status);
+  }
+  const json body = parse_body(response, what);
+  const auto errors = body.is_object() ? body.find("errors") : body.end();
+  if (!body.is_object() || errors == body.end() || !errors->is_array() || errors->empty()) {
+    const char *field = enabled ? "enablePullRequestAutoMerge" : "disablePullRequestAutoMerge";
+    if (!body.is_object() || !body.contains("data") || !body["data"].is_object() ||
+        !body["data"].contains(field) || body["data"][field].is_null()) {
+      throw ProviderError(what + ": GitHub's GraphQL answer has no " + std::string(field) +
+                          " result");
+    }
+    return AutoMergeOutcome::changed;
+  }
+  std::string messages;
+  for (const auto &error : *errors) {
+    const auto message = error.is_object() ? string_or_empty(error, "message") : std::string{};
+    messages += (messages.empty() ? "" : "; ") + message;
+  }
+  if (contains(messages, "clean status") || contains(messages, "unstable status")) {
+    return AutoMergeOutcome::already_mergeable;
+  }
+  std::string text = what + ": " + messages;
+  const std::string repo = m_remote.owner + "/" + m_remote.repo;
+  if (contains(messages, "Auto merge is not allowed")) {
+    text += ": enable *Allow auto-merge* in the settings of repository " + repo +
+            " (Settings → General → Pull Requests)";
+  } else if (contains(messages, "Protected branch rules not configured")) {
+    text += ": the base branch " + pr.base_branch +
+            " needs branch protection with a required status check before GitHub can auto-merge";
+  } else if (contains(messages, "merge method") || contains(messages, "Merge method")) {
+    text += ": allow the " + std::string(merge_method_name(method)) +
+            " merge method in the settings of repository " + repo +
+            " or change merge_method in gitops-promotion.yaml";
+  } else if (contains(messages, "not accessible") || contains(messages, "not allowed")) {
+    text += ": the token needs pull_requests=write and contents=write on " + repo;
+  }
+  throw ProviderError(text);
+}
+
+AutoMergeOutcome GitHubProvider::update_auto_merge(const PullRequest &pr, bool enabled,
+                                                   config::MergeMethod method) {
+  if (pr.auto_merge == enabled) {
+    return AutoMergeOutcome::unchanged;
+  }
+  return send_auto_merge(pr, enabled, method);
+}
+
+void GitHubProvider::set_auto_merge(const PullRequest &pr, bool enabled,
+                                    config::MergeMethod method) {
+  if (update_auto_merge(pr, enabled, method) == AutoMergeOutcome::already_mergeable) {
+    throw ProviderError("enable auto-merge on pull request #" + std::to_string(pr.number) +
+                        ": GitHub refuses because the pull request is already mergeable (clean "
+                        "status): merge it directly, or give the base branch " +
+                        pr.base_branch +
+                        " a required status check so auto-merge has something "
+                        "to wait for");
+  }
+}
+
+std::optional<PullRequest> GitHubProvider::find_merged_pr_for_commit(const std::string &sha) {
+  const auto pulls =
+      list_pulls(repo_path() + "/commits/" + path_segment(sha) + "/pulls?per_page=100",
+                 "find the pull request of commit " + sha);
+  std::optional<PullRequest> only_merged;
+  int merged_count = 0;
+  for (const auto &pr : pulls) {
+    if (pr.state != "merged") {
+      continue;
+    }
+    if (pr.merge_commit == sha) {
+      return pr;
+    }
+    ++merged_count;
+    only_merged = pr;
+  }
+  if (merged_count == 1) {
+    return only_merged;
+  }
+  return std::nullopt;
+}
+
+std::vector<PullRequest> GitHubProvider::find_open_prs_for_commit(const std::string &sha) {
+  const auto pulls =
+      list_pulls(repo_path() + "/commits/" + path_segment(sha) + "/pulls?per_page=100",
+                 "find the open pull requests of commit " + sha);
+  std::vector<PullRequest> open;
+  for (const auto &pr : pulls) {
+    if (pr.state == "open" && pr.head_sha == sha) {
+      open.push_back(pr);
+    }
+  }
+  return open;
+}
+
+std::vector<CommitStatus> GitHubProvider::list_statuses(const std::string &sha) {
+  std::vector<CommitStatus> statuses;
+  const std::string commit = repo_path() + "/commits/" + path_segment(sha);
+  const std::string what_statuses = "list the statuses of commit " + sha;
+  std::string next = commit + "/statuses?per_page=100";
+  for (int page = 0; page < k_max_pages && !next.empty(); ++page) {
+    const auto response = call({"GET", next, "", true, what_statuses});
+    const json body = parse_body(response, what_statuses);
+    if (!body.is_array()) {
+      throw ProviderError(what_statuses + ": GitHub answered with something other than a list");
+    }
+    for (const auto &status : body) {
+      statuses.push_back({string_or_empty(status, "context"), string_or_empty(status, "state"),
+                          string_or_empty(status, "description")});
+    }
+    next = next_page(response);
+  }
+  const std::string what_checks = "list the check runs of commit " + sha;
+  next = commit + "/check-runs?per_page=100";
+  for (int page = 0; page < k_max_pages && !next.empty(); ++page) {
+    const auto response = call({"GET", next, "", true, what_checks});
+    const json body = parse_body(response, what_checks);
+    const auto runs = body.is_object() ? body.find("check_runs") : body.end();
+    if (runs == body.end() || !runs->is_array()) {
+      throw ProviderError(what_checks + ": GitHub's answer has no check_runs list");
+    }
+    for (const auto &run : *runs) {
+      std::string description;
+      if (const auto output = run.find("output"); output != run.end() && output->is_object()) {
+        description = string_or_empty(*output, "title");
+      }
+      statuses.push_back({string_or_empty(run, "name"), check_run_state(run), description});
+    }
+    next = next_page(response);
+  }
+  return statuses;
+}
+
+void GitHubProvider::set_status(const std::string &sha, const CommitStatus &status) {
+  if (status.state != "success" && status.state != "failure" && status.state != "error" &&
+      status.state != "pending") {
+    throw ProviderError("set status \"" + status.context + "\" on commit " + sha +
+                        ": state must be success, failure, error or pending, not \"" +
+                        status.state + "\"");
+  }
+  json body = {{"state", status.state}, {"context", status.context}};
+  if (!status.description.empty()) {
+    body["description"] = status.description;
+  }
+  (void)call({"POST", repo_path() + "/statuses/" + path_segment(sha), body.dump(), true,
+              "set status \"" + status.context + "\" on commit " + sha});
+}
+
+void GitHubProvider::merge_pr(const PullRequest &pr, config::MergeMethod method) {
+  const std::string number = std::to_string(pr.number);
+  json body = {{"merge_method", merge_method_name(method)}};
+  if (!pr.head_sha.empty()) {
+    body["sha"] = pr.head_sha;
+  }
+  // Not repeated blindly: a merge that went through would then answer 405.
+  const auto response = call({"PUT",
+                              repo_path() + "/pulls/" + number + "/merge",
+                              body.dump(),
+                              false,
+                              "merge pull request #" + number,
+                              {405, 409}});
+  if (response.status == 405 || response.status == 409) {
+    std::string text = "merge pull request #" + number + ": PUT " + repo_path() + "/pulls/" +
+                       number + "/merge answered " + std::to_string(response.status);
+    if (const auto message = github_message(response); !message.empty()) {
+      text += " (" + message + ")";
+    }
+    text += response.status == 409
+                ? ": the head of the pull request moved since it was read; read it again"
+                : ": it is not mergeable now (conflicts, failing required checks, or the "
+                  "merge method is not allowed in the repository settings)";
+    throw ProviderError(text, response.status);
+  }
+  const json result = parse_body(response, "merge pull request #" + number);
+  if (!result.is_object() || !bool_or(result, "merged", false)) {
+    throw ProviderError("merge pull request #" + number + ": GitHub did not merge it (" +
+                            string_or_empty(result, "message") + ")",
+                        response.status);
+  }
+}
+
+std::string GitHubProvider::commit_via_api(const std::string &branch, const std::string &base_sha,
+                                           const std::vector<FileChange> &changes,
+                                           const std::string &message,
+                                           const config::Config &config) {
+  const std::string git = repo_path() + "/git";
+  const std::string what = "commit to branch " + branch + " through the API";
+  const auto base =
+      parse_body(call({"GET", git + "/commits/" + path_segment(base_sha), "", true, what}), what);
+  const auto base_tree = base.is_object() && base.contains("tree") && base["tree"].is_object()
+                             ? string_or_empty(base["tree"], "sha")
+                             : std::string{};
+  if (base_tree.empty()) {
+    throw ProviderError(what + ": commit " + base_sha + " has no tree in GitHub's answer");
+  }
+  json entries = json::array();
+  for (const auto &change : changes) {
+    json entry = {{"path", change.path}, {"mode", "100644"}, {"type", "blob"}};
+    if (valid_utf8(change.content)) {
+      entry["content"] = change.content;
+    } else {
+      // JSON strings cannot carry arbitrary bytes: upload those as a base64 blob.
+      const json blob = {{"content", base64(change.content)}, {"encoding", "base64"}};
+      const auto created =
+          parse_body(call({"POST", git + "/blobs", blob.dump(), true, what}), what);
+      entry["sha"] = string_or_empty(created, "sha");
+    }
+    entries.push_back(std::move(entry));
+  }
+  const json tree_request = {{"base_tree", base_tree}, {"tree", entries}};
+  const auto tree =
+      parse_body(call({"POST", git + "/trees", tree_request.dump(), true, what}), what);
+  const json commit_request = {
+      {"message", message},
+      {"tree", string_or_empty(tree, "sha")},
+      {"parents", json::array({base_sha})},
+      {"author", {{"name", config.author_name}, {"email", config.author_email}}}};
+  const auto commit =
+      parse_body(call({"POST", git + "/commits", commit_request.dump(), true, what}), what);
+  const std::string sha = string_or_empty(commit, "sha");
+  if (sha.empty()) {
+    throw ProviderError(what + ": GitHub's answer to creating the commit has no sha");
+  }
+  const std::string ref_path = git + "/refs/heads/" + path_with_slashes(branch);
+  const json update = {{"sha", sha}, {"force", true}};
+  const auto patched = call({"PATCH", ref_path, update.dump(), true, what, {404, 422}});
+  if (patched.status < 400) {
+    return sha;
+  }
+  // GitHub answers 422 "Reference does not exist" (sometimes 404) for a new branch.
+  const json create = {{"ref", "refs/heads/" + branch}, {"sha", sha}};
+  const auto created = call({"POST", git + "/refs", create.dump(), true, what, {422}});
+  if (created.status == 422) {
+    // Someone (or a retried request) created it meanwhile: point it at our commit.
+    (void)call({"PATCH", ref_path, update.dump(), true, what});
+  }
+  return sha;
+}
+
+GitHubRepositoryInfo GitHubProvider::repository_info() {
+  const std::string what = "read repository " + m_remote.owner + "/" + m_remote.repo;
+  const json body = parse_body(call({"GET", repo_path(), "", true, what}), what);
+  GitHubRepositoryInfo info;
+  info.default_branch = string_or_empty(body, "default_branch");
+  info.allow_auto_merge = bool_or(body, "allow_auto_merge", false);
+  info.allow_merge_commit = bool_or(body, "allow_merge_commit", true);
+  info.allow_squash_merge = bool_or(body, "allow_squash_merge", true);
+  info.allow_rebase_merge = bool_or(body, "allow_rebase_merge", true);
+  return info;
+}
+
+} // namespace gitops::providers

@@ -1,0 +1,165 @@
+#include "gitops/providers/remote_url.hpp"
+
+#include "gitops/util/error.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <vector>
+
+namespace gitops::providers {
+
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string_view trim(std::string_view text) {
+  const auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  while (!text.empty() && is_space(text.front())) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && is_space(text.back())) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+[[noreturn]] void fail(std::string_view url, const std::string &why) {
+  throw ProviderError("remote URL \"" + redact_url(url) + "\": " + why);
+}
+
+std::string clean_path(std::string_view path) {
+  const auto cut = path.find_first_of("?#");
+  if (cut != std::string_view::npos) {
+    path = path.substr(0, cut);
+  }
+  while (!path.empty() && path.front() == '/') {
+    path.remove_prefix(1);
+  }
+  while (!path.empty() && path.back() == '/') {
+    path.remove_suffix(1);
+  }
+  if (path.size() > 4 && path.substr(path.size() - 4) == ".git") {
+    path.remove_suffix(4);
+  }
+  return std::string(path);
+}
+
+std::vector<std::string> split(const std::string &text, char separator) {
+  std::vector<std::string> parts;
+  std::string::size_type start = 0;
+  while (true) {
+    const auto end = text.find(separator, start);
+    parts.push_back(text.substr(start, end - start));
+    if (end == std::string::npos) {
+      return parts;
+    }
+    start = end + 1;
+  }
+}
+
+} // namespace
+
+std::string redact_url(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) {
+    return std::string(url); // scp-like `user@host:path` carries no password
+  }
+  const auto authority_start = scheme_end + 3;
+  const auto authority_end = url.find('/', authority_start);
+  const auto authority = url.substr(authority_start, authority_end == std::string_view::npos
+                                                         ? std::string_view::npos
+                                                         : authority_end - authority_start);
+  const auto at = authority.rfind('@');
+  if (at == std::string_view::npos) {
+    return std::string(url);
+  }
+  std::string out(url.substr(0, authority_start));
+  out += "***@";
+  out += url.substr(authority_start + at + 1);
+  return out;
+}
+
+UrlParts split_remote_url(std::string_view raw) {
+  const auto url = trim(raw);
+  if (url.empty()) {
+    throw ProviderError("remote URL is empty (is the git remote configured?)");
+  }
+  UrlParts parts;
+  std::string_view authority;
+  std::string_view path;
+  const auto scheme_end = url.find("://");
+  if (scheme_end != std::string_view::npos) {
+    parts.scheme = lower(url.substr(0, scheme_end));
+    if (parts.scheme != "https" && parts.scheme != "http" && parts.scheme != "ssh") {
+      fail(url, "unsupported scheme \"" + parts.scheme + "\" (expected https, http or ssh)");
+    }
+    const auto rest = url.substr(scheme_end + 3);
+    const auto slash = rest.find('/');
+    authority = rest.substr(0, slash);
+    path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+  } else {
+    // scp-like syntax: [user@]host:path, where the host part holds no '/'.
+    const auto colon = url.find(':');
+    const auto slash = url.find('/');
+    if (colon == std::string_view::npos || (slash != std::string_view::npos && slash < colon) ||
+        colon == 0) {
+      fail(url, "not a remote URL (expected https://HOST/OWNER/REPO or git@HOST:OWNER/REPO)");
+    }
+    parts.scheme = "ssh";
+    authority = url.substr(0, colon);
+    path = url.substr(colon + 1);
+    if (authority.find(':') != std::string_view::npos) {
+      fail(url, "not a remote URL");
+    }
+  }
+  const auto at = authority.rfind('@');
+  if (at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);
+  }
+  const auto port_colon = authority.rfind(':');
+  if (port_colon != std::string_view::npos) {
+    parts.port = std::string(authority.substr(port_colon + 1));
+    authority = authority.substr(0, port_colon);
+    if (parts.port.empty() || !std::all_of(parts.port.begin(), parts.port.end(),
+                                           [](unsigned char c) { return std::isdigit(c) != 0; })) {
+      fail(url, "invalid port \"" + parts.port + "\"");
+    }
+  }
+  parts.host = lower(authority);
+  if (parts.host.empty()) {
+    fail(url, "no host");
+  }
+  parts.path = clean_path(path);
+  if (parts.path.empty()) {
+    fail(url, "no repository path");
+  }
+  return parts;
+}
+
+GitHubRemote parse_github_remote(std::string_view url) {
+  const UrlParts parts = split_remote_url(url);
+  if (parts.host == "www.github.com") {
+    fail(url, "use github.com, not www.github.com");
+  }
+  const auto segments = split(parts.path, '/');
+  if (segments.size() != 2 || segments[0].empty() || segments[1].empty()) {
+    fail(url, "a GitHub repository path must be OWNER/REPO, got \"" + parts.path + "\"");
+  }
+  GitHubRemote remote;
+  remote.host = parts.host;
+  // An ssh port belongs to the ssh daemon, not to the API server.
+  if (!parts.port.empty() && parts.scheme != "ssh") {
+    remote.host += ":" + parts.port;
+  }
+  remote.owner = segments[0];
+  remote.repo = segments[1];
+  remote.secure = parts.scheme != "http";
+  return remote;
+}
+
+} // namespace gitops::providers

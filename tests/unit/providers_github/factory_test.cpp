@@ -1,0 +1,65 @@
+#include "fake_http_client.hpp"
+
+#include "gitops/providers/factory.hpp"
+#include "gitops/providers/github_provider.hpp"
+#include "gitops/util/error.hpp"
+
+#include <gtest/gtest.h>
+
+namespace gitops::providers {
+namespace {
+
+using testing::FakeHttpClient;
+
+TEST(ProviderKind, ParsesAndPrintsTheCliNames) {
+  EXPECT_EQ(parse_provider_kind("github"), ProviderKind::github);
+  EXPECT_EQ(parse_provider_kind("azdo"), ProviderKind::azdo);
+  EXPECT_FALSE(parse_provider_kind("GitHub"));
+  EXPECT_FALSE(parse_provider_kind(""));
+  EXPECT_EQ(to_string(ProviderKind::github), "github");
+  EXPECT_EQ(to_string(ProviderKind::azdo), "azdo");
+}
+
+TEST(MakeProvider, BuildsAGitHubProviderWithoutSendingRequests) {
+  FakeHttpClient http;
+  const auto provider =
+      make_provider(ProviderKind::github, "git@github.com:acme/gitops.git", "tok", http);
+  ASSERT_NE(provider, nullptr);
+  EXPECT_EQ(provider->kind(), ProviderKind::github);
+  const auto *github = dynamic_cast<const GitHubProvider *>(provider.get());
+  ASSERT_NE(github, nullptr);
+  EXPECT_EQ(github->remote().owner, "acme");
+  EXPECT_EQ(github->remote().repo, "gitops");
+  EXPECT_EQ(github->endpoints().api_url, "https://api.github.com");
+  EXPECT_TRUE(http.requests().empty());
+}
+
+TEST(MakeProvider, HonoursApiUrlAndUserAgent) {
+  FakeHttpClient http;
+  http.expect("GET", "http://127.0.0.1:9/repos/acme/gitops", 200, R"({"default_branch":"main"})");
+  ProviderOptions options;
+  options.api_url = "http://127.0.0.1:9";
+  options.user_agent = "ua-test";
+  auto provider =
+      make_provider(ProviderKind::github, "https://github.com/acme/gitops", "tok", http, options);
+  auto *github = dynamic_cast<GitHubProvider *>(provider.get());
+  ASSERT_NE(github, nullptr);
+  EXPECT_EQ(github->endpoints().graphql_url, "http://127.0.0.1:9/graphql");
+  EXPECT_EQ(github->repository_info().default_branch, "main");
+  EXPECT_EQ(http.requests().at(0).headers.find("user-agent")->second, "ua-test");
+}
+
+TEST(MakeProvider, RefusesEmptyTokenAndBadRemoteWithoutLeakingCredentials) {
+  FakeHttpClient http;
+  EXPECT_THROW((void)make_provider(ProviderKind::github, "https://github.com/o/r", "", http),
+               ProviderError);
+  try {
+    (void)make_provider(ProviderKind::github, "https://u:s3cr3t@github.com/o", "tok", http);
+    FAIL() << "accepted";
+  } catch (const ProviderError &e) {
+    EXPECT_EQ(std::string(e.what()).find("s3cr3t"), std::string::npos) << e.what();
+  }
+}
+
+} // namespace
+} // namespace gitops::providers
