@@ -587,11 +587,11 @@ ScanResult scan(std::string_view content) {
   }
   auto parsed = parse_yaml(content, positions);
   if (auto *failure = std::get_if<ParseFailure>(&parsed)) {
-    result.findings.push_back(MarkerFinding{failure->line,
-                                            "cannot parse the file as YAML (" + failure->message +
-                                                "); Flux skips it, so none of its "
-                                                "markers apply",
-                                            true});
+    result.findings.push_back(MarkerFinding{
+        failure->line,
+        "cannot parse the file as YAML (line " + std::to_string(failure->line) + ": " +
+            failure->message + "); Flux skips such files, so none of its markers apply",
+        true});
     std::stable_sort(result.findings.begin(), result.findings.end(), by_line);
     return result;
   }
@@ -643,8 +643,9 @@ ScanResult scan(std::string_view content) {
                   c.group + ":" + c.app + "\" for the whole image",
               false);
     }
-    const auto key = std::make_tuple(
-        site.document, c.group + ":" + c.app + ":" + std::string(to_string(c.setter)), site.key);
+    const auto key = std::make_tuple(site.document,
+                                     c.group + ":" + c.app + ":" + std::string(to_string(c.setter)),
+                                     site.parent_key + "." + site.key);
     if (const auto [it, fresh] = seen.try_emplace(key, site.value_line); !fresh) {
       finding("repeats the marker of line " + std::to_string(it->second) +
                   " for the same key in the same document; check that both are intended",

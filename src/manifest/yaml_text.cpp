@@ -266,7 +266,7 @@ public:
     skip_ws();
     if (m_pos != m_text.size()) {
       return fail("has text after the JSON object (\"" + shorten(m_text.substr(m_pos)) +
-                  "\"), so Flux ignores the whole comment; put other notes on another line");
+                  "\"); put other notes on a line of their own");
     }
     return members;
   }
