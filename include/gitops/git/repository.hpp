@@ -13,13 +13,15 @@ struct git_repository;
 
 namespace gitops::git {
 
-// Keeps libgit2 initialised while alive; create one in main() (and test mains) before any Repository.
+// Keeps libgit2 initialised while alive; create one in main() (and test mains) before any
+// Repository. Sessions nest (libgit2 counts them), so a Repository and the free functions below
+// hold their own too.
 class LibGit2Session {
 public:
   LibGit2Session();
   ~LibGit2Session();
-  LibGit2Session(const LibGit2Session&) = delete;
-  LibGit2Session& operator=(const LibGit2Session&) = delete;
+  LibGit2Session(const LibGit2Session &) = delete;
+  LibGit2Session &operator=(const LibGit2Session &) = delete;
 };
 
 // A file read from a commit's tree.
@@ -35,15 +37,20 @@ struct Identity {
   std::string email;
 };
 
-// How to authenticate a push or fetch over HTTPS.
+// How to authenticate a push or fetch over HTTPS. An empty token means "no authentication": a
+// server that asks for it fails the call with a message saying a token is needed.
 struct Credentials {
   enum class Mode {
     userpass,    // Basic auth: `username` + token (GitHub: x-access-token; Azure DevOps: any user)
-    extra_header // `Authorization: Bearer <token>` header (Azure Pipelines' System.AccessToken)
+    extra_header // an `Authorization` header on every request (Azure Pipelines' System.AccessToken)
   };
+  // The extra header's scheme: `Bearer <token>`, or `Basic base64(username:token)` (what
+  // actions/checkout puts into http.extraheader).
+  enum class Scheme { bearer, basic };
   Mode mode = Mode::userpass;
   std::string username = "x-access-token";
   std::string token;
+  Scheme scheme = Scheme::bearer;
 };
 
 // A git repository opened from its work tree or .git directory. Reads and writes objects and refs
@@ -51,14 +58,17 @@ struct Credentials {
 class Repository {
 public:
   // Opens the repository containing `path` (searching upwards). Throws GitError when there is none.
-  [[nodiscard]] static Repository open(const std::filesystem::path& path);
+  [[nodiscard]] static Repository open(const std::filesystem::path &path);
 
-  Repository(Repository&&) noexcept;
-  Repository& operator=(Repository&&) noexcept;
+  Repository(Repository &&) noexcept;
+  Repository &operator=(Repository &&) noexcept;
   ~Repository();
 
   // The work tree root (the directory holding .git); throws GitError for bare repositories.
   [[nodiscard]] std::filesystem::path work_dir() const;
+
+  // The .git directory (the repository itself for a bare one).
+  [[nodiscard]] std::filesystem::path git_dir() const;
 
   // The commit HEAD points to (works with a detached HEAD), as 40 hex characters.
   [[nodiscard]] std::string head_commit() const;
@@ -69,58 +79,81 @@ public:
   // True for a shallow clone (libgit2 1.5 cannot push from those).
   [[nodiscard]] bool is_shallow() const;
 
-  // The URL of remote `name`, or std::nullopt when there is no such remote.
-  [[nodiscard]] std::optional<std::string> remote_url(const std::string& name) const;
+  // The URL of remote `name` as configured (it may hold credentials: pass it through redact_url()
+  // before printing), or std::nullopt when there is no such remote.
+  [[nodiscard]] std::optional<std::string> remote_url(const std::string &name) const;
 
-  // Reads a file of `commit`'s tree, or std::nullopt when absent.
-  [[nodiscard]] std::optional<std::string> read_file(const std::string& commit,
-                                                     const std::string& path) const;
+  // The commit id (40 hex) of `revision` (an id, `HEAD`, a branch, anything git rev-parse takes
+  // that names a commit). Throws GitError naming the revision when it does not resolve to a commit.
+  [[nodiscard]] std::string resolve_commit(const std::string &revision) const;
+
+  // Reads a regular file (blob, executable or not) of `commit`'s tree, or std::nullopt when absent
+  // or not a regular file (a directory, symlink or submodule).
+  [[nodiscard]] std::optional<std::string> read_file(const std::string &commit,
+                                                     const std::string &path) const;
 
   // True when `dir` exists as a directory in `commit`'s tree.
-  [[nodiscard]] bool has_directory(const std::string& commit, const std::string& dir) const;
+  [[nodiscard]] bool has_directory(const std::string &commit, const std::string &dir) const;
 
-  // Every blob under directory `dir` of `commit`'s tree (recursively) whose name passes `name_filter`
-  // and whose content passes `content_filter`. Symlinks and submodules are never returned.
+  // Every blob under directory `dir` ("" = the whole tree) of `commit`'s tree, recursively, whose
+  // file name (last path component) passes `name_filter` and whose content passes `content_filter`,
+  // sorted by path. Only `dir`'s subtree is walked and blobs are loaded only when their name
+  // passes; an empty std::function accepts everything. Symlinks and submodules are never returned.
+  // A missing `dir` (or one that is a file) gives an empty vector.
   [[nodiscard]] std::vector<TreeFile>
-  read_files(const std::string& commit, const std::string& dir,
-             const std::function<bool(std::string_view name)>& name_filter,
-             const std::function<bool(std::string_view content)>& content_filter) const;
+  read_files(const std::string &commit, const std::string &dir,
+             const std::function<bool(std::string_view name)> &name_filter,
+             const std::function<bool(std::string_view content)> &content_filter) const;
 
-  // Creates a commit whose tree is `base`'s tree with `changes` (path → new content) applied and
-  // whose single parent is `base`. No ref is changed. Returns the new commit's id.
-  [[nodiscard]] std::string create_commit(const std::string& base,
-                                          const std::map<std::string, std::string>& changes,
-                                          const std::string& message, const Identity& author);
+  // Creates a commit whose tree is `base`'s tree with `changes` (repository-relative '/'-separated
+  // path → new content) applied and whose single parent is `base`; `message` is used byte for byte
+  // and `author` is author and committer. Existing files keep their mode; new files get 0100644. No
+  // ref, the index or the work tree is changed. Returns the new commit's id. Throws StateError for
+  // an unsafe path (absolute, `..`, `.git`, empty segments) and GitError when a path is a
+  // directory, symlink or submodule in `base`.
+  [[nodiscard]] std::string create_commit(const std::string &base,
+                                          const std::map<std::string, std::string> &changes,
+                                          const std::string &message, const Identity &author);
 
-  // Points refs/heads/<branch> at `commit`, replacing whatever it pointed to.
-  void set_branch(const std::string& branch, const std::string& commit);
+  // Points refs/heads/<branch> at `commit`, replacing whatever it pointed to. Throws StateError for
+  // an invalid branch name and GitError when `branch` is the branch HEAD is on (moving it would
+  // change the user's checkout).
+  void set_branch(const std::string &branch, const std::string &commit);
 
-  // Force-pushes refs/heads/<branch> to remote `remote`. Throws GitError with a message naming the
-  // remote URL without credentials (never the token) on authentication failure, rejection, an
-  // unreachable host, a missing remote, or a shallow repository.
-  void push(const std::string& remote, const std::string& branch, const Credentials& credentials);
+  // Force-pushes refs/heads/<branch> to remote `remote` (a remote name, e.g. `origin`). Throws
+  // GitError with a message naming the remote URL without credentials (never the token) on
+  // authentication failure ("authentication failed for <url>"), rejection by the server, an
+  // unreachable host, a missing remote, a remote URL with embedded credentials, or a shallow
+  // repository (libgit2 1.5 cannot push from one).
+  void push(const std::string &remote, const std::string &branch, const Credentials &credentials);
 
-  // Fetches refs/heads/<branch> from `remote` and returns the fetched commit id.
-  [[nodiscard]] std::string fetch(const std::string& remote, const std::string& branch,
-                                  const Credentials& credentials);
+  // Fetches refs/heads/<branch> from `remote` into refs/remotes/<remote>/<branch> (no tags) and
+  // returns the commit id the remote has for it now. Errors as for push(), plus GitError when the
+  // remote has no such branch.
+  [[nodiscard]] std::string fetch(const std::string &remote, const std::string &branch,
+                                  const Credentials &credentials);
 
 private:
   struct Deleter {
-    void operator()(git_repository* repo) const noexcept;
+    void operator()(git_repository *repo) const noexcept;
   };
-  explicit Repository(git_repository* repo);
+  explicit Repository(git_repository *repo, std::unique_ptr<LibGit2Session> session);
+  // Declared first so that libgit2 is shut down only after the repository is freed.
+  std::unique_ptr<LibGit2Session> m_session;
   std::unique_ptr<git_repository, Deleter> m_repo;
 };
 
-// Throws StateError unless `name` is a valid branch name for git (git_reference_name_is_valid).
-void validate_branch_name(const std::string& name);
+// Throws StateError unless refs/heads/<name> is a valid ref for git (git_reference_name_is_valid)
+// and `name` is neither `HEAD` nor starts with '-'.
+void validate_branch_name(const std::string &name);
 
-// A unified diff (`--- a/path`, `+++ b/path`, hunks) of one file's old and new bytes, computed in
-// memory with libgit2 (nothing is written); "" when they are equal.
-[[nodiscard]] std::string unified_diff(const std::string& path, std::string_view old_content,
+// A unified diff (`--- a/path`, `+++ b/path`, hunks with 3 lines of context) of one file's old and
+// new bytes, computed in memory with libgit2 (nothing is written); "" when they are equal.
+[[nodiscard]] std::string unified_diff(const std::string &path, std::string_view old_content,
                                        std::string_view new_content);
 
-// `url` with any user name and password removed, for messages.
+// `url` with any user name and password removed, for messages (`https://u:p@host/x` →
+// `https://host/x`, `git@host:o/r` → `host:o/r`); other text is returned unchanged.
 [[nodiscard]] std::string redact_url(std::string_view url);
 
 } // namespace gitops::git

@@ -1,0 +1,322 @@
+// Push and fetch over the network with a token, with messages a person can act on.
+#include "libgit2.hpp"
+
+#include "gitops/git/repository.hpp"
+#include "gitops/util/error.hpp"
+
+#include <git2.h>
+
+#include <array>
+#include <cstring>
+#include <exception>
+
+namespace gitops::git {
+
+using namespace detail;
+
+namespace {
+
+std::string base64(std::string_view in) {
+  static constexpr char k_alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned n = (static_cast<unsigned char>(in[i]) << 16U) |
+                       (static_cast<unsigned char>(in[i + 1]) << 8U) |
+                       static_cast<unsigned char>(in[i + 2]);
+    out += k_alphabet[(n >> 18U) & 63U];
+    out += k_alphabet[(n >> 12U) & 63U];
+    out += k_alphabet[(n >> 6U) & 63U];
+    out += k_alphabet[n & 63U];
+  }
+  if (i < in.size()) {
+    unsigned n = static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16U;
+    if (i + 1 < in.size()) {
+      n |= static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8U;
+    }
+    out += k_alphabet[(n >> 18U) & 63U];
+    out += k_alphabet[(n >> 12U) & 63U];
+    out += i + 1 < in.size() ? k_alphabet[(n >> 6U) & 63U] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+// True when `url` carries a password (`scheme://user:secret@host/...`). A bare user name, as in
+// Azure DevOps' `https://org@dev.azure.com/...`, is not a credential.
+bool has_embedded_password(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) {
+    return false;
+  }
+  const size_t authority = scheme + 3;
+  size_t end = url.find_first_of("/?#", authority);
+  if (end == std::string_view::npos) {
+    end = url.size();
+  }
+  const std::string_view auth = url.substr(authority, end - authority);
+  const size_t at = auth.rfind('@');
+  return at != std::string_view::npos && auth.substr(0, at).find(':') != std::string_view::npos;
+}
+
+void replace_all(std::string &text, const std::string &needle, std::string_view with) {
+  if (needle.empty()) {
+    return;
+  }
+  for (size_t pos = text.find(needle); pos != std::string::npos;
+       pos = text.find(needle, pos + with.size())) {
+    text.replace(pos, needle.size(), with);
+  }
+}
+
+// State shared with libgit2's callbacks during one push or fetch.
+class Transfer {
+public:
+  Transfer(const Credentials &credentials, std::string url)
+      : m_credentials(credentials), m_url(std::move(url)) {
+    if (m_credentials.mode == Credentials::Mode::extra_header && !m_credentials.token.empty()) {
+      if (m_credentials.scheme == Credentials::Scheme::bearer) {
+        m_header = "Authorization: Bearer " + m_credentials.token;
+      } else {
+        m_encoded = base64(m_credentials.username + ":" + m_credentials.token);
+        m_header = "Authorization: Basic " + m_encoded;
+      }
+      m_header_ptrs[0] = m_header.data();
+    }
+  }
+  Transfer(const Transfer &) = delete;
+  Transfer &operator=(const Transfer &) = delete;
+
+  [[nodiscard]] git_remote_callbacks callbacks() {
+    git_remote_callbacks cb;
+    git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
+    cb.credentials = &Transfer::credentials_cb;
+    cb.push_update_reference = &Transfer::update_reference_cb;
+    cb.payload = this;
+    return cb;
+  }
+
+  [[nodiscard]] git_strarray headers() {
+    git_strarray headers{};
+    if (!m_header.empty()) {
+      headers.strings = m_header_ptrs.data();
+      headers.count = 1;
+    }
+    return headers;
+  }
+
+  [[nodiscard]] const std::vector<std::string> &rejections() const { return m_rejections; }
+
+  // Turns a failed libgit2 call into GitError: our own text for what the callbacks saw, else a
+  // message chosen by the kind of failure. The token is scrubbed from whatever libgit2 said.
+  [[noreturn]] void fail(int rc, const std::string &action) const {
+    const int klass = last_error_class();
+    std::string message;
+    if (!m_auth_failure.empty()) {
+      message = m_auth_failure;
+    } else {
+      const std::string lg2 = last_error_message();
+      if (rc == GIT_EAUTH) {
+        message = "authentication failed for " + m_url + " (" + lg2 + ")";
+      } else if (lg2.find("failed to connect") != std::string::npos ||
+                 lg2.find("failed to resolve address") != std::string::npos ||
+                 lg2.find("Connection refused") != std::string::npos) {
+        message = "cannot reach " + m_url + ": " + lg2;
+      } else if (lg2.find("status code: 404") != std::string::npos) {
+        message = "repository not found at " + m_url + " (HTTP 404): check the remote URL";
+      } else if (lg2.find("status code: 403") != std::string::npos) {
+        message =
+            "access denied to " + m_url + " (HTTP 403): the token may lack permission to " + action;
+      } else {
+        message = action + " " + m_url + ": " + lg2;
+      }
+    }
+    throw GitError(scrub(std::move(message)), rc, klass);
+  }
+
+  [[nodiscard]] std::string scrub(std::string text) const {
+    replace_all(text, m_credentials.token, "***");
+    replace_all(text, m_encoded, "***");
+    return text;
+  }
+
+private:
+  static int credentials_cb(git_credential **out, const char * /*url*/,
+                            const char * /*username_from_url*/, unsigned int allowed_types,
+                            void *payload) noexcept {
+    auto *self = static_cast<Transfer *>(payload);
+    try {
+      return self->credentials(out, allowed_types);
+    } catch (const std::exception &) {
+      git_error_set_str(GIT_ERROR_NET, "out of memory while choosing credentials");
+      return GIT_EUSER;
+    }
+  }
+
+  int credentials(git_credential **out, unsigned int allowed_types) {
+    ++m_calls;
+    // Whatever we send has been refused once we are asked again (or asked at all when the header
+    // carries the token): stop now instead of letting libgit2 replay the request.
+    if (m_calls > 1 ||
+        (m_credentials.mode == Credentials::Mode::extra_header && !m_credentials.token.empty())) {
+      return refuse("authentication failed for " + m_url +
+                    ": check that the token is valid and may access the repository");
+    }
+    if (m_credentials.token.empty()) {
+      return refuse("authentication failed for " + m_url +
+                    ": the server asks for credentials but no token was given (--token)");
+    }
+    if ((allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT) == 0) {
+      return refuse("authentication failed for " + m_url +
+                    ": only HTTPS remotes with a token are supported");
+    }
+    return git_credential_userpass_plaintext_new(out, m_credentials.username.c_str(),
+                                                 m_credentials.token.c_str());
+  }
+
+  int refuse(std::string message) {
+    m_auth_failure = std::move(message);
+    // libgit2 1.5 would otherwise report a stale, unrelated error text.
+    git_error_set_str(GIT_ERROR_NET, m_auth_failure.c_str());
+    return GIT_EAUTH;
+  }
+
+  static int update_reference_cb(const char *refname, const char *status, void *payload) noexcept {
+    if (status == nullptr) {
+      return 0;
+    }
+    try {
+      static_cast<Transfer *>(payload)->m_rejections.push_back(std::string(refname) + " (" +
+                                                               status + ")");
+      return 0;
+    } catch (const std::exception &) {
+      return GIT_EUSER;
+    }
+  }
+
+  const Credentials &m_credentials;
+  std::string m_url;
+  std::string m_header;
+  std::string m_encoded;
+  std::array<char *, 1> m_header_ptrs{};
+  int m_calls = 0;
+  std::string m_auth_failure;
+  std::vector<std::string> m_rejections;
+};
+
+// The remote `name` of `repo` and the URL to talk to, refusing what we must not use.
+struct OpenedRemote {
+  RemotePtr remote;
+  std::string url; // redacted, for messages
+};
+
+OpenedRemote open_remote(git_repository *repo, const std::string &name, bool for_push) {
+  git_remote *raw = nullptr;
+  const int rc = git_remote_lookup(&raw, repo, name.c_str());
+  RemotePtr remote{raw};
+  const char *workdir = git_repository_workdir(repo);
+  const std::string where = workdir != nullptr ? workdir : git_repository_path(repo);
+  if (rc == GIT_ENOTFOUND || rc == GIT_EINVALIDSPEC) {
+    throw GitError("there is no git remote named '" + name + "' in " + where +
+                       " (add it with `git remote add " + name + " <url>`)",
+                   rc, last_error_class());
+  }
+  check(rc, "look up remote '" + name + "' in " + where);
+  const char *push_url = for_push ? git_remote_pushurl(remote.get()) : nullptr;
+  const char *url = push_url != nullptr ? push_url : git_remote_url(remote.get());
+  if (url == nullptr) {
+    throw GitError("remote '" + name + "' in " + where + " has no URL");
+  }
+  const std::string redacted = redact_url(url);
+  if (has_embedded_password(url)) {
+    throw GitError("the URL of remote '" + name + "' (" + redacted +
+                   ") contains credentials: remove them (`git remote set-url " + name + " " +
+                   redacted + "`) and pass the token with --token");
+  }
+  return OpenedRemote{std::move(remote), redacted};
+}
+
+} // namespace
+
+void Repository::push(const std::string &remote_name, const std::string &branch,
+                      const Credentials &credentials) {
+  validate_branch_name(branch);
+  git_repository *repo = m_repo.get();
+  OpenedRemote remote = open_remote(repo, remote_name, true);
+  if (is_shallow()) {
+    throw GitError(
+        "cannot push " + branch + " to " + remote.url + ": " + work_dir().string() +
+        " is a shallow clone, and libgit2 1.5 cannot push from one; fetch the full history first "
+        "(actions/checkout: `fetch-depth: 0`; elsewhere: `git fetch --unshallow`)");
+  }
+  const std::string ref = "refs/heads/" + branch;
+  git_reference *raw_ref = nullptr;
+  const int lrc = git_reference_lookup(&raw_ref, repo, ref.c_str());
+  ReferencePtr local{raw_ref};
+  if (lrc == GIT_ENOTFOUND) {
+    throw GitError("cannot push " + branch + ": there is no local branch " + ref, lrc);
+  }
+  check(lrc, "look up " + ref);
+
+  Transfer transfer(credentials, remote.url);
+  git_push_options options;
+  check(git_push_options_init(&options, GIT_PUSH_OPTIONS_VERSION), "initialise push options");
+  options.callbacks = transfer.callbacks();
+  options.custom_headers = transfer.headers();
+  options.proxy_opts.type = GIT_PROXY_AUTO;
+
+  std::string refspec = "+" + ref + ":" + ref;
+  char *refspec_ptr = refspec.data();
+  const git_strarray refspecs{&refspec_ptr, 1};
+  const int rc = git_remote_push(remote.remote.get(), &refspecs, &options);
+  if (rc < 0) {
+    transfer.fail(rc, "push " + branch + " to");
+  }
+  if (!transfer.rejections().empty()) {
+    std::string list;
+    for (const auto &r : transfer.rejections()) {
+      list += (list.empty() ? "" : ", ") + r;
+    }
+    throw GitError(transfer.scrub(remote.url + " rejected the push of " + list));
+  }
+}
+
+std::string Repository::fetch(const std::string &remote_name, const std::string &branch,
+                              const Credentials &credentials) {
+  validate_branch_name(branch);
+  git_repository *repo = m_repo.get();
+  OpenedRemote remote = open_remote(repo, remote_name, false);
+
+  Transfer transfer(credentials, remote.url);
+  git_fetch_options options;
+  check(git_fetch_options_init(&options, GIT_FETCH_OPTIONS_VERSION), "initialise fetch options");
+  options.callbacks = transfer.callbacks();
+  options.custom_headers = transfer.headers();
+  options.proxy_opts.type = GIT_PROXY_AUTO;
+  options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+
+  const std::string source = "refs/heads/" + branch;
+  std::string refspec = "+" + source + ":refs/remotes/" + remote_name + "/" + branch;
+  char *refspec_ptr = refspec.data();
+  const git_strarray refspecs{&refspec_ptr, 1};
+  const int rc =
+      git_remote_fetch(remote.remote.get(), &refspecs, &options, "gitops-promotion: fetch");
+  if (rc < 0) {
+    transfer.fail(rc, "fetch " + branch + " from");
+  }
+  // The advertised heads stay readable after the fetch disconnected; they, not a possibly stale
+  // tracking ref, say what the remote holds now.
+  const git_remote_head **heads = nullptr;
+  size_t count = 0;
+  check(git_remote_ls(&heads, &count, remote.remote.get()), "list the refs of " + remote.url);
+  for (size_t i = 0; i < count; ++i) {
+    if (source == heads[i]->name) {
+      return to_hex(heads[i]->oid);
+    }
+  }
+  throw GitError("there is no branch '" + branch + "' on " + remote.url);
+}
+
+} // namespace gitops::git

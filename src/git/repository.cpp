@@ -1,0 +1,381 @@
+#include "gitops/git/repository.hpp"
+
+#include "libgit2.hpp"
+
+#include "gitops/util/error.hpp"
+
+#include <git2.h>
+
+#include <algorithm>
+#include <cctype>
+#include <utility>
+
+namespace gitops::git {
+
+using namespace detail;
+
+LibGit2Session::LibGit2Session() {
+  check(git_libgit2_init(), "initialise libgit2");
+}
+
+LibGit2Session::~LibGit2Session() {
+  git_libgit2_shutdown();
+}
+
+void Repository::Deleter::operator()(git_repository *repo) const noexcept {
+  git_repository_free(repo);
+}
+
+Repository::Repository(git_repository *repo, std::unique_ptr<LibGit2Session> session)
+    : m_session(std::move(session)), m_repo(repo) {}
+
+Repository::Repository(Repository &&) noexcept = default;
+Repository &Repository::operator=(Repository &&) noexcept = default;
+Repository::~Repository() = default;
+
+Repository Repository::open(const std::filesystem::path &path) {
+  auto session = std::make_unique<LibGit2Session>();
+  git_repository *raw = nullptr;
+  const int rc = git_repository_open_ext(&raw, path.c_str(), 0, nullptr);
+  RepositoryPtr repo{raw};
+  if (rc == GIT_ENOTFOUND) {
+    throw GitError("no git repository at or above " + path.string(), rc, last_error_class());
+  }
+  check(rc, "open the git repository at " + path.string());
+  return Repository(repo.release(), std::move(session));
+}
+
+std::filesystem::path Repository::work_dir() const {
+  const char *dir = git_repository_workdir(m_repo.get());
+  if (dir == nullptr) {
+    throw GitError("the repository at " + git_dir().string() + " is bare: it has no work tree");
+  }
+  return std::filesystem::path(dir).lexically_normal();
+}
+
+std::filesystem::path Repository::git_dir() const {
+  return std::filesystem::path(git_repository_path(m_repo.get())).lexically_normal();
+}
+
+namespace {
+
+// Where the repository is, for messages: the work tree when there is one.
+std::string describe(git_repository *repo) {
+  const char *dir = git_repository_workdir(repo);
+  return dir != nullptr ? dir : git_repository_path(repo);
+}
+
+CommitPtr lookup_commit(git_repository *repo, const std::string &revision) {
+  git_object *raw = nullptr;
+  const int rc = git_revparse_single(&raw, repo, revision.c_str());
+  ObjectPtr object{raw};
+  if (rc < 0) {
+    throw GitError("cannot resolve '" + revision + "' to a commit in " + describe(repo) + ": " +
+                       last_error_message(),
+                   rc, last_error_class());
+  }
+  git_object *peeled = nullptr;
+  const int prc = git_object_peel(&peeled, object.get(), GIT_OBJECT_COMMIT);
+  ObjectPtr peeled_ptr{peeled};
+  if (prc < 0) {
+    throw GitError("'" + revision + "' does not name a commit in " + describe(repo) + ": " +
+                       last_error_message(),
+                   prc, last_error_class());
+  }
+  git_commit *commit = nullptr;
+  check(git_commit_lookup(&commit, repo, git_object_id(peeled_ptr.get())),
+        "read commit '" + revision + "'");
+  return CommitPtr{commit};
+}
+
+TreePtr commit_tree(git_repository *repo, const std::string &revision) {
+  CommitPtr commit = lookup_commit(repo, revision);
+  git_tree *raw = nullptr;
+  check(git_commit_tree(&raw, commit.get()), "read the tree of commit " + revision);
+  return TreePtr{raw};
+}
+
+// `dir` without leading "./" and trailing slashes; "" and "." mean the root.
+std::string normalise_dir(std::string dir) {
+  while (dir.starts_with("./")) {
+    dir.erase(0, 2);
+  }
+  while (!dir.empty() && dir.back() == '/') {
+    dir.pop_back();
+  }
+  if (dir == ".") {
+    dir.clear();
+  }
+  return dir;
+}
+
+// The entry at `path` of `tree`, or null when there is none.
+TreeEntryPtr entry_at(git_tree *tree, const std::string &path) {
+  git_tree_entry *raw = nullptr;
+  const int rc = git_tree_entry_bypath(&raw, tree, path.c_str());
+  TreeEntryPtr entry{raw};
+  if (rc == GIT_ENOTFOUND) {
+    return nullptr;
+  }
+  check(rc, "look up '" + path + "' in a tree");
+  return entry;
+}
+
+bool is_regular_file(git_filemode_t mode) {
+  return mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+}
+
+struct Walk {
+  git_repository *repo;
+  const std::function<bool(std::string_view)> &name_filter;
+  const std::function<bool(std::string_view)> &content_filter;
+  std::vector<TreeFile> &out;
+
+  void tree(git_tree *tree, const std::string &prefix) {
+    const size_t count = git_tree_entrycount(tree);
+    for (size_t i = 0; i < count; ++i) {
+      const git_tree_entry *entry = git_tree_entry_byindex(tree, i); // borrowed
+      const std::string name = git_tree_entry_name(entry);
+      const std::string path = prefix.empty() ? name : prefix + "/" + name;
+      const git_filemode_t mode = git_tree_entry_filemode(entry);
+      if (mode == GIT_FILEMODE_TREE) {
+        git_tree *raw = nullptr;
+        check(git_tree_lookup(&raw, repo, git_tree_entry_id(entry)), "read directory " + path);
+        TreePtr sub{raw};
+        this->tree(sub.get(), path);
+      } else if (is_regular_file(mode)) {
+        // The name is checked before the blob is loaded: most files of a large repository are
+        // rejected here without touching their content.
+        if (name_filter && !name_filter(name)) {
+          continue;
+        }
+        git_blob *raw = nullptr;
+        check(git_blob_lookup(&raw, repo, git_tree_entry_id(entry)), "read file " + path);
+        BlobPtr blob{raw};
+        std::string_view content(static_cast<const char *>(git_blob_rawcontent(blob.get())),
+                                 static_cast<size_t>(git_blob_rawsize(blob.get())));
+        if (content_filter && !content_filter(content)) {
+          continue;
+        }
+        out.push_back(TreeFile{path, std::string(content), static_cast<unsigned>(mode)});
+      }
+      // Symlinks (0120000) and submodules (0160000) are skipped on purpose.
+    }
+  }
+};
+
+// Throws StateError unless `path` is a plain repository-relative path that stays inside the tree.
+void validate_change_path(const std::string &path) {
+  auto fail = [&](const std::string &why) {
+    throw StateError("refusing to commit '" + path + "': " + why);
+  };
+  if (path.empty()) {
+    fail("the path is empty");
+  }
+  if (path.find('\0') != std::string::npos) {
+    fail("the path contains a NUL byte");
+  }
+  if (path.front() == '/') {
+    fail("the path is absolute");
+  }
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) {
+      end = path.size();
+    }
+    std::string segment = path.substr(start, end - start);
+    if (segment.empty()) {
+      fail("the path has an empty segment");
+    }
+    if (segment == "." || segment == "..") {
+      fail("the path has a '" + segment + "' segment");
+    }
+    std::string lower = segment;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower == ".git") {
+      fail("the path is inside .git");
+    }
+    start = end + 1;
+  }
+}
+
+} // namespace
+
+std::string Repository::head_commit() const {
+  git_oid oid;
+  const int rc = git_reference_name_to_id(&oid, m_repo.get(), "HEAD");
+  if (rc == GIT_ENOTFOUND || rc == GIT_EUNBORNBRANCH) {
+    throw GitError("HEAD of " + describe(m_repo.get()) + " has no commit yet", rc,
+                   last_error_class());
+  }
+  check(rc, "resolve HEAD of " + describe(m_repo.get()));
+  return resolve_commit(to_hex(oid));
+}
+
+std::optional<std::string> Repository::current_branch() const {
+  const int detached = check(git_repository_head_detached(m_repo.get()),
+                             "check whether HEAD of " + describe(m_repo.get()) + " is detached");
+  if (detached == 1) {
+    return std::nullopt;
+  }
+  git_reference *raw = nullptr;
+  check(git_reference_lookup(&raw, m_repo.get(), "HEAD"), "read HEAD of " + describe(m_repo.get()));
+  ReferencePtr head{raw};
+  const char *target = git_reference_symbolic_target(head.get());
+  if (target == nullptr) {
+    return std::nullopt;
+  }
+  std::string name = target;
+  constexpr std::string_view k_prefix = "refs/heads/";
+  if (name.starts_with(k_prefix)) {
+    name.erase(0, k_prefix.size());
+  }
+  return name;
+}
+
+bool Repository::is_shallow() const {
+  return check(git_repository_is_shallow(m_repo.get()),
+               "check whether " + describe(m_repo.get()) + " is shallow") == 1;
+}
+
+std::optional<std::string> Repository::remote_url(const std::string &name) const {
+  git_remote *raw = nullptr;
+  const int rc = git_remote_lookup(&raw, m_repo.get(), name.c_str());
+  RemotePtr remote{raw};
+  if (rc == GIT_ENOTFOUND || rc == GIT_EINVALIDSPEC) {
+    return std::nullopt;
+  }
+  check(rc, "look up remote '" + name + "' in " + describe(m_repo.get()));
+  const char *url = git_remote_url(remote.get());
+  if (url == nullptr) {
+    return std::nullopt;
+  }
+  return std::string(url);
+}
+
+std::string Repository::resolve_commit(const std::string &revision) const {
+  CommitPtr commit = lookup_commit(m_repo.get(), revision);
+  return to_hex(*git_commit_id(commit.get()));
+}
+
+std::optional<std::string> Repository::read_file(const std::string &commit,
+                                                 const std::string &path) const {
+  TreePtr tree = commit_tree(m_repo.get(), commit);
+  TreeEntryPtr entry = entry_at(tree.get(), path);
+  if (!entry || !is_regular_file(git_tree_entry_filemode(entry.get()))) {
+    return std::nullopt;
+  }
+  git_blob *raw = nullptr;
+  check(git_blob_lookup(&raw, m_repo.get(), git_tree_entry_id(entry.get())),
+        "read '" + path + "' of commit " + commit);
+  BlobPtr blob{raw};
+  return std::string(static_cast<const char *>(git_blob_rawcontent(blob.get())),
+                     static_cast<size_t>(git_blob_rawsize(blob.get())));
+}
+
+bool Repository::has_directory(const std::string &commit, const std::string &dir) const {
+  TreePtr tree = commit_tree(m_repo.get(), commit);
+  const std::string d = normalise_dir(dir);
+  if (d.empty()) {
+    return true;
+  }
+  TreeEntryPtr entry = entry_at(tree.get(), d);
+  return entry && git_tree_entry_type(entry.get()) == GIT_OBJECT_TREE;
+}
+
+std::vector<TreeFile>
+Repository::read_files(const std::string &commit, const std::string &dir,
+                       const std::function<bool(std::string_view name)> &name_filter,
+                       const std::function<bool(std::string_view content)> &content_filter) const {
+  TreePtr root = commit_tree(m_repo.get(), commit);
+  const std::string d = normalise_dir(dir);
+  TreePtr start;
+  if (d.empty()) {
+    start = std::move(root);
+  } else {
+    TreeEntryPtr entry = entry_at(root.get(), d);
+    if (!entry || git_tree_entry_type(entry.get()) != GIT_OBJECT_TREE) {
+      return {};
+    }
+    git_tree *raw = nullptr;
+    check(git_tree_lookup(&raw, m_repo.get(), git_tree_entry_id(entry.get())),
+          "read directory " + d + " of commit " + commit);
+    start.reset(raw);
+  }
+  std::vector<TreeFile> files;
+  Walk{m_repo.get(), name_filter, content_filter, files}.tree(start.get(), d);
+  std::sort(files.begin(), files.end(),
+            [](const TreeFile &a, const TreeFile &b) { return a.path < b.path; });
+  return files;
+}
+
+std::string Repository::create_commit(const std::string &base,
+                                      const std::map<std::string, std::string> &changes,
+                                      const std::string &message, const Identity &author) {
+  if (message.find('\0') != std::string::npos) {
+    throw StateError("refusing to commit: the commit message contains a NUL byte");
+  }
+  git_repository *repo = m_repo.get();
+  CommitPtr parent = lookup_commit(repo, base);
+  git_tree *raw_tree = nullptr;
+  check(git_commit_tree(&raw_tree, parent.get()), "read the tree of commit " + base);
+  TreePtr base_tree{raw_tree};
+
+  std::vector<git_tree_update> updates;
+  updates.reserve(changes.size());
+  for (const auto &[path, content] : changes) {
+    validate_change_path(path);
+    git_filemode_t mode = GIT_FILEMODE_BLOB;
+    if (TreeEntryPtr existing = entry_at(base_tree.get(), path)) {
+      mode = git_tree_entry_filemode(existing.get());
+      if (!is_regular_file(mode)) {
+        throw GitError("refusing to commit '" + path + "': it is not a regular file in " + base);
+      }
+    }
+    git_tree_update update{};
+    update.action = GIT_TREE_UPDATE_UPSERT;
+    update.filemode = mode;
+    update.path = path.c_str();
+    check(git_blob_create_from_buffer(&update.id, repo, content.data(), content.size()),
+          "write '" + path + "' to the object database");
+    updates.push_back(update);
+  }
+
+  git_oid tree_id;
+  check(git_tree_create_updated(&tree_id, repo, base_tree.get(), updates.size(), updates.data()),
+        "build the new tree on top of " + base);
+  git_tree *raw_new_tree = nullptr;
+  check(git_tree_lookup(&raw_new_tree, repo, &tree_id), "read the new tree");
+  TreePtr new_tree{raw_new_tree};
+
+  git_signature *raw_sig = nullptr;
+  check(git_signature_now(&raw_sig, author.name.c_str(), author.email.c_str()),
+        "create the commit identity '" + author.name + " <" + author.email + ">'");
+  SignaturePtr signature{raw_sig};
+
+  const git_commit *parents[] = {parent.get()};
+  git_oid commit_id;
+  check(git_commit_create(&commit_id, repo, nullptr, signature.get(), signature.get(), nullptr,
+                          message.c_str(), new_tree.get(), 1, parents),
+        "create the commit on top of " + base);
+  return to_hex(commit_id);
+}
+
+void Repository::set_branch(const std::string &branch, const std::string &commit) {
+  validate_branch_name(branch);
+  const std::string ref_name = "refs/heads/" + branch;
+  if (current_branch() == branch) {
+    throw GitError("refusing to move branch '" + branch + "': it is checked out in " +
+                   describe(m_repo.get()));
+  }
+  CommitPtr target = lookup_commit(m_repo.get(), commit);
+  git_reference *raw = nullptr;
+  check(git_reference_create(&raw, m_repo.get(), ref_name.c_str(), git_commit_id(target.get()), 1,
+                             "gitops-promotion: set branch"),
+        "point " + ref_name + " at " + commit);
+  ReferencePtr ref{raw};
+}
+
+} // namespace gitops::git
