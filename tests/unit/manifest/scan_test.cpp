@@ -3,9 +3,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -27,23 +24,6 @@ std::string dump(const ScanResult &r) {
            "\n";
   }
   return out;
-}
-
-TEST(ScanDump, Print) {
-  const char *path = std::getenv("GP_SCAN_FILE");
-  if (path == nullptr) {
-    GTEST_SKIP();
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::size_t start = 0;
-  while (start < all.size()) {
-    auto end = all.find("\n====\n", start);
-    if (end == std::string::npos)
-      end = all.size();
-    std::cout << dump(scan(all.substr(start, end - start))) << "----\n";
-    start = end + 6;
-  }
 }
 
 struct FindingCase {

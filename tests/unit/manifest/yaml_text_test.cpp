@@ -112,7 +112,7 @@ TEST(YamlText, SafePlain) {
 }
 
 TEST(YamlText, QuotingReadsBack) {
-  for (const std::string& s :
+  for (const std::string &s :
        {std::string("plain"), std::string("a\"b"), std::string("a\\b"), std::string("it's"),
         std::string("tab\there"), std::string("new\nline"), std::string("bell\x07"),
         std::string("a: b # c"), std::string("caf\xC3\xA9"), std::string(), std::string("1234"),
