@@ -1,5 +1,7 @@
 #include "gitops/providers/factory.hpp"
 
+#include "gitops/providers/azdo_provider.hpp"
+#include "gitops/providers/azdo_url.hpp"
 #include "gitops/providers/github_provider.hpp"
 #include "gitops/providers/remote_url.hpp"
 #include "gitops/util/error.hpp"
@@ -20,6 +22,18 @@ std::string_view to_string(ProviderKind kind) {
   return kind == ProviderKind::github ? "github" : "azdo";
 }
 
+std::optional<ProviderKind> guess_provider_kind(std::string_view remote_url) {
+  if (is_azdo_remote(remote_url)) {
+    return ProviderKind::azdo;
+  }
+  try {
+    (void)parse_github_remote(remote_url);
+    return ProviderKind::github;
+  } catch (const ProviderError &) {
+    return std::nullopt;
+  }
+}
+
 std::unique_ptr<GitProvider> make_provider(ProviderKind kind, const std::string &remote_url,
                                            const std::string &token, http::HttpClient &http,
                                            const ProviderOptions &options) {
@@ -34,9 +48,14 @@ std::unique_ptr<GitProvider> make_provider(ProviderKind kind, const std::string 
     return std::make_unique<GitHubProvider>(std::move(remote), token, http, std::move(endpoints),
                                             options.user_agent);
   }
-  case ProviderKind::azdo:
-    // The Azure DevOps provider (src/providers/azdo/) plugs in here once it exists.
-    break;
+  case ProviderKind::azdo: {
+    std::optional<std::string> api_url;
+    if (!options.api_url.empty()) {
+      api_url = options.api_url;
+    }
+    return std::make_unique<AzdoProvider>(parse_azdo_remote(remote_url, api_url), token, http,
+                                          options.user_agent);
+  }
   }
   throw ProviderError("provider " + std::string(to_string(kind)) +
                       " is not available in this build (remote " + redact_url(remote_url) + ")");

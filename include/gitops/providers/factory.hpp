@@ -12,7 +12,9 @@ namespace gitops::providers {
 
 // How to reach the forge besides the remote URL.
 struct ProviderOptions {
-  std::string api_url;                         // empty: derived from the remote's host
+  // Empty: derived from the remote's host. GitHub: the REST base (Enterprise: https://HOST/api/v3).
+  // Azure DevOps: the organization/collection URL (see parse_azdo_remote).
+  std::string api_url;
   std::string user_agent = "gitops-promotion"; // sent with every request
 };
 
@@ -21,6 +23,10 @@ struct ProviderOptions {
 
 // The provider name as the CLI spells it.
 [[nodiscard]] std::string_view to_string(ProviderKind kind);
+
+// The provider a remote URL points at: azdo for Azure DevOps hosts and `/_git/` paths, github for
+// any other OWNER/REPO remote, std::nullopt when it parses as neither. Never throws.
+[[nodiscard]] std::optional<ProviderKind> guess_provider_kind(std::string_view remote_url);
 
 // Builds the provider for `remote_url` (the URL of the remote, e.g. origin). `http` must outlive
 // the result. Throws ProviderError for an empty token, an unparsable remote, or a provider that is

@@ -49,6 +49,26 @@ TEST(MakeProvider, HonoursApiUrlAndUserAgent) {
   EXPECT_EQ(http.requests().at(0).headers.find("user-agent")->second, "ua-test");
 }
 
+TEST(MakeProvider, BuildsAnAzureDevOpsProvider) {
+  FakeHttpClient http;
+  const auto provider = make_provider(
+      ProviderKind::azdo, "https://org@dev.azure.com/org/project/_git/repo", "pat", http);
+  ASSERT_NE(provider, nullptr);
+  EXPECT_EQ(provider->kind(), ProviderKind::azdo);
+  EXPECT_TRUE(http.requests().empty());
+  EXPECT_THROW((void)make_provider(ProviderKind::azdo, "https://github.com/o/r", "pat", http),
+               ProviderError);
+}
+
+TEST(GuessProviderKind, TellsForgesApartByTheRemote) {
+  EXPECT_EQ(guess_provider_kind("https://dev.azure.com/o/p/_git/r"), ProviderKind::azdo);
+  EXPECT_EQ(guess_provider_kind("git@ssh.dev.azure.com:v3/o/p/r"), ProviderKind::azdo);
+  EXPECT_EQ(guess_provider_kind("git@github.com:o/r.git"), ProviderKind::github);
+  EXPECT_EQ(guess_provider_kind("https://ghes.example.com/o/r"), ProviderKind::github);
+  EXPECT_FALSE(guess_provider_kind("/tmp/local/repo.git"));
+  EXPECT_FALSE(guess_provider_kind(""));
+}
+
 TEST(MakeProvider, RefusesEmptyTokenAndBadRemoteWithoutLeakingCredentials) {
   FakeHttpClient http;
   EXPECT_THROW((void)make_provider(ProviderKind::github, "https://github.com/o/r", "", http),
