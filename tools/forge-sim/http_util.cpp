@@ -1,0 +1,111 @@
+#include "http_util.hpp"
+
+#include <algorithm>
+
+namespace forge_sim {
+namespace {
+
+std::optional<long> to_long(const std::string &s) {
+  if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), ::isdigit)) {
+    return std::nullopt;
+  }
+  return std::stol(s);
+}
+
+std::string page_url(const httplib::Request &req, const std::string &public_url,
+                     std::size_t per_page, std::size_t page) {
+  std::string url = public_url + req.path + "?";
+  for (const auto &[k, v] : req.params) {
+    if (k == "page" || k == "per_page") {
+      continue;
+    }
+    url +=
+        httplib::detail::encode_query_param(k) + "=" + httplib::detail::encode_query_param(v) + "&";
+  }
+  return url + "per_page=" + std::to_string(per_page) + "&page=" + std::to_string(page);
+}
+
+} // namespace
+
+void send_json(httplib::Response &res, int status, const nlohmann::json &body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json; charset=utf-8");
+}
+
+void send_error(httplib::Response &res, int status, const std::string &message,
+                const std::string &docs) {
+  send_json(
+      res, status,
+      {{"message", message}, {"documentation_url", docs}, {"status", std::to_string(status)}});
+}
+
+void send_validation(httplib::Response &res, const nlohmann::json &errors,
+                     const std::string &message) {
+  send_json(res, 422,
+            {{"message", message},
+             {"errors", errors},
+             {"documentation_url", k_docs_url},
+             {"status", "422"}});
+}
+
+std::optional<nlohmann::json> parse_body(const httplib::Request &req, httplib::Response &res) {
+  if (req.body.empty()) {
+    return nlohmann::json::object();
+  }
+  auto j = nlohmann::json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    send_error(res, 400, "Problems parsing JSON");
+    return std::nullopt;
+  }
+  return j;
+}
+
+Page paginate(const httplib::Request &req, httplib::Response &res, std::size_t total,
+              const std::string &public_url, std::size_t default_per_page) {
+  std::size_t per_page = default_per_page;
+  if (auto v = query(req, "per_page")) {
+    if (auto n = to_long(*v); n && *n > 0) {
+      per_page = std::min<std::size_t>(static_cast<std::size_t>(*n), 100);
+    }
+  }
+  std::size_t page = 1;
+  if (auto v = query(req, "page")) {
+    if (auto n = to_long(*v); n && *n > 0) {
+      page = static_cast<std::size_t>(*n);
+    }
+  }
+  std::size_t last = std::max<std::size_t>(1, (total + per_page - 1) / per_page);
+  std::string link;
+  auto add = [&](std::size_t p, const char *rel) {
+    if (!link.empty()) {
+      link += ", ";
+    }
+    link += "<" + page_url(req, public_url, per_page, p) + ">; rel=\"" + rel + "\"";
+  };
+  if (page > 1) {
+    add(std::min(page - 1, last), "prev");
+  }
+  if (page < last) {
+    add(page + 1, "next");
+    add(last, "last");
+  }
+  if (page > 1) {
+    add(1, "first");
+  }
+  if (!link.empty()) {
+    res.set_header("Link", link);
+  }
+  Page out;
+  out.offset = std::min(total, (page - 1) * per_page);
+  out.count = std::min(per_page, total - out.offset);
+  return out;
+}
+
+std::optional<std::string> query(const httplib::Request &req, const std::string &name) {
+  if (!req.has_param(name.c_str())) {
+    return std::nullopt;
+  }
+  return req.get_param_value(name.c_str());
+}
+
+} // namespace forge_sim

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+namespace forge_sim {
+
+inline constexpr const char *k_docs_url = "https://docs.github.com/rest";
+
+// Writes `body` as the JSON answer with `status`.
+void send_json(httplib::Response &res, int status, const nlohmann::json &body);
+// GitHub's basic-error shape: {"message", "documentation_url", "status"}.
+void send_error(httplib::Response &res, int status, const std::string &message,
+                const std::string &docs = k_docs_url);
+// GitHub's 422 validation-error shape with `errors` (an array of {resource, field, code, message}).
+void send_validation(httplib::Response &res, const nlohmann::json &errors,
+                     const std::string &message = "Validation Failed");
+
+// Parses the request body as a JSON object; nullopt (after answering 400 "Problems parsing JSON")
+// when it is not one. An empty body is an empty object.
+[[nodiscard]] std::optional<nlohmann::json> parse_body(const httplib::Request &req,
+                                                       httplib::Response &res);
+
+// A slice of a list: [offset, offset + count).
+struct Page {
+  std::size_t offset = 0;
+  std::size_t count = 0;
+};
+
+// Applies `per_page` (default `default_per_page`, at most 100) and `page` (default 1) to a list of
+// `total` items, sets the Link header (rel next/last/first/prev) with URLs under `public_url`, and
+// returns the slice to render.
+[[nodiscard]] Page paginate(const httplib::Request &req, httplib::Response &res, std::size_t total,
+                            const std::string &public_url, std::size_t default_per_page = 30);
+
+// The query parameter `name`, or nullopt.
+[[nodiscard]] std::optional<std::string> query(const httplib::Request &req,
+                                               const std::string &name);
+
+} // namespace forge_sim
