@@ -562,6 +562,37 @@ TEST_F(CurlHttpClientTest, FollowsPermanentRedirectsForGetAndPost) {
   EXPECT_EQ(posted.body, R"({"state":"success"})");
 }
 
+TEST_F(CurlHttpClientTest, SeeOtherTurnsPostIntoGet) {
+  m_server.on("POST", "/create", [](const httplib::Request &, httplib::Response &res) {
+    res.status = 303;
+    res.set_header("Location", "/result");
+  });
+  m_server.on("GET", "/result", [](const httplib::Request &req, httplib::Response &res) {
+    res.set_content(req.method + ":" + req.body, "text/plain");
+  });
+  m_server.start();
+  CurlHttpClient client(options());
+
+  EXPECT_EQ(client.send({"POST", m_server.url("/create"), {}, R"({"a":1})", std::nullopt}).body,
+            "GET:");
+}
+
+TEST_F(CurlHttpClientTest, HeadReturnsHeadersWithoutBody) {
+  m_server.on("GET", "/file", [](const httplib::Request &, httplib::Response &res) {
+    res.set_header("ETag", "\"abc\"");
+    res.set_content("body that HEAD must not return", "text/plain");
+  });
+  m_server.start();
+  CurlHttpClient client(options());
+
+  const Response response = client.send({"HEAD", m_server.url("/file"), {}, "", std::nullopt});
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.header("etag"), "\"abc\"");
+  EXPECT_EQ(response.body, "");
+  // The handle is reset between requests: a GET after a HEAD has its body again.
+  EXPECT_EQ(client.send(get(m_server.url("/file"))).body, "body that HEAD must not return");
+}
+
 TEST_F(CurlHttpClientTest, AuthorizationIsNotSentToAnotherPortAfterRedirect) {
   LocalServer other;
   other.on("GET", "/target", [](const httplib::Request &, httplib::Response &res) {
