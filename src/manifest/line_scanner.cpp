@@ -237,16 +237,38 @@ Node parse_node(std::string_view t, std::size_t p, FlowState &flow) {
   return n;
 }
 
-std::string decode_key(std::string_view t, const Node &n) {
-  const std::string_view text = t.substr(n.content_begin, n.end - n.content_begin);
-  if (n.kind == Node::Kind::double_q) {
-    return decode_double_quoted(text).value_or(std::string(text));
+// A mapping key as written (quotes included); decoded only when a site needs it.
+struct RawKey {
+  int column = 0;
+  std::string_view text;
+  char quote = 0;
+};
+
+std::string decode_key(const RawKey &key) {
+  if (key.quote == '"') {
+    return decode_double_quoted(key.text).value_or(std::string(key.text));
   }
-  if (n.kind == Node::Kind::single_q) {
-    return decode_single_quoted(text);
+  if (key.quote == '\'') {
+    return decode_single_quoted(key.text);
   }
-  return std::string(text);
+  return std::string(key.text);
 }
+
+// The `- ` indicators that open a line, without allocating.
+struct Dashes {
+  std::size_t count = 0;
+  std::size_t first = 0;
+  std::size_t last = 0;
+  void push_back(std::size_t column) {
+    first = count == 0 ? column : first;
+    last = column;
+    ++count;
+  }
+  [[nodiscard]] bool empty() const { return count == 0; }
+  [[nodiscard]] std::size_t size() const { return count; }
+  [[nodiscard]] std::size_t front() const { return first; }
+  [[nodiscard]] std::size_t back() const { return last; }
+};
 
 class Scanner {
 public:
@@ -476,13 +498,13 @@ private:
 
   void pop_keys(int column, bool inclusive) {
     while (!m_keys.empty() &&
-           (inclusive ? m_keys.back().first >= column : m_keys.back().first > column)) {
+           (inclusive ? m_keys.back().column >= column : m_keys.back().column > column)) {
       m_keys.pop_back();
     }
   }
 
-  [[nodiscard]] std::string top_key() const {
-    return m_keys.empty() ? std::string() : m_keys.back().second;
+  [[nodiscard]] std::string key_at(std::size_t index) const {
+    return index < m_keys.size() ? decode_key(m_keys[index]) : std::string();
   }
 
   void block_line() {
@@ -537,7 +559,7 @@ private:
     m_pending.reset();
     m_prev_comment = false;
 
-    std::vector<std::size_t> dashes;
+    Dashes dashes;
     while (p < t.size() && t[p] == '-' && (p + 1 == t.size() || is_blank(t[p + 1]))) {
       dashes.push_back(p);
       p = skip_blanks(t, p + 1);
@@ -577,24 +599,28 @@ private:
   // Reads `[key:] value [# comment]` from `p`; `parent` is the indentation the value's lines must
   // exceed when no key is on the line.
   void value_on_line(std::size_t p, int parent, std::optional<Pending> pending,
-                     const std::vector<std::size_t> &dashes) {
+                     const Dashes &dashes) {
     const std::string_view t = m_line;
     Node node = parse_node(t, p, m_flow);
     std::size_t q = skip_blanks(t, node.end);
     bool has_key = false;
-    std::string key;
-    std::string parent_key = top_key();
+    std::size_t parent_index = m_keys.size() - 1; // npos when empty
+    std::size_t key_index = k_npos;
     bool garbage = node.kind == Node::Kind::invalid;
     std::size_t comment = k_npos;
 
     if ((node.is_scalar() || node.kind == Node::Kind::alias || node.kind == Node::Kind::flow) &&
         q < t.size() && t[q] == ':' && (q + 1 == t.size() || is_blank(t[q + 1]))) {
       has_key = true;
-      key = decode_key(t, node);
       const auto key_col = static_cast<int>(node.begin);
       pop_keys(key_col, true);
-      parent_key = top_key();
-      m_keys.emplace_back(key_col, key);
+      parent_index = m_keys.size() - 1;
+      key_index = m_keys.size();
+      const char quote = node.kind == Node::Kind::double_q   ? '"'
+                         : node.kind == Node::Kind::single_q ? '\''
+                                                             : 0;
+      m_keys.push_back(
+          RawKey{key_col, t.substr(node.content_begin, node.end - node.content_begin), quote});
       parent = key_col;
       p = skip_blanks(t, q + 1);
       node = parse_node(t, p, m_flow);
@@ -640,14 +666,15 @@ private:
     } else if (node.kind == Node::Kind::flow) {
       place = Place::flow;
     }
+    const bool candidate = comment != k_npos && is_candidate(t.substr(comment));
     std::optional<ScalarToken> token;
-    if (!garbage && node.is_scalar()) {
+    if (!garbage && node.is_scalar() && (candidate || pending)) {
       token = make_token(node);
     }
-    if (comment != k_npos && is_candidate(t.substr(comment))) {
+    if (candidate) {
       MarkerSite site = make_site(comment, place);
-      site.key = has_key ? key : std::string();
-      site.parent_key = parent_key;
+      site.key = key_at(key_index);
+      site.parent_key = key_at(parent_index);
       if (place == Place::mapping_value || place == Place::sequence_item) {
         site.scalar = token;
       }
@@ -672,8 +699,8 @@ private:
       MarkerSite site = std::move(pending->site);
       site.place = head;
       site.value_line = m_number;
-      site.key = has_key ? key : std::string();
-      site.parent_key = parent_key;
+      site.key = key_at(key_index);
+      site.parent_key = key_at(parent_index);
       if (head == Place::head_sequence_item) {
         site.scalar = token;
         site.item_comment = comment == k_npos ? std::string() : std::string(t.substr(comment));
@@ -748,7 +775,7 @@ private:
 
   std::optional<Pending> m_pending;
   bool m_prev_comment = false;
-  std::vector<std::pair<int, std::string>> m_keys;
+  std::vector<RawKey> m_keys;
   std::vector<MarkerSite> m_sites;
 };
 

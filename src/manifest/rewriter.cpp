@@ -150,8 +150,6 @@ std::string place_problem(Place place, bool &error) {
   case Place::head_detached:
     return "stands on a line of its own but is not directly above a `- value` item, so nothing "
            "uses it. Put it at the end of the value's line";
-  case Place::alias:
-    return "is on an alias (*name), which is not a scalar; mark the anchored value instead";
   case Place::flow:
     return "follows a one-line flow collection ([...] or {...}); it belongs to the collection and "
            "Flux ignores it. Use block style with one value per line";
@@ -163,6 +161,9 @@ std::string place_problem(Place place, bool &error) {
   }
   error = false;
   switch (place) {
+  case Place::alias:
+    return "is on an alias (*name), which is not a scalar; not applied. Mark the anchored value "
+           "instead";
   case Place::head_not_single:
     return "is part of a comment block of several lines; a marker above a sequence item must be "
            "the only comment line there. Not applied";

@@ -158,7 +158,7 @@ TEST(Scan, MarkersInTheWrongPlace) {
        true,
        {"flow collection"}},
       {"multi-line flow", t("w: {\n  newTag: v1, ", "\n}\n"), 2, false, {"flow context"}},
-      {"alias", t("a: &x v\nb: *x "), 2, true, {"alias"}},
+      {"alias", t("a: &x v\nb: *x "), 2, false, {"alias"}},
       {"multi-line plain", t("ml: a\n  b "), 2, false, {"multi-line scalar"}},
       {"multi-line quoted", t("ml: \"a\n  b\" "), 2, false, {"multi-line scalar"}},
       {"complex key", t("? k\n: v "), 2, false, {"complex"}},
