@@ -270,6 +270,12 @@ TEST_F(CreateCommitTest, RefusesToReplaceADirectoryOrSymlink) {
                gitops::GitError);
 }
 
+TEST_F(CreateCommitTest, RefusesToWriteBelowAFile) {
+  Repository repo = Repository::open(m_repos.work);
+  EXPECT_THROW((void)repo.create_commit("HEAD", {{"README.md/x.yaml", "x"}}, "t", m_author),
+               gitops::GitError);
+}
+
 TEST_F(CreateCommitTest, RefusesAnInvalidIdentityAndUnknownBase) {
   Repository repo = Repository::open(m_repos.work);
   EXPECT_THROW((void)repo.create_commit("HEAD", {{"a", "b"}}, "t", Identity{"", ""}),
