@@ -241,7 +241,13 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
     *context.out << e.what() << '\n';
     return k_exit_ok;
   } catch (const CLI::ParseError &e) {
-    print_usage_error(context, app, e.what());
+    // CLI11 reports an unknown subcommand as "a subcommand is required"; name the culprit instead.
+    const std::vector<std::string> left = app.remaining();
+    if (app.get_subcommands().empty() && !left.empty() && !left.front().starts_with("-")) {
+      print_usage_error(context, app, "unknown command \"" + left.front() + "\"");
+    } else {
+      print_usage_error(context, app, e.what());
+    }
     return k_exit_usage;
   }
 
