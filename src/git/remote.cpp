@@ -217,7 +217,10 @@ OpenedRemote open_remote(git_repository *repo, const std::string &name, bool for
   const int rc = git_remote_lookup(&raw, repo, name.c_str());
   RemotePtr remote{raw};
   const char *workdir = git_repository_workdir(repo);
-  const std::string where = workdir != nullptr ? workdir : git_repository_path(repo);
+  std::string where = workdir != nullptr ? workdir : git_repository_path(repo);
+  if (where.size() > 1 && where.back() == '/') {
+    where.pop_back();
+  }
   if (rc == GIT_ENOTFOUND || rc == GIT_EINVALIDSPEC) {
     throw GitError("there is no git remote named '" + name + "' in " + where +
                        " (add it with `git remote add " + name + " <url>`)",

@@ -33,6 +33,19 @@ Repository::Repository(Repository &&) noexcept = default;
 Repository &Repository::operator=(Repository &&) noexcept = default;
 Repository::~Repository() = default;
 
+namespace {
+
+// libgit2 reports directories with a trailing '/'; paths compare and print better without it.
+std::filesystem::path without_trailing_slash(const char *dir) {
+  std::filesystem::path p = std::filesystem::path(dir).lexically_normal();
+  if (!p.has_filename() && p.has_relative_path()) {
+    p = p.parent_path();
+  }
+  return p;
+}
+
+} // namespace
+
 Repository Repository::open(const std::filesystem::path &path) {
   auto session = std::make_unique<LibGit2Session>();
   git_repository *raw = nullptr;
@@ -50,11 +63,11 @@ std::filesystem::path Repository::work_dir() const {
   if (dir == nullptr) {
     throw GitError("the repository at " + git_dir().string() + " is bare: it has no work tree");
   }
-  return std::filesystem::path(dir).lexically_normal();
+  return without_trailing_slash(dir);
 }
 
 std::filesystem::path Repository::git_dir() const {
-  return std::filesystem::path(git_repository_path(m_repo.get())).lexically_normal();
+  return without_trailing_slash(git_repository_path(m_repo.get()));
 }
 
 namespace {
@@ -62,7 +75,7 @@ namespace {
 // Where the repository is, for messages: the work tree when there is one.
 std::string describe(git_repository *repo) {
   const char *dir = git_repository_workdir(repo);
-  return dir != nullptr ? dir : git_repository_path(repo);
+  return without_trailing_slash(dir != nullptr ? dir : git_repository_path(repo)).string();
 }
 
 CommitPtr lookup_commit(git_repository *repo, const std::string &revision) {

@@ -57,6 +57,8 @@ protected:
 TEST_F(RepositoryTest, OpensFromSubdirectoryAndReportsHeadAndBranch) {
   Repository repo = Repository::open(m_repos.work / "apps" / "dev");
   EXPECT_EQ(fs::canonical(repo.work_dir()), fs::canonical(m_repos.work));
+  EXPECT_EQ(repo.work_dir().filename(), "work"); // no trailing slash
+  EXPECT_EQ(repo.git_dir().filename(), ".git");
   EXPECT_EQ(fs::canonical(repo.git_dir()), fs::canonical(m_repos.work / ".git"));
   EXPECT_EQ(repo.head_commit(), m_repos.base_commit);
   EXPECT_EQ(repo.current_branch(), "main");
