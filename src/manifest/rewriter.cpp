@@ -277,9 +277,22 @@ struct ParsedNode {
 // parser YAML::LoadAll uses), without building a document tree.
 class NodeIndex final : public YAML::EventHandler {
 public:
-  explicit NodeIndex(std::set<std::size_t> wanted) : m_wanted(std::move(wanted)) {}
+  // Thrown when yaml-cpp stops making progress: on some garbage (e.g. a leading ",") it returns the
+  // same empty document forever.
+  struct Stuck {
+    int line;
+  };
 
-  void OnDocumentStart(const YAML::Mark & /*mark*/) override { m_stack.clear(); }
+  NodeIndex(std::set<std::size_t> wanted, std::size_t size)
+      : m_wanted(std::move(wanted)), m_max_events(4 * size + 64) {}
+
+  void OnDocumentStart(const YAML::Mark &mark) override {
+    if (m_documents++ > 0 && mark.pos <= m_last_document) {
+      throw Stuck{mark.line + 1};
+    }
+    m_last_document = mark.pos;
+    m_stack.clear();
+  }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark &mark, YAML::anchor_t /*anchor*/) override {
     record(mark, ParsedNode::Kind::null, {}, {});
@@ -323,6 +336,9 @@ private:
 
   void record(const YAML::Mark &mark, ParsedNode::Kind kind, const std::string &tag,
               const std::string &value) {
+    if (++m_events > m_max_events) {
+      throw Stuck{mark.line + 1};
+    }
     ParsedNode::Role role = ParsedNode::Role::root;
     if (!m_stack.empty()) {
       Frame &top = m_stack.back();
@@ -341,6 +357,10 @@ private:
   }
 
   std::set<std::size_t> m_wanted;
+  std::size_t m_max_events;
+  std::size_t m_events = 0;
+  std::size_t m_documents = 0;
+  int m_last_document = -1;
   std::vector<Frame> m_stack;
   std::unordered_map<std::size_t, ParsedNode> m_nodes;
 };
@@ -359,7 +379,8 @@ std::variant<NodeIndex, ParseFailure> parse_yaml(std::string_view content,
   for (const auto pos : positions) {
     wanted.insert(pos - bom);
   }
-  std::variant<NodeIndex, ParseFailure> result(std::in_place_type<NodeIndex>, std::move(wanted));
+  std::variant<NodeIndex, ParseFailure> result(std::in_place_type<NodeIndex>, std::move(wanted),
+                                               content.size());
   try {
     std::istringstream stream{std::string(content)};
     YAML::Parser parser(stream);
@@ -368,6 +389,8 @@ std::variant<NodeIndex, ParseFailure> parse_yaml(std::string_view content,
     }
   } catch (const YAML::Exception &e) {
     return ParseFailure{e.mark.line + 1, e.msg};
+  } catch (const NodeIndex::Stuck &stuck) {
+    return ParseFailure{stuck.line, "the YAML parser made no progress"};
   }
   return result;
 }

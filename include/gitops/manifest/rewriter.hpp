@@ -10,6 +10,8 @@ namespace gitops::manifest {
 // Which Flux setter a marker names: `G:A` (whole ref), `G:A:tag`, `G:A:name`, `G:A:digest`.
 enum class Setter { image, tag, name, digest };
 
+// The setter's suffix as written in a marker ("tag", "name", "digest"), or "image" for the bare
+// `G:A` form.
 [[nodiscard]] std::string_view to_string(Setter setter);
 
 // What to write for one group/app. `name` and `digest` are set only when the user gave a full
@@ -38,8 +40,15 @@ struct RewriteResult {
 };
 
 // Rewrites the values of applicable markers for `update.group`/`update.app` in one file's bytes,
-// preserving every other byte. `file` is only used in messages. Throws ManifestError (naming the
-// file and line) when a new value cannot be written or the result would no longer parse as YAML.
+// preserving every other byte: only the marked scalar changes, in its old quoting style (a plain
+// value that would not read back as a string is double-quoted; a non-string tag such as `!!int` is
+// dropped). A marker applies where Flux applies it (see flux-marker-grammar.md), except in flow
+// context, and only where yaml-cpp reads the same scalar. Files without the literal token
+// "$imagepolicy" are returned unchanged. `:name` and `:digest` markers are left alone (but counted
+// in `matched`) when the update has no name or digest; a bare marker with only a tag keeps the
+// value's registry/repository. `file` is only used in messages. Throws ManifestError (naming the
+// file and line) when the file has a marker for this app but cannot be parsed, when a new value is
+// not valid OCI syntax or cannot be written, or when the result would no longer parse as YAML.
 [[nodiscard]] RewriteResult rewrite(std::string_view content, const ImageUpdate &update,
                                     std::string_view file);
 
@@ -66,7 +75,10 @@ struct ScanResult {
   std::vector<MarkerFinding> findings;
 };
 
-// Scans one file's bytes for `$imagepolicy` markers without changing anything.
+// Scans one file's bytes for `$imagepolicy` markers without changing anything: `markers` are
+// exactly those `rewrite` would apply (for any group/app); `findings` explain every marker-like
+// comment that is malformed, misplaced or suspicious (sorted by line, the marker text quoted), and
+// a file that cannot be parsed. Never throws on malformed input.
 [[nodiscard]] ScanResult scan(std::string_view content);
 
 // True for names the scanner reads: *.yaml, *.yml and files named exactly `Kustomization`.

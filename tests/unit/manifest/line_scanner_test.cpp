@@ -189,5 +189,38 @@ TEST(LineScanner, RandomFragmentsNeverBreakAnything) {
   EXPECT_GT(rewritten, 100);
 }
 
+// Arbitrary bytes around a marker: no crash, no exception but ManifestError, unchanged or parsable.
+TEST(LineScanner, RandomBytesNeverCrash) {
+  const std::string marker = " # {\"$imagepolicy\": \"team1:app1:tag\"}\n";
+  const std::string alphabet =
+      std::string("ab:- \t\n\r#'\"[]{}|>&*!?%@`,.\\0123\xEF\xBB\xBF\xFF") + std::string(1, '\0');
+  std::mt19937 rng(777);
+  std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1);
+  std::uniform_int_distribution<int> length(0, 60);
+  const gitops::manifest::ImageUpdate update{"team1", "app1", "v2", std::nullopt, std::nullopt};
+  for (int i = 0; i < 2000; ++i) {
+    std::string content;
+    for (int part = 0; part < 3; ++part) {
+      for (int n = length(rng); n > 0; --n) {
+        content += alphabet[pick(rng)];
+      }
+      content += "tag: v1" + marker;
+    }
+    SCOPED_TRACE(content);
+    (void)find_marker_sites(content);
+    (void)gitops::manifest::scan(content);
+    try {
+      const auto r = gitops::manifest::rewrite(content, update, "f.yaml");
+      if (!r.changes.empty()) {
+        EXPECT_NO_THROW((void)YAML::LoadAll(r.content));
+        for (const auto &c : r.changes) {
+          EXPECT_EQ(c.new_value, "v2");
+        }
+      }
+    } catch (const gitops::ManifestError &) {
+    }
+  }
+}
+
 } // namespace
 } // namespace gitops::manifest::detail

@@ -438,6 +438,8 @@ TEST(Rewriter, RefusesWhatItCannotWrite) {
                           m(k_mt) + "\n  c: v0 " + m(k_mt) + "\n",
                       tag_only()),
               HasSubstr("cannot parse envs/dev/app.yaml"));
+  EXPECT_THAT(message(",\nc: v0 " + m(k_mt) + "\n", tag_only()),
+              AllOf(HasSubstr("cannot parse envs/dev/app.yaml"), HasSubstr("no progress")));
   EXPECT_THAT(message("c: v0 " + m(k_mt) + "\na: [b\n", tag_only()),
               HasSubstr("cannot parse envs/dev/app.yaml"));
   // A marker the scanner sees inside an unclosed flow collection is not ours to apply: no error.

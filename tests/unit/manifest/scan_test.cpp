@@ -243,7 +243,9 @@ TEST(Scan, UnparseableFiles) {
        {std::string("a:\n\tb: v1 # {\"$imagepolicy\": \"g:a:tag\"}\n"),
         std::string("tag: v1 # {\"$imagepolicy\": \"g:a:tag\"}\nx: [unclosed\n"),
         std::string("tag: \"a\\qb\" # {\"$imagepolicy\": \"g:a:tag\"}\n"),
-        std::string("b: *nowhere\ntag: v1 # {\"$imagepolicy\": \"g:a:tag\"}\n")}) {
+        std::string("b: *nowhere\ntag: v1 # {\"$imagepolicy\": \"g:a:tag\"}\n"),
+        // yaml-cpp 0.7 returns the same empty document forever on a leading ','.
+        std::string(",\ntag: v1 # {\"$imagepolicy\": \"g:a:tag\"}\n")}) {
     SCOPED_TRACE(content);
     const ScanResult r = scan(content);
     EXPECT_TRUE(r.markers.empty()) << dump(r);
