@@ -126,14 +126,14 @@ void render_new(std::ostream &out, OutputFormat format, const commands::NewResul
   if (result.dry_run) {
     out << "\ndry run: nothing was changed; this is what would be done\n";
   }
-  out << "branch:      " << p.branch << " (one commit on " << p.base_commit << ")\n";
+  out << "branch:       " << p.branch << " (one commit on " << p.base_commit << ")\n";
   out << "pull request: " << p.branch << " -> " << p.base_branch;
   if (forge.provider) {
     out << " on " << *forge.provider;
   }
   out << '\n';
-  out << "title:       " << p.title << '\n';
-  out << "auto-merge:  "
+  out << "title:        " << p.title << '\n';
+  out << "auto-merge:   "
       << (p.auto_merge ? "yes (environment " + p.environment.name + " is automated)"
                        : "no (environment " + p.environment.name + " is manual)")
       << '\n';

@@ -162,13 +162,13 @@ TEST_F(CliNewTest, DryRunTextShowsDiffBranchAndPr) {
   EXPECT_TRUE(contains(r.out, "--- a/webshop/dev/cart/deployment.yaml\n")) << r.out;
   EXPECT_TRUE(contains(r.out, "+          image: registry.example.com/webshop/cart:1.1.0 #"))
       << r.out;
-  EXPECT_TRUE(contains(r.out, "branch:      promote/webshop-cart (one commit on " + head + ")\n"))
+  EXPECT_TRUE(contains(r.out, "branch:       promote/webshop-cart (one commit on " + head + ")\n"))
       << r.out;
   EXPECT_TRUE(contains(r.out, "pull request: promote/webshop-cart -> main\n")) << r.out;
   EXPECT_TRUE(
-      contains(r.out, "title:       Promote webshop/cart version 1.1.0 to environment dev\n"))
+      contains(r.out, "title:        Promote webshop/cart version 1.1.0 to environment dev\n"))
       << r.out;
-  EXPECT_TRUE(contains(r.out, "auto-merge:  yes (environment dev is automated)\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "auto-merge:   yes (environment dev is automated)\n")) << r.out;
   EXPECT_TRUE(contains(r.out, "\tENV: dev\n\tAPP: cart\n\tTAG: 1.1.0\n")) << r.out;
   EXPECT_FALSE(contains(r.out + r.err, "secret")) << r.out << r.err;
   EXPECT_EQ(repo.snapshot(), before);

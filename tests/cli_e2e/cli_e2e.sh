@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Runs the gitops-promotion binary ($1) as a user would and checks exit codes, stdout and stderr.
+set -uo pipefail
+
+bin=$1
+work=$(mktemp -d "${TMPDIR:-/tmp}/gp-cli-e2e.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+export GIT_CONFIG_NOSYSTEM=1 HOME="$work" GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com \
+  GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
+unset GITOPS_PROMOTION_TOKEN GITHUB_TOKEN GH_TOKEN SYSTEM_ACCESSTOKEN AZURE_DEVOPS_EXT_PAT
+failures=0
+
+# expect CODE DESCRIPTION -- ARGS...: runs the binary in $cwd, keeps stdout/stderr in $out/$err.
+cwd=$work
+expect() {
+  local want=$1 what=$2
+  shift 3
+  (cd "$cwd" && "$bin" "$@" >"$work/out" 2>"$work/err")
+  local got=$?
+  out=$(cat "$work/out")
+  err=$(cat "$work/err")
+  if [[ $got -ne $want ]]; then
+    echo "FAIL: $what: exit $got, want $want (args: $*)"
+    echo "  stdout: $out"
+    echo "  stderr: $err"
+    failures=$((failures + 1))
+  else
+    echo "ok: $what"
+  fi
+}
+# check DESCRIPTION HAYSTACK NEEDLE
+check() {
+  if [[ "$2" != *"$3"* ]]; then
+    echo "FAIL: $1: missing \"$3\" in: $2"
+    failures=$((failures + 1))
+  fi
+}
+check_not() {
+  if [[ "$2" == *"$3"* ]]; then
+    echo "FAIL: $1: unexpected \"$3\" in: $2"
+    failures=$((failures + 1))
+  fi
+}
+
+# Help and version work anywhere, without a config or a repository.
+mkdir -p "$work/empty"
+cwd=$work/empty
+expect 0 "--version" -- --version
+check "--version" "$out" "gitops-promotion "
+expect 0 "--help" -- --help
+check "--help" "$out" "Usage: gitops-promotion"
+check "--help lists set-image" "$out" "set-image"
+expect 0 "new --help" -- new --help
+check "new --help" "$out" "--image"
+expect 0 "lint --version" -- lint --version
+
+# Usage errors: exit 2 with the usage on stderr and nothing on stdout.
+expect 2 "no subcommand" --
+check "no subcommand" "$err" "Usage: gitops-promotion"
+expect 2 "unknown subcommand" -- deploy
+check "unknown subcommand" "$err" 'unknown command "deploy"'
+expect 2 "unknown flag" -- new --group g --app a --tags 1
+check "unknown flag" "$err" "--tags"
+check "unknown flag usage" "$err" "Usage: gitops-promotion new"
+expect 2 "missing flag" -- set-image --group g --app a --tag 1
+check "missing flag" "$err" "--path"
+expect 2 "bad enum" -- lint --output yaml
+expect 2 "bad provider" -- --provider gitlab lint
+expect 2 "bad duration" -- feature-stale --max-age 7d
+expect 2 "bad token position" -- status --token
+[[ -z "$out" ]] || { echo "FAIL: usage error wrote stdout: $out"; failures=$((failures + 1)); }
+
+# Commands that are not built yet fail loudly (exit 1), never a silent success.
+for args in "promote" "status" "feature --group g --app a --tag t --feature f" "feature-stale" \
+  "new --group g --app a --tag 1"; do
+  # shellcheck disable=SC2086
+  expect 1 "$args not implemented" -- $args
+  check "$args not implemented" "$err" "Application failed with error: "
+  check "$args not implemented" "$err" "not implemented yet"
+done
+expect 1 "json error" -- promote --output json
+check "json error" "$out" '"error":'
+
+# lint outside a GitOps repository: the missing config is an error finding.
+expect 1 "lint without config" -- lint
+check "lint without config" "$out" "gitops-promotion.yaml"
+
+# A GitOps repository.
+repo=$work/repo
+mkdir -p "$repo/apps/dev" "$repo/apps/prod"
+printf 'environments:\n  - name: dev\n    auto: true\n  - name: prod\n    auto: false\n' \
+  >"$repo/gitops-promotion.yaml"
+for env in dev prod; do
+  printf 'kind: Deployment\nspec:\n  image: ghcr.io/acme/api:1.0.0 # {"$imagepolicy": "apps:api"}\n' \
+    >"$repo/apps/$env/api.yaml"
+done
+git -C "$repo" init -q -b main
+git -C "$repo" add -A
+git -C "$repo" commit -q -m init
+head=$(git -C "$repo" rev-parse HEAD)
+cwd=$repo
+
+expect 0 "lint clean" -- lint
+check "lint clean" "$out" "no problems found"
+
+expect 0 "new --dry-run" -- new --dry-run --group apps --app api --tag 1.2.0 --token SECRET-TOKEN
+check "new --dry-run diff" "$out" "+  image: ghcr.io/acme/api:1.2.0"
+check "new --dry-run branch" "$out" "promote/apps-api"
+check "new --dry-run title" "$out" "Promote apps/api version 1.2.0 to environment dev"
+check_not "new --dry-run token" "$out$err" "SECRET-TOKEN"
+[[ $(git -C "$repo" rev-parse HEAD) == "$head" ]] || { echo "FAIL: HEAD moved"; failures=$((failures + 1)); }
+[[ -z $(git -C "$repo" status --porcelain) ]] || { echo "FAIL: work tree changed"; failures=$((failures + 1)); }
+[[ $(git -C "$repo" for-each-ref | wc -l) -eq 1 ]] || { echo "FAIL: refs changed"; failures=$((failures + 1)); }
+
+GITHUB_TOKEN=ENV-SECRET expect 0 "new --dry-run json" -- new --dry-run --output json --group apps --app api --tag 1.2.0
+check "json branch" "$out" '"branch": "promote/apps-api"'
+check_not "json token" "$out$err" "ENV-SECRET"
+
+expect 1 "new --dry-run no marker" -- new --dry-run --group apps --app web --tag 1
+check "no marker" "$err" "apps/dev"
+
+# set-image on a plain directory.
+cwd=$work
+expect 0 "set-image" -- set-image --path repo/apps/prod --group apps --app api --tag 2.0.0
+check "set-image output" "$out" "repo/apps/prod/api.yaml:3: ghcr.io/acme/api:1.0.0 -> ghcr.io/acme/api:2.0.0 (image)"
+check "set-image wrote" "$(cat "$repo/apps/prod/api.yaml")" "api:2.0.0 #"
+expect 0 "set-image again" -- set-image --path repo/apps/prod --group apps --app api --tag 2.0.0
+check "set-image again" "$out" "already up to date"
+expect 1 "set-image no marker" -- set-image --path repo/apps/prod --group apps --app web --tag 1
+check "set-image no marker" "$err" "repo/apps/prod"
+expect 2 "set-image bad tag" -- set-image --path repo/apps/prod --group apps --app api --tag 'a b'
+
+if [[ $failures -ne 0 ]]; then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "all checks passed"
