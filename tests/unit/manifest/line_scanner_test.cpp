@@ -153,9 +153,15 @@ TEST(LineScanner, RandomFragmentsNeverBreakAnything) {
       content += fragments[pick(rng)];
     }
     SCOPED_TRACE(content);
-    (void)gitops::manifest::scan(content);
+    const auto scanned = gitops::manifest::scan(content);
+    int for_app = 0;
+    for (const auto &marker : scanned.markers) {
+      for_app += (marker.group == "team1" && marker.app == "app1") ? 1 : 0;
+    }
     try {
       const auto r = gitops::manifest::rewrite(content, update, "f.yaml");
+      // scan() lists exactly the markers rewrite() applies.
+      EXPECT_EQ(r.matched, for_app);
       if (r.changes.empty()) {
         ASSERT_EQ(r.content, content);
         continue;
