@@ -249,6 +249,8 @@ void Simulator::dispatch(const httplib::Request &req, httplib::Response &res) {
         res.set_header("Retry-After", std::to_string(fault->retry_after));
       }
       if (fault->status == 429) {
+        res.headers.erase("X-RateLimit-Remaining");
+        res.headers.erase("X-RateLimit-Reset");
         res.set_header("X-RateLimit-Remaining", "0");
         auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
