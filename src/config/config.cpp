@@ -2,6 +2,7 @@
 
 #include "gitops/util/error.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -137,6 +138,61 @@ std::string quote(std::string_view value) {
     out += "...";
   }
   return out + "\"";
+}
+
+// Counts the documents without building them. yaml-cpp 0.7's LoadAll loops forever, allocating,
+// on a stray flow indicator such as a lone ',' (the parser starts a new empty document at the
+// same position again and again), so a document that starts where the previous one did stops it.
+class DocumentCounter final : public YAML::EventHandler {
+public:
+  void OnDocumentStart(const YAML::Mark &mark) override {
+    stuck = documents > 0 && mark.pos == last_start;
+    last_start = mark.pos;
+    if (!stuck && ++documents == 2) {
+      second_line = mark.line + 1;
+    }
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark &, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark &, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark &, const std::string &, YAML::anchor_t,
+                const std::string &) override {}
+  void OnSequenceStart(const YAML::Mark &, const std::string &, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark &, const std::string &, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  int documents = 0;
+  int second_line = 0;
+  int last_start = -1;
+  bool stuck = false;
+};
+
+struct DocumentScan {
+  int documents = 0;
+  int second_line = 0;
+  int stuck_line = 0; // where the parser stopped making progress; 0 when it did not
+  std::string stuck_text;
+};
+
+DocumentScan scan_documents(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  YAML::Parser parser(in);
+  DocumentCounter counter;
+  while (parser.HandleNextDocument(counter)) {
+    if (counter.stuck) {
+      DocumentScan scan{counter.documents, counter.second_line, 1, {}};
+      const auto pos = static_cast<std::size_t>(counter.last_start);
+      for (std::size_t i = 0; i < pos && i < text.size(); ++i) {
+        scan.stuck_line += text[i] == '\n' ? 1 : 0;
+      }
+      scan.stuck_text = std::string(text.substr(std::min(pos, text.size()), 1));
+      return scan;
+    }
+  }
+  return DocumentScan{counter.documents, counter.second_line, 0, {}};
 }
 
 std::string describe(const YAML::Node &node) {
@@ -405,9 +461,11 @@ void Loader::check_tabs(std::string_view text) const {
 
 void Loader::load(std::string_view text) {
   check_tabs(text);
-  std::vector<YAML::Node> documents;
+  DocumentScan scan;
+  YAML::Node root;
   try {
-    documents = YAML::LoadAll(std::string(text));
+    scan = scan_documents(text);
+    root = YAML::Load(std::string(text));
   } catch (const YAML::Exception &e) {
     const int line = e.mark.is_null() ? 0 : e.mark.line + 1;
     if (line > 0 && starts_with_tab(text, line)) {
@@ -415,21 +473,23 @@ void Loader::load(std::string_view text) {
     }
     fail(line, "", "invalid YAML: " + e.msg);
   }
+  if (scan.stuck_line > 0) {
+    fail(scan.stuck_line, "", "invalid YAML: unexpected " + quote(scan.stuck_text));
+  }
   const bool blank = std::all_of(text.begin(), text.end(), [](char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
   });
-  if (documents.empty() || documents.front().IsNull()) {
+  if (scan.documents == 0 || root.IsNull()) {
     fail(0, "",
          blank ? "the file is empty; it needs at least an \"environments\" list (see "
                  "gitops-promotion.yaml.example)"
                : "the file has no settings (only comments or an empty document); it needs at "
                  "least an \"environments\" list (see gitops-promotion.yaml.example)");
   }
-  if (documents.size() > 1) {
-    warn(line_of(documents[1]), "only the first YAML document is read; " +
-                                    std::to_string(documents.size() - 1) + " more ignored");
+  if (scan.documents > 1) {
+    warn(scan.second_line, "only the first YAML document is read; " +
+                               std::to_string(scan.documents - 1) + " more ignored");
   }
-  const YAML::Node &root = documents.front();
   if (!root.IsMap()) {
     fail(line_of(root), "",
          "expected a mapping of settings at the top level, got " + describe(root));

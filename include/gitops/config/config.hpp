@@ -80,7 +80,9 @@ inline constexpr std::string_view k_file_name = "gitops-promotion.yaml";
 // missing).
 [[nodiscard]] Config load_config(const std::filesystem::path &root);
 
-// Parses `90s`, `10m`, `1h30m`, or a bare integer meaning minutes. std::nullopt when invalid.
+// Parses a bare integer meaning minutes (`5`), or numbers with the units h, m and s in any
+// combination (`90s`, `10m`, `1h30m`, `1.5h`); the result must be whole seconds. std::nullopt when
+// invalid (negative, no unit after a fraction, other units such as `ms` or `d`, absurdly large).
 [[nodiscard]] std::optional<std::chrono::seconds> parse_duration(std::string_view text);
 
 [[nodiscard]] std::string_view to_string(PrFlow flow);

@@ -395,6 +395,14 @@ TEST(ConfigErrors, YamlSyntaxErrorHasLine) {
             0U);
 }
 
+TEST(ConfigErrors, StrayFlowIndicatorIsAnErrorNotAHang) {
+  // yaml-cpp's LoadAll never returns on these; the loader must report them instead.
+  EXPECT_EQ(error_of(","), "gitops-promotion.yaml:1: invalid YAML: unexpected \",\"");
+  EXPECT_EQ(error_of("environments:\n  - name: dev\n,\n"),
+            "gitops-promotion.yaml:3: invalid YAML: end of map not found");
+  EXPECT_EQ(error_of("- a\n,"), "gitops-promotion.yaml:2: invalid YAML: unexpected \",\"");
+}
+
 TEST(ConfigErrors, TabIndentation) {
   EXPECT_EQ(error_of("environments:\n  - name: dev\n\t auto: true\n"),
             "gitops-promotion.yaml:3: tab character in indentation; YAML indentation must use "
@@ -533,7 +541,7 @@ status:
 
 TEST(ConfigWarnings, ExtraDocumentsAndSlowPolling) {
   EXPECT_THAT(warnings_of("environments: [{name: dev}]\n---\nenvironments: [{name: qa}]\n"),
-              ::testing::ElementsAre("gitops-promotion.yaml:3: only the first YAML document is "
+              ::testing::ElementsAre("gitops-promotion.yaml:2: only the first YAML document is "
                                      "read; 1 more ignored"));
   EXPECT_THAT(warnings_of("environments: [{name: dev}]\nstatus_timeout_minutes: 1\nstatus:\n"
                           "  poll_interval: 2m\n"),
