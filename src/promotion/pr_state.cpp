@@ -344,7 +344,9 @@ std::optional<PrState> parse_description(std::string_view description) {
   validate_name("group", state.group);
   validate_name("app", state.app);
   validate_name("env", state.env);
-  if (state.type == PrType::feature || !state.feature.empty()) {
+  // Upstream's sanitising can leave a feature name empty; such a PR must still be recognised (as a
+  // feature, which is never promoted), so only a non-empty feature is checked here.
+  if (!state.feature.empty()) {
     validate_feature(state.feature);
   }
   return state;

@@ -265,9 +265,13 @@ TEST(ParseDescription, RejectsUnsafeNames) {
             "invalid group name \"\": must not be empty");
   EXPECT_EQ(state_error(R"(<!-- metadata = {"group":"g","app":"a b","env":"e"} -->)"),
             "invalid app name \"a b\": must not contain whitespace");
-  EXPECT_EQ(
-      state_error(R"(<!-- metadata = {"group":"g","app":"a","env":"e","type":"feature"} -->)"),
-      "invalid feature name \"\": must not be empty");
+  // A feature whose name sanitised to nothing is still a (recognisable) feature PR...
+  const auto empty_feature = parse_description(
+      R"(<!-- metadata = {"group":"g","app":"a","env":"e","type":"feature"} -->)");
+  ASSERT_TRUE(empty_feature.has_value());
+  EXPECT_EQ(empty_feature->type, PrType::feature);
+  // ...but no branch can be named after it.
+  EXPECT_THROW((void)empty_feature->branch_name(config::PrFlow::per_app), StateError);
   EXPECT_EQ(
       state_error(
           R"(<!-- metadata = {"group":"g","app":"a","env":"e","feature":"x:y","type":"feature"} -->)"),
