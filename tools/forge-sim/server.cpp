@@ -216,13 +216,20 @@ void Simulator::dispatch(const httplib::Request &req, httplib::Response &res) {
     return;
   }
 
-  auto m = m_forge_routes.match(req.method, req.path);
-  std::string key = req.method + " " + (m ? m->route->path_template : req.path);
+  // GitHub Enterprise Server layout: REST under /api/v3, GraphQL at /api/graphql.
+  std::string path = req.path;
+  if (path.rfind("/api/v3/", 0) == 0) {
+    path = path.substr(7);
+  } else if (path == "/api/graphql") {
+    path = "/graphql";
+  }
+  auto m = m_forge_routes.match(req.method, path);
+  std::string key = req.method + " " + (m ? m->route->path_template : path);
   std::optional<Fault> fault;
   {
     auto lock = m_state.lock();
     m_state.count_request(key);
-    fault = m_state.faults().take(req.method, req.path);
+    fault = m_state.faults().take(req.method, path);
   }
   res.set_header("X-RateLimit-Limit", "5000");
   res.set_header("X-RateLimit-Remaining", "4999");

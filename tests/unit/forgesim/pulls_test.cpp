@@ -20,6 +20,15 @@ TEST_F(SimTest, RepositoryHasSettingsAndValidatesAgainstSpec) {
   EXPECT_EQ(r.json["allow_rebase_merge"], false);
 }
 
+TEST_F(SimTest, EnterpriseServerPathsWork) {
+  Reply r = get("/api/v3/repos/o/r");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["full_name"], "o/r");
+  Reply gql = post("/api/graphql", {{"query", "query { viewer { login } }"}});
+  ASSERT_EQ(gql.status, 200);
+  EXPECT_TRUE(gql.json.contains("errors"));
+}
+
 TEST_F(SimTest, UnknownRepositoryIs404) {
   Reply r = get("/repos/o/nope");
   EXPECT_EQ(r.status, 404);
