@@ -12,6 +12,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -388,6 +389,72 @@ TEST_F(AzdoContract, InjectedFaultsNeverLeaveTwoPrs) {
   EXPECT_EQ(pr.description, "Body 2");
   EXPECT_EQ(open_prs("promote/faults"), 1);
   EXPECT_THAT(impatient_http.violations(), IsEmpty());
+}
+
+// The simulator's own refusals, asked directly (no Prism: these are error paths the provider never
+// takes on purpose).
+TEST_F(AzdoContract, SimulatorRefusesWhatAzureRefuses) {
+  httplib::Client sim("127.0.0.1", s_sim->port());
+  const std::string base = "/org/My%20Project/_apis/git/repositories/webshop";
+  const std::string main_sha = tip("main").value();
+  const auto post = [&](const std::string &path, const nlohmann::json &body) {
+    auto res =
+        sim.Post((base + path + "?api-version=7.1").c_str(), body.dump(), "application/json");
+    return std::make_pair(res ? res->status : 0,
+                          res ? nlohmann::json::parse(res->body, nullptr, false)
+                              : nlohmann::json());
+  };
+  const auto push = [&](const std::string &old_id, const std::string &type,
+                        const std::string &path) {
+    return post("/pushes",
+                {{"refUpdates", {{{"name", "refs/heads/sim-refusals"}, {"oldObjectId", old_id}}}},
+                 {"commits",
+                  {{{"comment", "c"},
+                    {"changes",
+                     {{{"changeType", type},
+                       {"item", {{"path", path}}},
+                       {"newContent", {{"content", "x"}, {"contentType", "rawText"}}}}}}}}}});
+  };
+
+  auto missing_version = sim.Get((base + "/refs").c_str());
+  ASSERT_TRUE(missing_version);
+  EXPECT_EQ(missing_version->status, 400);
+  EXPECT_THAT(missing_version->body, HasSubstr("api-version"));
+
+  auto [status, body] = push(main_sha, "add", "/README.md");
+  EXPECT_EQ(status, 400);
+  EXPECT_THAT(body.value("message", ""), HasSubstr("already exists"));
+  std::tie(status, body) = push(main_sha, "edit", "/nope.yaml");
+  EXPECT_EQ(status, 400);
+  EXPECT_THAT(body.value("message", ""), HasSubstr("TF401174"));
+  std::tie(status, body) = push(main_sha, "edit", "/README.md");
+  EXPECT_EQ(status, 201);
+  // The branch exists now: pushing again from an old commit is stale.
+  std::tie(status, body) = push(main_sha, "edit", "/README.md");
+  EXPECT_EQ(status, 409);
+  EXPECT_THAT(body.value("message", ""), HasSubstr("TF401028"));
+  EXPECT_EQ(body.value("typeKey", ""), "GitReferenceStaleException");
+
+  std::tie(status, body) =
+      post("/refs", nlohmann::json::array({{{"name", "refs/heads/sim-refusals"},
+                                            {"oldObjectId", main_sha},
+                                            {"newObjectId", main_sha}}}));
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body["value"][0]["updateStatus"], "staleOldObjectId");
+  EXPECT_EQ(body["value"][0]["success"], false);
+
+  std::tie(status, body) =
+      post("/pullrequestquery",
+           {{"queries", {{{"items", {std::string(40, 'f')}}, {"type", "lastMergeCommit"}}}}});
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body["results"], nlohmann::json::array({nlohmann::json::object()}));
+
+  std::tie(status, body) = post("/commits/" + main_sha + "/statuses",
+                                {{"state", "passed"}, {"context", {{"name", "x"}}}});
+  EXPECT_EQ(status, 400);
+  std::tie(status, body) = post("/commits/" + std::string(40, 'e') + "/statuses",
+                                {{"state", "succeeded"}, {"context", {{"name", "x"}}}});
+  EXPECT_EQ(status, 404);
 }
 
 } // namespace

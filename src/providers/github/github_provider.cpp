@@ -533,7 +533,8 @@ AutoMergeOutcome GitHubProvider::send_auto_merge(const PullRequest &pr, bool ena
   } else if (contains(messages, "Protected branch rules not configured")) {
     text += ": the base branch " + pr.base_branch +
             " needs branch protection with a required status check before GitHub can auto-merge";
-  } else if (contains(messages, "merge method") || contains(messages, "Merge method")) {
+  } else if (contains(messages, "merge method") || contains(messages, "Merge method") ||
+             contains(messages, "merges are not allowed")) {
     text += ": allow the " + std::string(merge_method_name(method)) +
             " merge method in the settings of repository " + repo +
             " or change merge_method in gitops-promotion.yaml";

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace gitops::contract {
+
+// A child process whose stdout and stderr go to a log file. The destructor stops it (SIGTERM to its
+// own pid, then SIGKILL after a grace period) and reaps it; it never signals anything else.
+class ChildProcess {
+public:
+  // Starts `argv[0]` (searched in PATH) with `argv`; throws std::runtime_error when it cannot
+  // start.
+  ChildProcess(std::vector<std::string> argv, std::filesystem::path log_file);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess &) = delete;
+  ChildProcess &operator=(const ChildProcess &) = delete;
+
+  // Whether the process is still running (reaps it when it has exited).
+  [[nodiscard]] bool running();
+  // Stops the process if it is still running; idempotent.
+  void stop();
+  [[nodiscard]] pid_t pid() const noexcept { return m_pid; }
+  // The log file's content so far (for failure messages).
+  [[nodiscard]] std::string log() const;
+  [[nodiscard]] const std::filesystem::path &log_file() const noexcept { return m_log_file; }
+
+private:
+  pid_t m_pid = -1;
+  bool m_reaped = false;
+  std::filesystem::path m_log_file;
+};
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it, close).
+[[nodiscard]] int free_port();
+
+// Waits until something accepts TCP connections on 127.0.0.1:`port`. Returns false after `timeout`
+// or as soon as `process` (when given) has exited.
+[[nodiscard]] bool wait_for_port(int port, std::chrono::milliseconds timeout,
+                                 ChildProcess *process = nullptr);
+
+} // namespace gitops::contract
