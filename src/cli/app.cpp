@@ -2,6 +2,7 @@
 
 #include "gitops/cli/provider_selection.hpp"
 #include "gitops/cli/render.hpp"
+#include "gitops/providers/factory.hpp"
 #include "gitops/util/duration.hpp"
 #include "gitops/util/error.hpp"
 
@@ -156,7 +157,7 @@ Invocation to_invocation(const CLI::App &app, Bound &b, const RunContext &contex
   inv.command = app.get_subcommands().front()->get_name();
   GlobalOptions &g = inv.globals;
   if (b.globals.provider) {
-    g.provider = parse_provider(*b.globals.provider);
+    g.provider = providers::parse_provider_kind(*b.globals.provider);
   }
   g.token = b.globals.token;
   if (b.globals.sourcedir) {

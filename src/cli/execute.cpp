@@ -2,6 +2,7 @@
 #include "gitops/cli/provider_selection.hpp"
 #include "gitops/cli/render.hpp"
 #include "gitops/git/repository.hpp"
+#include "gitops/providers/factory.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
 
@@ -27,10 +28,10 @@ int execute_new(const Invocation &inv, const commands::NewOptions &options,
     forge.remote = git::redact_url(*url);
   }
   if (inv.globals.provider) {
-    forge.provider = std::string(provider_name(*inv.globals.provider));
+    forge.provider = std::string(providers::to_string(*inv.globals.provider));
   } else if (url) {
     if (auto kind = detect_provider(*url)) {
-      forge.provider = std::string(provider_name(*kind));
+      forge.provider = std::string(providers::to_string(*kind));
     }
   }
   render_new(*context.out, inv.globals.output, result, forge);

@@ -43,20 +43,6 @@ std::string host_of(std::string_view url) {
 
 } // namespace
 
-std::string_view provider_name(providers::ProviderKind kind) {
-  return kind == providers::ProviderKind::github ? "github" : "azdo";
-}
-
-std::optional<providers::ProviderKind> parse_provider(std::string_view name) {
-  if (name == "github") {
-    return providers::ProviderKind::github;
-  }
-  if (name == "azdo") {
-    return providers::ProviderKind::azdo;
-  }
-  return std::nullopt;
-}
-
 std::optional<providers::ProviderKind> detect_provider(std::string_view remote_url) {
   std::string host = host_of(remote_url);
   if (!host.empty() && host.back() == '.') {

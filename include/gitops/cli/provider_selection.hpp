@@ -9,12 +9,6 @@
 
 namespace gitops::cli {
 
-// "github" | "azdo", the --provider spelling.
-[[nodiscard]] std::string_view provider_name(providers::ProviderKind kind);
-
-// The provider named `name` ("github" | "azdo"), or std::nullopt.
-[[nodiscard]] std::optional<providers::ProviderKind> parse_provider(std::string_view name);
-
 // The provider a remote URL belongs to: dev.azure.com, *.visualstudio.com and ssh.dev.azure.com are
 // Azure DevOps; github.com, *.github.com, *.ghe.com and hosts whose first label starts with
 // "github" (GitHub Enterprise Server such as github.example.com) are GitHub. Accepts
