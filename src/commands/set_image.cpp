@@ -106,6 +106,8 @@ void write_temp(PendingWrite &w) {
       done += static_cast<std::size_t>(n);
     }
   }
+  // Durable before the rename makes it visible, so a crash never leaves a truncated manifest.
+  ok = ok && ::fsync(fd) == 0;
   const int saved = errno;
   ok = ::close(fd) == 0 && ok;
   if (!ok) {
