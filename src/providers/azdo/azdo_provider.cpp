@@ -283,8 +283,14 @@ AzdoProvider::Reply AzdoProvider::call(const std::string &method, const std::str
   const bool html = contains_icase(content_type, "text/html") ||
                     (first != std::string::npos && response.body[first] == '<');
   const std::string location = response.header("Location").value_or("");
-  const bool sign_in = contains_icase(response.url, "signin") ||
-                       contains_icase(location, "signin") || contains_icase(location, "login");
+  // Only Azure's sign-in endpoints count: a project or repository may well be called "signin".
+  const auto is_sign_in_url = [](const std::string &u) {
+    return contains_icase(u, "/_signin") || contains_icase(u, "login.microsoftonline.com") ||
+           contains_icase(u, "/_apis/signin");
+  };
+  const bool sign_in =
+      (!response.url.empty() && response.url != request.url && is_sign_in_url(response.url)) ||
+      is_sign_in_url(location);
   const auto token_rejected = [&](const std::string &how) {
     return ProviderError("Azure DevOps rejected the token (" + how + ") for " + action + " (" +
                              where +

@@ -483,6 +483,19 @@ TEST_F(AzdoProviderTest, ErrorsAreMappedToActionableMessages) {
   }
 }
 
+TEST(AzdoProviderNames, NamesThatLookLikeSignInPagesAreFine) {
+  FakeHttpClient http;
+  AzdoProvider provider(parse_azdo_remote("https://dev.azure.com/org/_signin-tools/_git/login"),
+                        k_token, http);
+  http.on("GET",
+          UrlMatcher::exact(
+              "https://dev.azure.com/org/_signin-tools/_apis/git/repositories/login/"
+              "pullrequests?searchCriteria.status=active&$top=100&$skip=0&api-version=7.1"),
+          json_response(200, list(json::array())));
+  EXPECT_THAT(provider.find_open_prs_for_commit(k_sha), ::testing::IsEmpty());
+  http.verify();
+}
+
 // ---- Pushes API -------------------------------------------------------------------------------
 
 class AzdoPushTest : public AzdoProviderTest {
