@@ -15,18 +15,14 @@ namespace forge_sim::test {
 // the contract suite); the point here is required fields, types, enums and nullability.
 class OpenApiCheck {
 public:
-  // Loads GitHub's trimmed description from ../shared (what every developer and CI run has);
+  // Loads the project's vendored copy of GitHub's trimmed description (tests/data/specs/github);
   // nullopt when it is not there.
   static std::optional<OpenApiCheck> load_github() {
-    for (const char *candidate :
-         {GP_SOURCE_DIR "/../shared/specs/github/api.github.com.trimmed.json",
-          GP_SOURCE_DIR "/tests/data/specs/github/api.github.com.trimmed.json"}) {
-      std::ifstream in(candidate);
-      if (in) {
-        return OpenApiCheck(nlohmann::json::parse(in));
-      }
+    std::ifstream in(GP_SOURCE_DIR "/tests/data/specs/github/api.github.com.trimmed.json");
+    if (!in) {
+      return std::nullopt;
     }
-    return std::nullopt;
+    return OpenApiCheck(nlohmann::json::parse(in));
   }
 
   // Errors of `value` against the JSON response schema of `method path_template` with `status`;

@@ -191,7 +191,7 @@ protected:
   void expect_valid(const std::string &path_template, const std::string &method, const Reply &r) {
     static const std::optional<OpenApiCheck> spec = OpenApiCheck::load_github();
     if (!spec) {
-      ADD_FAILURE() << "GitHub OpenAPI description not found under ../shared/specs/github";
+      ADD_FAILURE() << "GitHub OpenAPI description not found under tests/data/specs/github";
       return;
     }
     auto errors = spec->check_response(path_template, method, r.status, r.json);
