@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <optional>
+#include <string_view>
 
 namespace forge_sim {
 namespace {
@@ -29,12 +31,46 @@ std::string template_to_regex(const std::string &tmpl) {
   return out + "$";
 }
 
+// Standard base64 (RFC 4648) decoding; std::nullopt on a character outside the alphabet.
+std::optional<std::string> base64_decode(std::string_view in) {
+  static constexpr std::string_view k_alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  unsigned buffer = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=') {
+      break;
+    }
+    auto pos = k_alphabet.find(c);
+    if (pos == std::string_view::npos) {
+      return std::nullopt;
+    }
+    buffer = (buffer << 6) | static_cast<unsigned>(pos);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+// GitHub sends `Bearer <token>` or `token <token>`; Azure DevOps sends Basic with any user name and
+// the token as the password.
 bool authorized(const httplib::Request &req, const std::string &token) {
   std::string auth = req.get_header_value("Authorization");
   for (const char *scheme : {"Bearer ", "bearer ", "token ", "Token "}) {
     std::string s = scheme;
     if (auth.rfind(s, 0) == 0 && auth.substr(s.size()) == token) {
       return true;
+    }
+  }
+  if (auth.rfind("Basic ", 0) == 0) {
+    auto decoded = base64_decode(std::string_view(auth).substr(6));
+    if (decoded) {
+      auto colon = decoded->find(':');
+      return colon != std::string::npos && decoded->substr(colon + 1) == token;
     }
   }
   return false;

@@ -28,8 +28,10 @@ struct PullRequest {
 
 // One health status of a commit, normalised across forges.
 struct CommitStatus {
-  std::string context; // GitHub `context` / check-run name; Azure DevOps `genre/name`
-  std::string state;   // success | failure | error | pending (Azure DevOps states mapped)
+  // GitHub `context` or check-run name; Azure DevOps `name` when the genre is `fluxcd`, `fluxcd:*`
+  // or empty, else `genre/name`.
+  std::string context;
+  std::string state; // success | failure | error | pending (Azure DevOps states mapped)
   std::string description;
 };
 

@@ -47,6 +47,13 @@ TEST_F(SimTest, WrongOrMissingTokenIs401AndTokenSchemeWorks) {
   auto token_scheme =
       to_reply(m_client->Get("/repos/o/r", {{"Authorization", std::string("token ") + k_token}}));
   EXPECT_EQ(token_scheme.status, 200);
+  // Azure DevOps style: Basic with any user name and the token as the password.
+  auto basic = to_reply(
+      m_client->Get("/repos/o/r", {httplib::make_basic_authentication_header("anyone", k_token)}));
+  EXPECT_EQ(basic.status, 200);
+  auto basic_wrong = to_reply(
+      m_client->Get("/repos/o/r", {httplib::make_basic_authentication_header(k_token, "x")}));
+  EXPECT_EQ(basic_wrong.status, 401);
 }
 
 TEST_F(SimTest, CreatePullRequestHappyPath) {
