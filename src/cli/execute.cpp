@@ -2,19 +2,97 @@
 #include "gitops/cli/provider_selection.hpp"
 #include "gitops/cli/render.hpp"
 #include "gitops/git/repository.hpp"
+#include "gitops/http/curl_http_client.hpp"
 #include "gitops/providers/factory.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
 
 namespace gitops::cli {
 
 namespace {
 
+// The repository, HTTP client and provider of a command that talks to the forge, built once per
+// run; the token stays in here (credentials, the provider and the client's redaction list).
+struct Network {
+  git::Repository repo;
+  commands::RepositoryRoot root;
+  std::unique_ptr<http::CurlHttpClient> http;
+  std::unique_ptr<providers::GitProvider> provider;
+  git::Credentials credentials;
+};
+
+Network connect(const Invocation &inv, const RunContext &context, const util::Logger &log) {
+  Network net{git::Repository::open(inv.globals.sourcedir), {}, nullptr, nullptr, {}};
+  net.root = commands::locate_root(net.repo, inv.globals.sourcedir);
+  const config::Config cfg = commands::read_config(net.repo, net.root, net.repo.head_commit());
+  const std::optional<std::string> url = net.repo.remote_url(cfg.remote);
+  const providers::ProviderKind kind = choose_provider(inv.globals.provider, url, cfg.remote);
+  const std::optional<Token> token = resolve_token(inv.globals.token, kind, context.env);
+  if (!token) {
+    throw CommandError(
+        inv.command + " needs an access token: pass --token or set " +
+        (kind == providers::ProviderKind::github
+             ? std::string("GITOPS_PROMOTION_TOKEN, GITHUB_TOKEN or GH_TOKEN")
+             : std::string("GITOPS_PROMOTION_TOKEN, SYSTEM_ACCESSTOKEN or AZURE_DEVOPS_EXT_PAT")));
+  }
+  if (!url) {
+    throw CommandError("the repository has no remote \"" + cfg.remote + "\" to push to");
+  }
+  log.debug("provider " + std::string(providers::to_string(kind)) + ", token from " +
+            token->source + ", remote " + git::redact_url(*url));
+  http::ClientOptions options;
+  options.secrets = {token->value};
+  if (log.enabled(util::LogLevel::debug)) {
+    options.log = [&log](std::string_view line) { log.debug(line); };
+  }
+  net.http = std::make_unique<http::CurlHttpClient>(std::move(options));
+  providers::ProviderOptions provider_options;
+  if (inv.globals.api_url) {
+    provider_options.api_url = *inv.globals.api_url;
+  }
+  net.provider = providers::make_provider(kind, *url, token->value, *net.http, provider_options);
+  net.credentials.mode = git::Credentials::Mode::userpass;
+  // GitHub wants x-access-token as the user of an installation token; Azure DevOps takes any user.
+  net.credentials.username =
+      kind == providers::ProviderKind::github ? "x-access-token" : "gitops-promotion";
+  net.credentials.token = token->value;
+  return net;
+}
+
+commands::Services services_for(Network &net, const RunContext &context, const util::Logger &log) {
+  commands::Services services{net.repo, net.root, net.provider.get(), log};
+  services.credentials = net.credentials;
+  services.env = context.env;
+  return services;
+}
+
+void render_outcome(std::ostream &out, OutputFormat format, const std::string &command,
+                    const commands::Outcome &outcome) {
+  if (format == OutputFormat::text) {
+    out << outcome.message << '\n';
+    return;
+  }
+  nlohmann::ordered_json j{
+      {"command", command}, {"message", outcome.message}, {"skipped", outcome.skipped}};
+  j["branch"] = outcome.branch ? nlohmann::ordered_json(*outcome.branch) : nullptr;
+  j["pull_request"] = outcome.pr_number ? nlohmann::ordered_json(*outcome.pr_number) : nullptr;
+  j["pull_request_url"] = outcome.pr_url ? nlohmann::ordered_json(*outcome.pr_url) : nullptr;
+  j["commit"] = outcome.commit ? nlohmann::ordered_json(*outcome.commit) : nullptr;
+  out << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+}
+
 int execute_new(const Invocation &inv, const commands::NewOptions &options,
                 const RunContext &context, const util::Logger &log) {
   if (!options.dry_run) {
-    // Creating the branch and the PR needs the provider factory, which lands in a later version.
-    commands::not_implemented("new without --dry-run (creating the branch and the pull request)");
+    Network net = connect(inv, context, log);
+    commands::Services services = services_for(net, context, log);
+    const commands::NewResult result = commands::run_new(options, services);
+    render_outcome(*context.out, inv.globals.output, inv.command, *result.outcome);
+    return k_exit_ok;
   }
   git::Repository repo = git::Repository::open(inv.globals.sourcedir);
   commands::Services services{repo, commands::locate_root(repo, inv.globals.sourcedir), nullptr,
@@ -60,8 +138,24 @@ int execute(const Invocation &inv, const RunContext &context, const util::Logger
   if (const auto *o = std::get_if<commands::NewOptions>(&inv.options)) {
     return execute_new(inv, *o, context, log);
   }
-  // promote, status, feature and feature-stale are parsed and validated already; their composition
-  // (repository + provider from providers' factory) arrives with their implementations.
+  if (const auto *o = std::get_if<commands::PromoteOptions>(&inv.options)) {
+    if (o->dry_run) {
+      commands::not_implemented("promote --dry-run");
+    }
+    Network net = connect(inv, context, log);
+    commands::Services services = services_for(net, context, log);
+    render_outcome(*context.out, inv.globals.output, inv.command,
+                   commands::run_promote(*o, services));
+    return k_exit_ok;
+  }
+  if (const auto *o = std::get_if<commands::StatusOptions>(&inv.options)) {
+    Network net = connect(inv, context, log);
+    commands::Services services = services_for(net, context, log);
+    render_outcome(*context.out, inv.globals.output, inv.command,
+                   commands::run_status(*o, services));
+    return k_exit_ok;
+  }
+  // feature and feature-stale are parsed and validated already; their bodies arrive later.
   commands::not_implemented(inv.command);
 }
 

@@ -3,37 +3,28 @@
 #include "gitops/util/error.hpp"
 
 #include <algorithm>
+#include <map>
 
 namespace gitops::commands {
 
-NewPlan plan_new(const git::Repository &repo, const RepositoryRoot &root, const std::string &commit,
-                 const NewOptions &options) {
+NewPlan plan_promotion(const git::Repository &repo, const RepositoryRoot &root,
+                       const config::Config &cfg, const std::string &commit,
+                       const manifest::ImageUpdate &update,
+                       const config::Environment &environment) {
   NewPlan plan;
-  // Flags are checked before anything is read, so a typo never costs a repository walk.
-  plan.update = make_image_update(options.group, options.app, options.tag, options.image);
+  plan.update = update;
   plan.base_commit = commit;
-
-  const std::string config_path = root.prefix + std::string(config::k_file_name);
-  const std::optional<std::string> config_text = repo.read_file(commit, config_path);
-  if (!config_text) {
-    throw ConfigError(config_path + " not found in commit " + commit +
-                      " (the configuration is read from HEAD, not the work tree)");
-  }
-  const config::Config cfg = config::parse_config(*config_text, config_path);
-  if (cfg.environments.empty()) {
-    throw ConfigError(config_path + ": no environments are configured");
-  }
-  plan.environment = cfg.environments.front();
+  plan.environment = environment;
   try {
     promotion::validate_name("environment", plan.environment.name);
   } catch (const StateError &e) {
-    throw ConfigError(config_path + ": " + e.what());
+    throw ConfigError(cfg.file + ": " + e.what());
   }
 
-  plan.directory = root.prefix + options.group + "/" + plan.environment.name;
+  plan.directory = root.prefix + update.group + "/" + plan.environment.name;
   if (!repo.has_directory(commit, plan.directory)) {
     throw CommandError("directory " + plan.directory + " does not exist in commit " + commit +
-                       " (group " + options.group + ", environment " + plan.environment.name + ")");
+                       " (group " + update.group + ", environment " + plan.environment.name + ")");
   }
   std::vector<git::TreeFile> files = repo.read_files(
       commit, plan.directory,
@@ -56,12 +47,12 @@ NewPlan plan_new(const git::Repository &repo, const RepositoryRoot &root, const 
         {file.path, std::move(file.content), std::move(rewritten.content), rewritten.changes});
   }
   if (plan.matched == 0) {
-    throw CommandError("no $imagepolicy marker for " + options.group + ":" + options.app +
+    throw CommandError("no $imagepolicy marker for " + update.group + ":" + update.app +
                        " found under " + plan.directory + " in commit " + commit);
   }
 
-  plan.state.group = options.group;
-  plan.state.app = options.app;
+  plan.state.group = update.group;
+  plan.state.app = update.app;
   plan.state.tag = plan.update.tag;
   plan.state.env = plan.environment.name;
   plan.state.sha = commit;
@@ -74,6 +65,74 @@ NewPlan plan_new(const git::Repository &repo, const RepositoryRoot &root, const 
   return plan;
 }
 
+NewPlan plan_new(const git::Repository &repo, const RepositoryRoot &root, const std::string &commit,
+                 const NewOptions &options) {
+  // Flags are checked before anything is read, so a typo never costs a repository walk.
+  const manifest::ImageUpdate update =
+      make_image_update(options.group, options.app, options.tag, options.image);
+  const config::Config cfg = read_config(repo, root, commit);
+  return plan_promotion(repo, root, cfg, commit, update, cfg.environments.front());
+}
+
+Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &services) {
+  Outcome outcome;
+  outcome.branch = plan.branch;
+  if (plan.edits.empty()) {
+    // Upstream would open a PR with an empty commit; a re-run that changes nothing must converge.
+    outcome.skipped = true;
+    outcome.message = "skipping: " + plan.update.group + "/" + plan.update.app + " in " +
+                      plan.directory + " is already at " + describe(plan.update);
+    return outcome;
+  }
+  if (services.provider == nullptr) {
+    throw CommandError("creating branch " + plan.branch +
+                       " and its pull request needs a git provider (none was configured)");
+  }
+  providers::GitProvider &provider = *services.provider;
+
+  std::string sha;
+  if (services.repository.is_shallow()) {
+    // libgit2 cannot push from a shallow clone: the forge builds the commit instead.
+    services.log.info("shallow repository: committing " + plan.branch + " through the API");
+    std::vector<providers::FileChange> changes;
+    for (const FileEdit &edit : plan.edits) {
+      changes.push_back({edit.path, edit.new_content});
+    }
+    sha = provider.commit_via_api(plan.branch, plan.base_commit, changes, plan.title, cfg);
+  } else {
+    std::map<std::string, std::string> changes;
+    for (const FileEdit &edit : plan.edits) {
+      changes[edit.path] = edit.new_content;
+    }
+    sha = services.repository.create_commit(plan.base_commit, changes, plan.title,
+                                            {cfg.author_name, cfg.author_email});
+    services.repository.set_branch(plan.branch, sha);
+    services.log.debug("created commit " + sha + " on refs/heads/" + plan.branch +
+                       " with message '" + plan.title + "'");
+    services.repository.push(cfg.remote, plan.branch, services.credentials);
+    services.log.debug("pushed branch +refs/heads/" + plan.branch + " to remote " + cfg.remote);
+  }
+
+  const providers::PullRequest pr =
+      provider.create_or_update_pr(plan.branch, cfg.base_branch, plan.title, plan.description);
+  const providers::AutoMergeOutcome merge =
+      provider.update_auto_merge(pr, plan.auto_merge, cfg.merge_method);
+  if (merge == providers::AutoMergeOutcome::already_mergeable) {
+    // Merging now would bypass the status gate, which has not run on this commit yet.
+    services.log.warn("pull request " + std::to_string(pr.number) +
+                      " is already mergeable (clean status), so auto-merge was not enabled; it is "
+                      "left open for its required checks and reviewers");
+  }
+  outcome.pr_number = pr.number;
+  if (!pr.url.empty()) {
+    outcome.pr_url = pr.url;
+  }
+  outcome.commit = sha;
+  outcome.message = "created branch " + plan.branch + " with pull request " +
+                    std::to_string(pr.number) + " on commit " + sha;
+  return outcome;
+}
+
 NewResult run_new(const NewOptions &options, Services &services) {
   NewResult result;
   result.dry_run = options.dry_run;
@@ -83,7 +142,9 @@ NewResult run_new(const NewOptions &options, Services &services) {
   if (options.dry_run) {
     return result;
   }
-  not_implemented("new without --dry-run (creating the branch and the pull request)");
+  const config::Config cfg = read_config(services.repository, services.root, head);
+  result.outcome = apply_plan(result.plan, cfg, services);
+  return result;
 }
 
 } // namespace gitops::commands

@@ -1,16 +1,240 @@
 #include "gitops/commands/promote.hpp"
 
+#include "gitops/commands/new.hpp"
+#include "gitops/promotion/pr_state.hpp"
+#include "gitops/util/error.hpp"
+
+#include <algorithm>
+#include <thread>
+
 namespace gitops::commands {
 
-// These commands are wired through the CLI already; their bodies arrive in a later version. They
-// fail loudly before touching the repository or the provider.
+namespace {
 
-Outcome run_promote(const PromoteOptions & /*options*/, Services & /*services*/) {
-  not_implemented("promote");
+providers::GitProvider &require_provider(const Services &services, const std::string &command) {
+  if (services.provider == nullptr) {
+    throw CommandError(command + " needs a git provider (none was configured)");
+  }
+  return *services.provider;
 }
 
-Outcome run_status(const StatusOptions & /*options*/, Services & /*services*/) {
-  not_implemented("status");
+Outcome skipped(std::string message) {
+  Outcome outcome;
+  outcome.skipped = true;
+  outcome.message = std::move(message);
+  return outcome;
+}
+
+std::optional<std::string> non_empty_env(const Services &services, std::string_view name) {
+  if (!services.env) {
+    return std::nullopt;
+  }
+  std::optional<std::string> value = services.env(name);
+  if (value && value->empty()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// The branch of the PR being checked, by the precedence run_status documents.
+std::string status_branch(const StatusOptions &options, Services &services,
+                          providers::GitProvider &provider, const config::Config &cfg) {
+  if (options.branch && !options.branch->empty()) {
+    return *options.branch;
+  }
+  if (auto ref = non_empty_env(services, "GITHUB_HEAD_REF")) {
+    return *ref;
+  }
+  if (auto ref = non_empty_env(services, "SYSTEM_PULLREQUEST_SOURCEBRANCH")) {
+    constexpr std::string_view k_heads = "refs/heads/";
+    return ref->starts_with(k_heads) ? ref->substr(k_heads.size()) : *ref;
+  }
+  if (auto branch = services.repository.current_branch()) {
+    return *branch;
+  }
+  const std::string head = services.repository.head_commit();
+  const std::vector<providers::PullRequest> prs = provider.find_open_prs_for_commit(head);
+  const providers::PullRequest *chosen = nullptr;
+  for (const providers::PullRequest &pr : prs) {
+    if (pr.base_branch == cfg.base_branch &&
+        (chosen == nullptr || (pr.head_branch.starts_with("promote/") &&
+                               !chosen->head_branch.starts_with("promote/")))) {
+      chosen = &pr;
+    }
+  }
+  if (chosen == nullptr) {
+    throw CommandError("cannot tell which pull request to check: HEAD (" + head +
+                       ") is detached, no open pull request into " + cfg.base_branch +
+                       " has it as head commit, and neither --branch, GITHUB_HEAD_REF nor "
+                       "SYSTEM_PULLREQUEST_SOURCEBRANCH is set");
+  }
+  return chosen->head_branch;
+}
+
+enum class Verdict { none, pending, success, failure };
+
+struct Observation {
+  Verdict verdict = Verdict::none;
+  std::string seen; // `context: state (description)` of every matching status
+};
+
+// Upstream's "first match wins" per context, newest first: a context counts by its newest state.
+Observation observe(providers::GitProvider &provider, const std::string &sha,
+                    const config::Config &cfg, const std::string &group, const std::string &env) {
+  Observation obs;
+  std::vector<std::string> contexts;
+  bool success = false;
+  bool failure = false;
+  bool pending = false;
+  for (const providers::CommitStatus &status : provider.list_statuses(sha)) {
+    // Slash-less contexts (CI systems, Vercel, ...) are never health statuses.
+    if (status.context.find('/') == std::string::npos ||
+        !config::status_context_matches(cfg.status_contexts, group, env, status.context)) {
+      continue;
+    }
+    if (std::find(contexts.begin(), contexts.end(), status.context) != contexts.end()) {
+      continue;
+    }
+    contexts.push_back(status.context);
+    if (!obs.seen.empty()) {
+      obs.seen += ", ";
+    }
+    obs.seen += status.context + ": " + status.state;
+    if (!status.description.empty()) {
+      obs.seen += " (" + status.description + ")";
+    }
+    if (status.state == "success") {
+      success = true;
+    } else if (status.state == "failure" || status.state == "error") {
+      failure = true;
+    } else {
+      pending = true;
+    }
+  }
+  if (failure) {
+    obs.verdict = Verdict::failure;
+  } else if (success) {
+    obs.verdict = Verdict::success;
+  } else if (pending) {
+    obs.verdict = Verdict::pending;
+  }
+  return obs;
+}
+
+std::string describe_seen(const std::string &sha, const Observation &on_sha,
+                          const std::string &base_branch, const std::string &base_sha,
+                          const Observation &on_base) {
+  return "statuses seen on \"" + sha +
+         "\": " + (on_sha.seen.empty() ? std::string("none") : on_sha.seen) + "; on " +
+         base_branch + " at " + base_sha + ": " +
+         (on_base.seen.empty() ? std::string("none") : on_base.seen);
+}
+
+} // namespace
+
+Outcome run_promote(const PromoteOptions & /*options*/, Services &services) {
+  providers::GitProvider &provider = require_provider(services, "promote");
+  const std::string head = services.repository.head_commit();
+  const std::optional<providers::PullRequest> pr = provider.find_merged_pr_for_commit(head);
+  if (!pr) {
+    return skipped("skipping promotion as commit does not originate from PR");
+  }
+  const std::optional<promotion::PrState> state = promotion::parse_description(pr->description);
+  if (!state) {
+    return skipped("skipping promotion as PR is not created by gitops-promotion");
+  }
+  if (state->type == promotion::PrType::feature) {
+    return skipped("skipping promotion of feature");
+  }
+  const config::Config cfg = read_config(services.repository, services.root, head);
+  const std::optional<config::Environment> next = cfg.next_environment(state->env);
+  if (!next) {
+    return skipped("no next environment to promote to");
+  }
+  manifest::ImageUpdate update;
+  update.group = state->group;
+  update.app = state->app;
+  update.tag = state->tag;
+  services.log.debug("promoting " + state->group + "/" + state->app + " " + state->tag + " from " +
+                     state->env + " (pull request " + std::to_string(pr->number) + ") to " +
+                     next->name);
+  const NewPlan plan = plan_promotion(services.repository, services.root, cfg, head, update, *next);
+  return apply_plan(plan, cfg, services);
+}
+
+Outcome run_status(const StatusOptions &options, Services &services) {
+  providers::GitProvider &provider = require_provider(services, "status");
+  const std::string head = services.repository.head_commit();
+  const config::Config cfg = read_config(services.repository, services.root, head);
+  const std::string branch = status_branch(options, services, provider, cfg);
+  constexpr std::string_view k_manual = "Promotion was manual, skipping check";
+  if (!branch.starts_with("promote/")) {
+    return skipped(std::string(k_manual));
+  }
+  const std::optional<providers::PullRequest> pr = provider.find_open_pr(branch, cfg.base_branch);
+  if (!pr) {
+    throw CommandError("no open pull request from " + branch + " into " + cfg.base_branch);
+  }
+  const std::optional<promotion::PrState> state = promotion::parse_description(pr->description);
+  if (!state) {
+    return skipped(std::string(k_manual));
+  }
+  if (state->type == promotion::PrType::feature) {
+    return skipped("Automatically allowing feature branch PR");
+  }
+  if (state->env == cfg.environments.front().name) {
+    return skipped("\"" + state->env + "\" is the first environment so status check is skipped");
+  }
+  const std::optional<config::Environment> previous = cfg.previous_environment(state->env);
+  if (!previous) {
+    throw ConfigError(cfg.file + ": environment " + state->env + " has no previous environment");
+  }
+  const std::string name = state->group + "-" + previous->name;
+
+  auto now = services.now ? services.now : [] { return std::chrono::steady_clock::now(); };
+  auto sleep = services.sleep ? services.sleep
+                              : [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  const auto deadline = now() + cfg.status_timeout;
+  for (;;) {
+    const Observation on_sha =
+        state->sha.empty() ? Observation{}
+                           : observe(provider, state->sha, cfg, state->group, previous->name);
+    // A fix merged to the base branch after a failed rollout unblocks the gate (upstream #181).
+    const std::string base_sha =
+        services.repository.fetch(cfg.remote, cfg.base_branch, services.credentials);
+    const Observation on_base =
+        base_sha == state->sha ? Observation{}
+                               : observe(provider, base_sha, cfg, state->group, previous->name);
+    Outcome outcome;
+    outcome.branch = branch;
+    outcome.pr_number = pr->number;
+    if (on_sha.verdict == Verdict::success) {
+      outcome.commit = state->sha;
+      outcome.message =
+          "successful reconciliation for " + name + " found on \"" + state->sha + "\"";
+      return outcome;
+    }
+    if (on_base.verdict == Verdict::success) {
+      outcome.commit = base_sha;
+      outcome.message = "successful reconciliation for " + name + " found on " + cfg.base_branch +
+                        " at " + base_sha;
+      return outcome;
+    }
+    const std::string seen = describe_seen(state->sha, on_sha, cfg.base_branch, base_sha, on_base);
+    if (on_sha.verdict == Verdict::failure || on_base.verdict == Verdict::failure) {
+      const std::string where = on_sha.verdict == Verdict::failure
+                                    ? "\"" + state->sha + "\""
+                                    : cfg.base_branch + " at " + base_sha;
+      throw GateError("failed reconciliation for " + name + " found on " + where + " (" + seen +
+                      ")");
+    }
+    if (now() >= deadline) {
+      throw GateError("commit status check for " + name + " has timed out \"" + state->sha +
+                      "\" (" + seen + ")");
+    }
+    services.log.info("retrying status check for " + name + ": " + seen);
+    sleep(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.poll_interval));
+  }
 }
 
 Outcome run_feature(const FeatureOptions & /*options*/, Services & /*services*/) {

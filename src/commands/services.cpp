@@ -27,6 +27,24 @@ RepositoryRoot locate_root(const git::Repository &repo, const fs::path &sourcedi
   return root;
 }
 
+config::Config read_config(const git::Repository &repo, const RepositoryRoot &root,
+                           const std::string &commit) {
+  const std::string config_path = root.prefix + std::string(config::k_file_name);
+  const std::optional<std::string> config_text = repo.read_file(commit, config_path);
+  if (!config_text) {
+    throw ConfigError(config_path + " not found in commit " + commit +
+                      " (the configuration is read from HEAD, not the work tree)");
+  }
+  config::Config cfg = config::parse_config(*config_text, config_path);
+  if (cfg.environments.empty()) {
+    throw ConfigError(config_path + ": no environments are configured");
+  }
+  if (cfg.file.empty()) {
+    cfg.file = config_path;
+  }
+  return cfg;
+}
+
 void not_implemented(const std::string &what) {
   throw CommandError(what + " is not implemented yet in this version of gitops-promotion");
 }

@@ -54,15 +54,32 @@ struct NewPlan {
 [[nodiscard]] NewPlan plan_new(const git::Repository &repo, const RepositoryRoot &root,
                                const std::string &commit, const NewOptions &options);
 
+// Plans setting `update` in environment `environment` of `cfg` from `commit`'s tree (what `new`
+// does for env0 and `promote` for the next environment). Errors as plan_new.
+[[nodiscard]] NewPlan plan_promotion(const git::Repository &repo, const RepositoryRoot &root,
+                                     const config::Config &cfg, const std::string &commit,
+                                     const manifest::ImageUpdate &update,
+                                     const config::Environment &environment);
+
+// Carries out `plan`: when nothing changes, a skipped Outcome (`skipping: ... already at <tag>`)
+// and nothing is pushed or opened. Otherwise one commit on plan.base_commit with plan.edits
+// (message = title, author from `cfg`), refs/heads/<branch> set to it and force-pushed to
+// cfg.remote with services.credentials (a shallow repository commits through
+// provider->commit_via_api instead), then the PR into cfg.base_branch is created or updated and its
+// auto-merge set to plan.auto_merge (turned off for a manual environment). A PR that GitHub reports
+// as already mergeable is left alone (a warning says so). Throws CommandError without a provider,
+// and the git/provider errors otherwise.
+[[nodiscard]] Outcome apply_plan(const NewPlan &plan, const config::Config &cfg,
+                                 Services &services);
+
 struct NewResult {
   NewPlan plan;
   bool dry_run = false;
-  std::optional<Outcome> outcome; // set when the promotion was actually made
+  std::optional<Outcome> outcome; // set when the promotion was made (or skipped as already done)
 };
 
 // Runs `new` on HEAD: plans it and, with `dry_run`, returns the plan having changed nothing (no
-// provider needed). Without `dry_run` it throws CommandError: creating the branch and the PR is not
-// implemented yet in this version.
+// provider needed). Without `dry_run` it applies the plan (apply_plan) and sets `outcome`.
 [[nodiscard]] NewResult run_new(const NewOptions &options, Services &services);
 
 } // namespace gitops::commands

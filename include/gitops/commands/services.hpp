@@ -1,10 +1,14 @@
 #pragma once
 
+#include "gitops/config/config.hpp"
 #include "gitops/git/repository.hpp"
 #include "gitops/providers/git_provider.hpp"
+#include "gitops/util/env.hpp"
 #include "gitops/util/log.hpp"
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -28,7 +32,17 @@ struct Services {
   RepositoryRoot root;
   providers::GitProvider *provider = nullptr; // null for offline work (dry runs, lint)
   const util::Logger &log;
+  git::Credentials credentials{}; // for push and fetch (the token never leaves this struct)
+  util::EnvLookup env{};          // CI variables (GITHUB_HEAD_REF, ...); empty = none set
+  // Clock and sleeper of `status`'s polling; empty = steady_clock::now / this_thread::sleep_for.
+  std::function<std::chrono::steady_clock::time_point()> now{};
+  std::function<void(std::chrono::milliseconds)> sleep{};
 };
+
+// The configuration of `commit`'s tree (`<prefix>gitops-promotion.yaml`). Throws ConfigError when
+// it is missing, invalid or has no environments.
+[[nodiscard]] config::Config read_config(const git::Repository &repo, const RepositoryRoot &root,
+                                         const std::string &commit);
 
 // The outcome of a command that changes things on a forge (new, promote, feature, ...): upstream's
 // stdout message plus the facts JSON output and CI integrations report.

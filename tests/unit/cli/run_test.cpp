@@ -26,11 +26,9 @@ bool contains(const std::string &text, const std::string &needle) {
 TEST(CliRun, UnbuiltCommandsFailLoudly) {
   TempDir cwd("gp-cli-");
   for (const std::vector<std::string> &args :
-       {std::vector<std::string>{"promote"},
-        {"status", "--branch", "promote/g-a"},
-        {"feature", "--group", "g", "--app", "a", "--tag", "t", "--feature", "f"},
-        {"feature-stale"},
-        {"new", "--group", "g", "--app", "a", "--tag", "1"}}) {
+       {std::vector<std::string>{"feature", "--group", "g", "--app", "a", "--tag", "t", "--feature",
+                                 "f"},
+        {"feature-stale"}}) {
     const CliRun r = execute(args, cwd.path());
     SCOPED_TRACE(args.front());
     EXPECT_EQ(r.code, 1);
@@ -42,10 +40,10 @@ TEST(CliRun, UnbuiltCommandsFailLoudly) {
 
 TEST(CliRun, JsonErrorsAreOneObjectOnStdout) {
   TempDir cwd("gp-cli-");
-  const CliRun r = execute({"promote", "--output", "json"}, cwd.path());
+  const CliRun r = execute({"feature-stale", "--output", "json"}, cwd.path());
   EXPECT_EQ(r.code, 1);
   const json j = json::parse(r.out);
-  EXPECT_EQ(j.at("command"), "promote");
+  EXPECT_EQ(j.at("command"), "feature-stale");
   EXPECT_TRUE(contains(j.at("error").get<std::string>(), "not implemented yet"));
 }
 

@@ -1,7 +1,10 @@
 #pragma once
 
 #include "gitops/providers/git_provider.hpp"
+#include "gitops/util/error.hpp"
 
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,6 +17,12 @@ public:
   std::vector<std::string> calls; // "method head base" etc., in call order
   std::optional<providers::PullRequest> open_pr;
   long next_number = 1;
+  std::optional<providers::PullRequest> merged_pr;         // find_merged_pr_for_commit
+  bool merged_lookup_fails = false;                        // ... throws ProviderError
+  std::vector<providers::PullRequest> open_prs_for_commit; // find_open_prs_for_commit
+  bool already_mergeable = false;                          // update_auto_merge(on) refuses
+  // list_statuses answers: per sha, a list of answers consumed one per call (the last repeats).
+  std::map<std::string, std::vector<std::vector<providers::CommitStatus>>> statuses;
 
   [[nodiscard]] providers::ProviderKind kind() const override {
     return providers::ProviderKind::github;
@@ -27,6 +36,11 @@ public:
                                              const std::string &title,
                                              const std::string &description) override {
     calls.push_back("create_or_update_pr " + head + " " + base);
+    if (open_pr && open_pr->head_branch == head) {
+      open_pr->title = title;
+      open_pr->description = description;
+      return *open_pr;
+    }
     providers::PullRequest pr;
     pr.number = next_number++;
     pr.head_branch = head;
@@ -40,18 +54,40 @@ public:
   void set_auto_merge(const providers::PullRequest &pr, bool enabled,
                       config::MergeMethod /*method*/) override {
     calls.push_back("set_auto_merge " + std::to_string(pr.number) + (enabled ? " on" : " off"));
+    if (open_pr && open_pr->number == pr.number) {
+      open_pr->auto_merge = enabled;
+    }
+  }
+  providers::AutoMergeOutcome update_auto_merge(const providers::PullRequest &pr, bool enabled,
+                                                config::MergeMethod method) override {
+    if (enabled && already_mergeable && !pr.auto_merge) {
+      calls.push_back("update_auto_merge " + std::to_string(pr.number) + " already mergeable");
+      return providers::AutoMergeOutcome::already_mergeable;
+    }
+    return GitProvider::update_auto_merge(pr, enabled, method);
   }
   std::optional<providers::PullRequest> find_merged_pr_for_commit(const std::string &sha) override {
     calls.push_back("find_merged_pr_for_commit " + sha);
-    return std::nullopt;
+    if (merged_lookup_fails) {
+      throw ProviderError("GET /pulls: 401 Bad credentials");
+    }
+    return merged_pr;
   }
   std::vector<providers::PullRequest> find_open_prs_for_commit(const std::string &sha) override {
     calls.push_back("find_open_prs_for_commit " + sha);
-    return {};
+    return open_prs_for_commit;
   }
   std::vector<providers::CommitStatus> list_statuses(const std::string &sha) override {
     calls.push_back("list_statuses " + sha);
-    return {};
+    auto it = statuses.find(sha);
+    if (it == statuses.end() || it->second.empty()) {
+      return {};
+    }
+    std::vector<providers::CommitStatus> answer = it->second.front();
+    if (it->second.size() > 1) {
+      it->second.erase(it->second.begin());
+    }
+    return answer;
   }
   void set_status(const std::string &sha, const providers::CommitStatus &status) override {
     calls.push_back("set_status " + sha + " " + status.context);

@@ -194,16 +194,19 @@ TEST_F(NewTest, SourcedirBelowTheWorkTreeIsTheGitOpsRoot) {
   EXPECT_NE(r.plan.diff.find("a/deploy/webshop/dev/cart/deployment.yaml"), std::string::npos);
 }
 
-TEST_F(NewTest, WithoutDryRunItIsNotImplementedAndTouchesNothing) {
+TEST_F(NewTest, WithoutDryRunAnUnchangedTagIsSkippedAndTouchesNothing) {
   const std::string before = repo.snapshot();
-  try {
-    (void)run(options("cart", "1.1.0", false));
-    FAIL() << "expected CommandError";
-  } catch (const gitops::CommandError &e) {
-    EXPECT_NE(std::string(e.what()).find("not implemented yet"), std::string::npos) << e.what();
-  }
+  const NewResult r = run(options("cart", "1.0.0", false));
+  ASSERT_TRUE(r.outcome);
+  EXPECT_TRUE(r.outcome->skipped);
+  EXPECT_NE(r.outcome->message.find("already at 1.0.0"), std::string::npos) << r.outcome->message;
   EXPECT_TRUE(provider.calls.empty());
   EXPECT_EQ(repo.snapshot(), before);
+}
+
+TEST_F(NewTest, WithoutDryRunAndWithoutARemoteThePushFailsBeforeAnyPr) {
+  EXPECT_THROW((void)run(options("cart", "1.1.0", false)), gitops::GitError);
+  EXPECT_TRUE(provider.calls.empty());
 }
 
 TEST(LocateRoot, RejectsADirectoryOutsideTheWorkTree) {
