@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 WERROR     ?= $(if $(CI),ON,OFF)
 CMAKE_ARGS ?=
 
-.PHONY: all setup build build-asan test test-fast test-asan demo format check-format bench clean
+.PHONY: all setup build build-asan test test-fast test-asan demo fuzz bench format check-format clean
 
 all: build
 
@@ -33,11 +33,37 @@ test-asan: build-asan
 demo: build
 	@bash scripts/demo.sh $(BUILD)/gitops-promotion
 
+# libFuzzer targets (clang): FUZZ_SECONDS per target; crash inputs land in build-fuzz/artifacts/.
+FUZZ_SECONDS ?= 20
+
+fuzz: setup
+	@GP_FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
+
+# Generates a large GitOps repository (once) and measures (see BENCHMARKS.md).
+BENCH_DIR ?= /tmp/gp-bench
+
+bench: build
+	@test -d $(BENCH_DIR)/work || bash bench/generate-repo.sh $(BENCH_DIR)
+	@bash bench/run.sh $(BENCH_DIR) $(BUILD)
+
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
 
-check-format:
+check-# libFuzzer targets (clang): FUZZ_SECONDS per target; crash inputs land in build-fuzz/artifacts/.
+FUZZ_SECONDS ?= 20
+
+fuzz: setup
+	@GP_FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
+
+# Generates a large GitOps repository (once) and measures (see BENCHMARKS.md).
+BENCH_DIR ?= /tmp/gp-bench
+
+bench: build
+	@test -d $(BENCH_DIR)/work || bash bench/generate-repo.sh $(BENCH_DIR)
+	@bash bench/run.sh $(BENCH_DIR) $(BUILD)
+
+format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
 
 clean:
-	@rm -rf $(BUILD) $(ASAN_BUILD)
+	@rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
