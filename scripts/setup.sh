@@ -10,6 +10,12 @@ packages=(
   lighttpd clang clang-format
 )
 
+# Node.js and npm run the contract oracles (Prism, GitHub's GraphQL schema); any Node >= 18 works, so a
+# machine that already has one (e.g. Node 20 from NodeSource) keeps it and Debian's is installed otherwise.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
