@@ -143,7 +143,7 @@ git -C "$work" remote add "$remote" "$url"
 # --- measuring --------------------------------------------------------------------------------
 # measure NAME RUNS CMD...: runs the executable CMD RUNS times under /usr/bin/time (stdout to
 # $scratch/NAME.out.<i>, stderr kept for errors) and records "<median wall ms> <max peak RSS KiB>"
-# in $scratch/NAME. $before, when set, runs (unmeasured) before each run.
+# in $scratch/result-NAME. $before, when set, runs (unmeasured) before each run.
 measure() {
   local name=$1 n=$2 i start end
   shift 2
@@ -163,7 +163,7 @@ measure() {
   local ms rss
   ms=$(cut -d' ' -f1 "$scratch/$name.runs" | sort -n | sed -n "$(((n + 1) / 2))p")
   rss=$(cut -d' ' -f2 "$scratch/$name.runs" | sort -n | tail -n 1)
-  echo "$ms $rss" >"$scratch/$name"
+  echo "$ms $rss" >"$scratch/result-$name"
 }
 remove_copy() {
   rm -rf "$scratch/copy"
@@ -186,6 +186,8 @@ if [ -x "$cli" ]; then
   have_cli=1
   (cd "$work" && measure dryrun "$repeats" "$cli" new --dry-run --group "$group" --app "$app" \
     --tag v9.9.9)
+  # Reference: the same binary doing nothing but start (loading its shared libraries) and exit.
+  measure start "$repeats" "$cli" --version
   if ! grep -q "$app" "$scratch/dryrun.out.1"; then
     echo "warning:    new --dry-run did not mention $app; its output:" >&2
     cat "$scratch/dryrun.out.1" >&2
@@ -231,23 +233,26 @@ if [ -z "${SKIP_COPY:-}" ]; then
 fi
 
 # --- table ------------------------------------------------------------------------------------
-floor_ms=$(cut -d' ' -f1 "$scratch/floor")
-copy_ms=$( [ -n "$have_copy" ] && cut -d' ' -f1 "$scratch/copy" || echo "")
+floor_ms=$(cut -d' ' -f1 "$scratch/result-floor")
+copy_ms=$( [ -n "$have_copy" ] && cut -d' ' -f1 "$scratch/result-copy" || echo "")
 # row LABEL NAME: one table line with the ratios against the copy and the floor.
 row() {
-  awk -v label="$1" -v copy="$copy_ms" -v floor="$floor_ms" '{
+  local runs
+  runs=$(cut -d' ' -f1 "$scratch/$2.runs" | paste -sd' ')
+  awk -v label="$1" -v copy="$copy_ms" -v floor="$floor_ms" -v runs="$runs" '{
     ms = $1; rss = $2
     vs_copy = (copy == "" ? "n/a" : sprintf("%.1fx faster", copy / (ms > 0 ? ms : 1)))
-    printf "| %-58s | %9d | %8.1f | %15s | %10s |\n", label, ms, rss / 1024, vs_copy, \
-      sprintf("%.2fx", ms / (floor > 0 ? floor : 1))
-  }' "$scratch/$2"
+    printf "| %-58s | %9d | %8.1f | %15s | %10s | %s |\n", label, ms, rss / 1024, vs_copy, \
+      sprintf("%.2fx", ms / (floor > 0 ? floor : 1)), runs
+  }' "$scratch/result-$2"
 }
 echo
-printf '| %-58s | %9s | %8s | %15s | %10s |\n' "step (whole processes)" "median ms" "peak MiB" \
-  "vs cp -a" "vs floor"
-printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 60))" "----------:" "---------:" \
-  "----------------:" "-----------:"
+printf '| %-58s | %9s | %8s | %15s | %10s | %s |\n' "step (whole processes)" "median ms" \
+  "peak MiB" "vs cp -a" "vs floor" "runs, ms (in order)"
+printf '|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 60))" "----------:" "---------:" \
+  "----------------:" "-----------:" "---"
 [ -n "$have_cli" ] && row "gitops-promotion new --dry-run (read, rewrite, diff)" dryrun
+[ -n "$have_cli" ] && row "gitops-promotion --version (process start only, ref.)" start
 row "bench_git commit + push over HTTP (open,read,commit,push)" push
 row "git push (git CLI) of a one-file commit over HTTP (ref.)" gitpush
 row "git grep -l '\"\$imagepolicy\"' HEAD -- $group/$env (floor)" floor
@@ -283,7 +288,7 @@ verdict() {
     }
     f = sprintf("%s (%.2fx the floor; target <= 3x)", $1 / floor <= 3 ? "PASS" : "FAIL", $1 / floor)
     printf "verdict %-22s copy: %s; floor: %s\n", label, c, f
-  }' "$scratch/$name"
+  }' "$scratch/result-$name"
 }
 [ -n "$have_cli" ] && verdict "new --dry-run" dryrun
 verdict "commit + push" push
