@@ -199,13 +199,17 @@ fi
 export GP_BENCH_TOKEN=$token
 measure push "$repeats" "$bench_git" "$work" "$group" "$env" "$app" commit-push "$remote"
 unset GP_BENCH_TOKEN
-# Reference: git's own push of a one-file commit over the same server (the commit is made
-# unmeasured before each run; the pushed command is `bash -c` + `git push`).
+# Reference: git's own push over the same server of the same kind of commit (APP's manifest with
+# one line appended). The commit is made unmeasured before each run, in a scratch index; the
+# measured command is `bash -c` + `git push`.
+target=$(git -C "$work" grep -l "\"$group:$app\"" HEAD -- "$group/$env" | head -n 1)
+target=${target#HEAD:}
 cli_commit() {
   local blob tree
-  blob=$(printf 'bench %s\n' "$(date +%s%N)" | git -C "$work" hash-object -w --stdin)
-  tree=$( (git -C "$work" ls-tree HEAD | grep -v $'\tgitops-promotion.yaml$'
-    printf '100644 blob %s\tgitops-promotion.yaml\n' "$blob") | git -C "$work" mktree)
+  blob=$( (git -C "$work" cat-file blob "HEAD:$target"
+    printf '# bench %s\n' "$(date +%s%N)") | git -C "$work" hash-object -w --stdin)
+  tree=$(export GIT_INDEX_FILE=$scratch/index && git -C "$work" read-tree HEAD &&
+    git -C "$work" update-index --cacheinfo "100644,$blob,$target" && git -C "$work" write-tree)
   git -C "$work" commit-tree -p HEAD -m "bench" "$tree" >"$scratch/cli-commit"
 }
 (umask 077 && printf 'url=%s\nusername=x-access-token\npassword=%s\n' "$url" "$token" \
@@ -254,7 +258,7 @@ printf '|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 60))" "----------:" "-
 [ -n "$have_cli" ] && row "gitops-promotion new --dry-run (read, rewrite, diff)" dryrun
 [ -n "$have_cli" ] && row "gitops-promotion --version (process start only, ref.)" start
 row "bench_git commit + push over HTTP (open,read,commit,push)" push
-row "git push (git CLI) of a one-file commit over HTTP (ref.)" gitpush
+row "git push (git CLI) of the same kind of commit (ref.)" gitpush
 row "git grep -l '\"\$imagepolicy\"' HEAD -- $group/$env (floor)" floor
 row "git grep -l '\"\$imagepolicy\"' HEAD (whole tree, 1 run)" grepall
 [ -n "$have_copy" ] && row "cp -a of the checkout (upstream's first step)" copy
