@@ -21,7 +21,8 @@ build-asan: setup
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DGP_SANITIZE=ON -DGP_WARNINGS_AS_ERRORS=$(WERROR) $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-# Every test: the normal build, then the same suite under AddressSanitizer + UBSan.
+# Every test: the normal build (with a bounded fuzzing run), then the same suite under
+# AddressSanitizer + UBSan.
 test: test-fast test-asan
 
 test-fast: build
@@ -49,20 +50,7 @@ bench: build
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
 
-check-# libFuzzer targets (clang): FUZZ_SECONDS per target; crash inputs land in build-fuzz/artifacts/.
-FUZZ_SECONDS ?= 20
-
-fuzz: setup
-	@GP_FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
-
-# Generates a large GitOps repository (once) and measures (see BENCHMARKS.md).
-BENCH_DIR ?= /tmp/gp-bench
-
-bench: build
-	@test -d $(BENCH_DIR)/work || bash bench/generate-repo.sh $(BENCH_DIR)
-	@bash bench/run.sh $(BENCH_DIR) $(BUILD)
-
-format:
+check-format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
 
 clean:

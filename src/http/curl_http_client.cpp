@@ -155,12 +155,8 @@ CurlGlobal::~CurlGlobal() {
 }
 
 std::string default_user_agent() {
-#ifdef GP_VERSION
+  // GP_VERSION comes from project(VERSION) in the top-level CMakeLists.txt.
   return std::string("gitops-promotion/") + GP_VERSION;
-#else
-  // Keep in step with project(VERSION) in the top-level CMakeLists.txt.
-  return "gitops-promotion/0.1.0";
-#endif
 }
 
 struct CurlHttpClient::Impl {

@@ -10,11 +10,13 @@
 
 namespace gitops::test {
 
-// A fresh directory under $TMPDIR, removed (recursively) on destruction unless GP_KEEP_TEST_DIRS is set.
+// A fresh directory under $TMPDIR, removed (recursively) on destruction unless GP_KEEP_TEST_DIRS is
+// set.
 class TempDir {
 public:
   explicit TempDir(std::string_view prefix = "gp-test-") {
-    std::string pattern = (std::filesystem::temp_directory_path() / (std::string(prefix) + "XXXXXX"));
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / (std::string(prefix) + "XXXXXX"));
     if (mkdtemp(pattern.data()) == nullptr) {
       throw std::runtime_error("mkdtemp failed for " + pattern);
     }
@@ -26,10 +28,10 @@ public:
       std::filesystem::remove_all(m_path, ec);
     }
   }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
+  TempDir(const TempDir &) = delete;
+  TempDir &operator=(const TempDir &) = delete;
 
-  [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
+  [[nodiscard]] const std::filesystem::path &path() const { return m_path; }
   [[nodiscard]] std::filesystem::path operator/(std::string_view rel) const { return m_path / rel; }
 
 private:
@@ -37,7 +39,7 @@ private:
 };
 
 // Writes `content` to `path`, creating parent directories.
-inline void write_file(const std::filesystem::path& path, std::string_view content) {
+inline void write_file(const std::filesystem::path &path, std::string_view content) {
   std::filesystem::create_directories(path.parent_path());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(content.data(), static_cast<std::streamsize>(content.size()));
@@ -47,7 +49,7 @@ inline void write_file(const std::filesystem::path& path, std::string_view conte
 }
 
 // Reads the whole file at `path` as bytes.
-inline std::string read_file(const std::filesystem::path& path) {
+inline std::string read_file(const std::filesystem::path &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw std::runtime_error("cannot read " + path.string());

@@ -20,7 +20,10 @@
 namespace gitops::cli {
 
 // The version `--version` prints.
-inline constexpr std::string_view k_version = "0.1.0";
+#ifndef GP_VERSION
+#error "GP_VERSION must come from CMake's project(VERSION)"
+#endif
+inline constexpr std::string_view k_version = GP_VERSION;
 
 enum class OutputFormat { text, json };
 

@@ -8,7 +8,8 @@ namespace {
 // The checker the other tests rely on must itself reject bad shapes.
 TEST(OpenApiCheck, RejectsMissingRequiredWrongTypesEnumsAndNulls) {
   auto spec = OpenApiCheck::load_github();
-  ASSERT_TRUE(spec.has_value()) << "GitHub OpenAPI description not found under tests/data/specs/github";
+  ASSERT_TRUE(spec.has_value())
+      << "GitHub OpenAPI description not found under tests/data/specs/github";
   EXPECT_FALSE(spec->check_schema("pull-request", nlohmann::json::object()).empty());
   nlohmann::json ref = {{"ref", "refs/heads/main"},
                         {"node_id", "x"},
