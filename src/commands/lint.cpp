@@ -85,7 +85,25 @@ LintResult run_lint(const LintOptions &options) {
   try {
     cfg = config::load_config(root);
   } catch (const ConfigError &e) {
-    add(std::string(config::k_file_name), 0, e.what(), Severity::error);
+    // The loader's messages start with "<path>:<line>: " (or "<path> "); split that off so the
+    // finding names the file relative to the root and the line once, like every other finding.
+    std::string message = e.what();
+    int line = 0;
+    const std::string path = (root / config::k_file_name).string();
+    if (message.rfind(path + ":", 0) == 0) {
+      const std::size_t start = path.size() + 1;
+      const std::size_t end = message.find(": ", start);
+      const std::string number =
+          end == std::string::npos ? std::string() : message.substr(start, end - start);
+      if (!number.empty() && number.size() < 9 &&
+          std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        line = std::stoi(number);
+        message.erase(0, end + 2);
+      }
+    } else if (message.rfind(path + " ", 0) == 0) {
+      message.erase(0, path.size() + 1);
+    }
+    add(std::string(config::k_file_name), line, message, Severity::error);
     return result;
   }
   for (const config::Diagnostic &d : cfg.warnings) {

@@ -116,12 +116,20 @@ TEST_F(LintTest, InvalidConfigIsOneErrorFinding) {
   ASSERT_EQ(r.findings.size(), 1U) << dump(r);
   EXPECT_EQ(r.findings[0].file, "gitops-promotion.yaml");
   EXPECT_EQ(r.errors(), 1U);
+  // The file is named once (relative), with the loader's line split off the message.
+  EXPECT_EQ(r.findings[0].line, 1) << dump(r);
+  EXPECT_EQ(r.findings[0].message.find(dir.path().string()), std::string::npos) << dump(r);
+  EXPECT_NE(r.findings[0].message.find("environments list cannot be empty"), std::string::npos)
+      << dump(r);
 }
 
 TEST_F(LintTest, MissingConfigIsAnError) {
   write_file(dir / "webshop/dev/a.yaml", "a: b\n");
   const auto r = lint();
   EXPECT_EQ(r.errors(), 1U) << dump(r);
+  ASSERT_FALSE(r.findings.empty());
+  EXPECT_EQ(r.findings[0].line, 0);
+  EXPECT_NE(r.findings[0].message.find("does not exist"), std::string::npos) << dump(r);
 }
 
 TEST_F(LintTest, NoGroupsIsAnError) {
