@@ -1,6 +1,7 @@
 #include "gitops/config/config.hpp"
 
 #include "gitops/util/error.hpp"
+#include "gitops/util/strings.hpp"
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
@@ -110,34 +111,8 @@ std::optional<std::string> suggest(std::string_view word, std::span<const std::s
   return std::nullopt;
 }
 
-// A value as it is shown in messages: double-quoted, control bytes escaped, long values cut.
 std::string quote(std::string_view value) {
-  constexpr std::size_t k_max = 100;
-  std::string out = "\"";
-  for (std::size_t i = 0; i < value.size() && i < k_max; ++i) {
-    const auto c = static_cast<unsigned char>(value[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c < 0x20 || c == 0x7f) {
-      constexpr std::string_view k_hex = "0123456789abcdef";
-      out += "\\x";
-      out += k_hex[c >> 4];
-      out += k_hex[c & 0xf];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (value.size() > k_max) {
-    out += "...";
-  }
-  return out + "\"";
+  return util::quote_for_message(value);
 }
 
 // Counts the documents without building them. yaml-cpp 0.7's LoadAll loops forever, allocating,

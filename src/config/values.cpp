@@ -1,5 +1,6 @@
 // Stand-alone value rules of the config: durations, names, status-context patterns.
 #include "gitops/config/config.hpp"
+#include "gitops/util/strings.hpp"
 
 #include <cstdint>
 
@@ -9,45 +10,6 @@ namespace {
 
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
-}
-
-// Decodes one UTF-8 sequence at `pos`; returns the code point and advances, or -1 when invalid
-// (overlong forms, surrogates and values above U+10FFFF are invalid, as in Go's utf8 package).
-long decode_utf8(std::string_view s, std::size_t &pos) {
-  const auto b0 = static_cast<unsigned char>(s[pos]);
-  int len = 0;
-  long cp = 0;
-  long min = 0;
-  if (b0 >= 0xc2 && b0 <= 0xdf) {
-    len = 2;
-    cp = b0 & 0x1f;
-    min = 0x80;
-  } else if (b0 >= 0xe0 && b0 <= 0xef) {
-    len = 3;
-    cp = b0 & 0x0f;
-    min = 0x800;
-  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-    len = 4;
-    cp = b0 & 0x07;
-    min = 0x10000;
-  } else {
-    return -1;
-  }
-  if (pos + static_cast<std::size_t>(len) > s.size()) {
-    return -1;
-  }
-  for (int i = 1; i < len; ++i) {
-    const auto b = static_cast<unsigned char>(s[pos + static_cast<std::size_t>(i)]);
-    if ((b & 0xc0) != 0x80) {
-      return -1;
-    }
-    cp = (cp << 6) | (b & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-    return -1;
-  }
-  pos += static_cast<std::size_t>(len);
-  return cp;
 }
 
 // Unicode spaces, C1 controls and invisible format characters: they make names that look equal
@@ -178,13 +140,14 @@ std::optional<std::string> name_problem(std::string_view name) {
   while (pos < name.size()) {
     const auto c = static_cast<unsigned char>(name[pos]);
     if (c >= 0x80) {
-      const long cp = decode_utf8(name, pos);
-      if (cp < 0) {
+      const auto cp = util::decode_utf8(name, pos);
+      if (!cp) {
         return "is not valid UTF-8";
       }
-      if (is_unsafe_code_point(cp)) {
+      if (is_unsafe_code_point(cp->value)) {
         return "must not contain Unicode spaces, control or invisible characters";
       }
+      pos += cp->length;
       continue;
     }
     ++pos;

@@ -1,6 +1,7 @@
 #include "gitops/promotion/pr_state.hpp"
 
 #include "gitops/util/error.hpp"
+#include "gitops/util/strings.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -11,43 +12,6 @@ namespace gitops::promotion {
 namespace {
 
 constexpr std::string_view k_hex = "0123456789abcdef";
-
-// Decodes one UTF-8 sequence at `pos` with Go's rules (no overlong forms, no surrogates, nothing
-// above U+10FFFF); returns the byte length, or 0 when the bytes are not valid UTF-8.
-std::size_t utf8_length(std::string_view s, std::size_t pos, long &cp) {
-  const auto b0 = static_cast<unsigned char>(s[pos]);
-  std::size_t len = 0;
-  long min = 0;
-  if (b0 >= 0xc2 && b0 <= 0xdf) {
-    len = 2;
-    cp = b0 & 0x1f;
-    min = 0x80;
-  } else if (b0 >= 0xe0 && b0 <= 0xef) {
-    len = 3;
-    cp = b0 & 0x0f;
-    min = 0x800;
-  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-    len = 4;
-    cp = b0 & 0x07;
-    min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (pos + len > s.size()) {
-    return 0;
-  }
-  for (std::size_t i = 1; i < len; ++i) {
-    const auto b = static_cast<unsigned char>(s[pos + i]);
-    if ((b & 0xc0) != 0x80) {
-      return 0;
-    }
-    cp = (cp << 6) | (b & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-    return 0;
-  }
-  return len;
-}
 
 // A JSON string the way Go 1.17's json.Marshal writes it (HTML-safe), so descriptions we write are
 // byte-identical to upstream's.
@@ -85,44 +49,24 @@ void append_json_string(std::string &out, std::string_view s) {
       }
       continue;
     }
-    long cp = 0;
-    const std::size_t len = utf8_length(s, i, cp);
-    if (len == 0) {
+    const auto cp = util::decode_utf8(s, i);
+    if (!cp) {
       out += "\\ufffd"; // Go replaces each invalid byte on its own
       ++i;
       continue;
     }
-    if (cp == 0x2028 || cp == 0x2029) {
-      out += cp == 0x2028 ? "\\u2028" : "\\u2029";
+    if (cp->value == 0x2028 || cp->value == 0x2029) {
+      out += cp->value == 0x2028 ? "\\u2028" : "\\u2029";
     } else {
-      out.append(s.substr(i, len));
+      out.append(s.substr(i, cp->length));
     }
-    i += len;
+    i += cp->length;
   }
   out += '"';
 }
 
-// A value as messages show it: double-quoted, control bytes escaped, long values cut.
 std::string quote(std::string_view value) {
-  constexpr std::size_t k_max = 100;
-  std::string out = "\"";
-  for (std::size_t i = 0; i < value.size() && i < k_max; ++i) {
-    const auto c = static_cast<unsigned char>(value[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out += k_hex[c >> 4];
-      out += k_hex[c & 0xf];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (value.size() > k_max) {
-    out += "...";
-  }
-  return out + "\"";
+  return util::quote_for_message(value);
 }
 
 std::string_view type_name(PrType type) {

@@ -56,4 +56,69 @@ std::string plural(std::size_t count, std::string_view noun) {
   return out;
 }
 
+std::optional<CodePoint> decode_utf8(std::string_view text, std::size_t pos) {
+  const auto b0 = static_cast<unsigned char>(text[pos]);
+  std::size_t len = 0;
+  long cp = 0;
+  long min = 0;
+  if (b0 >= 0xc2 && b0 <= 0xdf) {
+    len = 2;
+    cp = b0 & 0x1f;
+    min = 0x80;
+  } else if (b0 >= 0xe0 && b0 <= 0xef) {
+    len = 3;
+    cp = b0 & 0x0f;
+    min = 0x800;
+  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+    len = 4;
+    cp = b0 & 0x07;
+    min = 0x10000;
+  } else {
+    return std::nullopt;
+  }
+  if (pos + len > text.size()) {
+    return std::nullopt;
+  }
+  for (std::size_t i = 1; i < len; ++i) {
+    const auto b = static_cast<unsigned char>(text[pos + i]);
+    if ((b & 0xc0) != 0x80) {
+      return std::nullopt;
+    }
+    cp = (cp << 6) | (b & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+    return std::nullopt;
+  }
+  return CodePoint{cp, len};
+}
+
+std::string quote_for_message(std::string_view value) {
+  constexpr std::size_t k_max = 100;
+  constexpr std::string_view k_hex = "0123456789abcdef";
+  std::string out = "\"";
+  for (std::size_t i = 0; i < value.size() && i < k_max; ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += k_hex[c >> 4];
+      out += k_hex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (value.size() > k_max) {
+    out += "...";
+  }
+  return out + "\"";
+}
+
 } // namespace gitops::util

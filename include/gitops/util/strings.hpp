@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,5 +22,20 @@ namespace gitops::util {
 
 // "1 error" / "2 errors": `count` followed by `noun`, with an "s" unless count is 1.
 [[nodiscard]] std::string plural(std::size_t count, std::string_view noun);
+
+// One decoded UTF-8 sequence: its code point and how many bytes it took.
+struct CodePoint {
+  long value = 0;
+  std::size_t length = 0;
+};
+
+// Decodes the UTF-8 sequence at `pos` with Go's rules (no overlong forms, no surrogates, nothing
+// above U+10FFFF); std::nullopt when the bytes there are not valid UTF-8 (including ASCII-free
+// truncation).
+[[nodiscard]] std::optional<CodePoint> decode_utf8(std::string_view text, std::size_t pos);
+
+// `value` as messages show it: double-quoted, `"` and `\` escaped, newline/tab/CR as \n \t \r,
+// other control bytes as \xNN, cut after 100 bytes with "...".
+[[nodiscard]] std::string quote_for_message(std::string_view value);
 
 } // namespace gitops::util

@@ -76,3 +76,28 @@ TEST(Logger, FiltersByLevel) {
 }
 
 } // namespace
+
+TEST(Strings, DecodeUtf8FollowsGosRules) {
+  using gitops::util::decode_utf8;
+  const std::string text = "a\xc3\xa9\xe2\x80\xa8\xf0\x9f\x99\x82";
+  EXPECT_FALSE(decode_utf8(text, 0).has_value()); // ASCII is not a multi-byte sequence
+  ASSERT_TRUE(decode_utf8(text, 1).has_value());
+  EXPECT_EQ(decode_utf8(text, 1)->value, 0xe9);
+  EXPECT_EQ(decode_utf8(text, 1)->length, 2U);
+  EXPECT_EQ(decode_utf8(text, 3)->value, 0x2028);
+  EXPECT_EQ(decode_utf8(text, 6)->value, 0x1f642);
+  EXPECT_EQ(decode_utf8(text, 6)->length, 4U);
+  EXPECT_FALSE(decode_utf8("\xc0\xaf", 0).has_value());         // overlong
+  EXPECT_FALSE(decode_utf8("\xed\xa0\x80", 0).has_value());     // surrogate
+  EXPECT_FALSE(decode_utf8("\xf4\x90\x80\x80", 0).has_value()); // above U+10FFFF
+  EXPECT_FALSE(decode_utf8("\xe2\x80", 0).has_value());         // truncated
+  EXPECT_FALSE(decode_utf8("\xc3(", 0).has_value());            // bad continuation
+}
+
+TEST(Strings, QuoteForMessageEscapesAndCuts) {
+  using gitops::util::quote_for_message;
+  EXPECT_EQ(quote_for_message("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(quote_for_message("a\nb\tc\rd\x01"), "\"a\\nb\\tc\\rd\\x01\"");
+  EXPECT_EQ(quote_for_message("caf\xc3\xa9"), "\"caf\xc3\xa9\"");
+  EXPECT_EQ(quote_for_message(std::string(150, 'x')), "\"" + std::string(100, 'x') + "...\"");
+}

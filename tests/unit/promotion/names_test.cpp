@@ -29,7 +29,7 @@ TEST(ValidateName, MessageNamesWhatAndValue) {
   EXPECT_EQ(validation_error("env", ".x"), "invalid env name \".x\": must not start with '.'");
   EXPECT_EQ(validation_error("app", "a\\b"), "invalid app name \"a\\\\b\": must not contain '\\'");
   EXPECT_EQ(validation_error("app", "a\nb"),
-            "invalid app name \"a\\x0ab\": must not contain control characters");
+            "invalid app name \"a\\nb\": must not contain control characters");
   EXPECT_EQ(validation_error("app", "a b"),
             "invalid app name \"a b\": must not contain whitespace");
   EXPECT_EQ(validation_error("app", "a@{1}"),
