@@ -3,6 +3,7 @@
 
 #include "gitops/git/repository.hpp"
 #include "gitops/util/error.hpp"
+#include "gitops/util/strings.hpp"
 
 #include <git2.h>
 
@@ -15,34 +16,6 @@ namespace gitops::git {
 using namespace detail;
 
 namespace {
-
-std::string base64(std::string_view in) {
-  static constexpr char k_alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned n = (static_cast<unsigned char>(in[i]) << 16U) |
-                       (static_cast<unsigned char>(in[i + 1]) << 8U) |
-                       static_cast<unsigned char>(in[i + 2]);
-    out += k_alphabet[(n >> 18U) & 63U];
-    out += k_alphabet[(n >> 12U) & 63U];
-    out += k_alphabet[(n >> 6U) & 63U];
-    out += k_alphabet[n & 63U];
-  }
-  if (i < in.size()) {
-    unsigned n = static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16U;
-    if (i + 1 < in.size()) {
-      n |= static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8U;
-    }
-    out += k_alphabet[(n >> 18U) & 63U];
-    out += k_alphabet[(n >> 12U) & 63U];
-    out += i + 1 < in.size() ? k_alphabet[(n >> 6U) & 63U] : '=';
-    out += '=';
-  }
-  return out;
-}
 
 // True when `url` carries a password (`scheme://user:secret@host/...`). A bare user name, as in
 // Azure DevOps' `https://org@dev.azure.com/...`, is not a credential.
@@ -80,7 +53,7 @@ public:
       if (m_credentials.scheme == Credentials::Scheme::bearer) {
         m_header = "Authorization: Bearer " + m_credentials.token;
       } else {
-        m_encoded = base64(m_credentials.username + ":" + m_credentials.token);
+        m_encoded = util::base64_encode(m_credentials.username + ":" + m_credentials.token);
         m_header = "Authorization: Basic " + m_encoded;
       }
       m_header_ptrs[0] = m_header.data();

@@ -56,6 +56,36 @@ std::string plural(std::size_t count, std::string_view noun) {
   return out;
 }
 
+std::string base64_encode(std::string_view data) {
+  static constexpr std::string_view k_alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const auto byte = [&data](std::size_t i) {
+    return static_cast<unsigned>(static_cast<unsigned char>(data[i]));
+  };
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    const unsigned n = (byte(i) << 16U) | (byte(i + 1) << 8U) | byte(i + 2);
+    out += k_alphabet[(n >> 18U) & 63U];
+    out += k_alphabet[(n >> 12U) & 63U];
+    out += k_alphabet[(n >> 6U) & 63U];
+    out += k_alphabet[n & 63U];
+  }
+  const std::size_t rest = data.size() - i;
+  if (rest > 0) {
+    unsigned n = byte(i) << 16U;
+    if (rest == 2) {
+      n |= byte(i + 1) << 8U;
+    }
+    out += k_alphabet[(n >> 18U) & 63U];
+    out += k_alphabet[(n >> 12U) & 63U];
+    out += rest == 2 ? k_alphabet[(n >> 6U) & 63U] : '=';
+    out += '=';
+  }
+  return out;
+}
+
 std::optional<CodePoint> decode_utf8(std::string_view text, std::size_t pos) {
   const auto b0 = static_cast<unsigned char>(text[pos]);
   std::size_t len = 0;

@@ -23,6 +23,9 @@ namespace gitops::util {
 // "1 error" / "2 errors": `count` followed by `noun`, with an "s" unless count is 1.
 [[nodiscard]] std::string plural(std::size_t count, std::string_view noun);
 
+// Standard base64 (RFC 4648 §4, with padding) of `data`.
+[[nodiscard]] std::string base64_encode(std::string_view data);
+
 // One decoded UTF-8 sequence: its code point and how many bytes it took.
 struct CodePoint {
   long value = 0;

@@ -1,6 +1,7 @@
 #include "gitops/providers/azdo_provider.hpp"
 
 #include "gitops/util/error.hpp"
+#include "gitops/util/strings.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -20,34 +21,6 @@ constexpr std::string_view k_zero_sha = "000000000000000000000000000000000000000
 constexpr std::string_view k_heads = "refs/heads/";
 // Enough pages for 100 000 items; a server that never returns a short page must not loop forever.
 constexpr int k_max_pages = 1000;
-
-std::string base64(std::string_view in) {
-  static constexpr std::string_view k_alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const auto n = (static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16U) |
-                   (static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8U) |
-                   static_cast<unsigned>(static_cast<unsigned char>(in[i + 2]));
-    out.push_back(k_alphabet[(n >> 18U) & 63U]);
-    out.push_back(k_alphabet[(n >> 12U) & 63U]);
-    out.push_back(k_alphabet[(n >> 6U) & 63U]);
-    out.push_back(k_alphabet[n & 63U]);
-  }
-  if (i < in.size()) {
-    auto n = static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16U;
-    if (i + 1 < in.size()) {
-      n |= static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8U;
-    }
-    out.push_back(k_alphabet[(n >> 18U) & 63U]);
-    out.push_back(k_alphabet[(n >> 12U) & 63U]);
-    out.push_back(i + 1 < in.size() ? k_alphabet[(n >> 6U) & 63U] : '=');
-    out.push_back('=');
-  }
-  return out;
-}
 
 // Strict UTF-8 check: JSON strings must be valid UTF-8, anything else is sent base64-encoded.
 bool is_valid_utf8(std::string_view text) {
@@ -242,8 +215,8 @@ struct AzdoProvider::Reply {
 AzdoProvider::AzdoProvider(AzdoRepo repo, std::string token, http::HttpClient &http,
                            std::string user_agent)
     : m_repo(std::move(repo)), m_repo_url(azdo_repository_api_url(m_repo)),
-      m_authorization("Basic " + base64(":" + token)), m_user_agent(std::move(user_agent)),
-      m_http(http) {
+      m_authorization("Basic " + util::base64_encode(":" + token)),
+      m_user_agent(std::move(user_agent)), m_http(http) {
   if (token.empty()) {
     throw ProviderError("Azure DevOps needs a token (--token, GITOPS_PROMOTION_TOKEN, "
                         "SYSTEM_ACCESSTOKEN or AZURE_DEVOPS_EXT_PAT)");
@@ -651,11 +624,12 @@ std::string AzdoProvider::commit_via_api(const std::string &branch, const std::s
       path.erase(0, 1);
     }
     const bool text = is_valid_utf8(change.content);
-    json_changes.push_back({{"changeType", item_exists(path, base_sha) ? "edit" : "add"},
-                            {"item", {{"path", "/" + path}}},
-                            {"newContent",
-                             {{"content", text ? change.content : base64(change.content)},
-                              {"contentType", text ? "rawText" : "base64Encoded"}}}});
+    json_changes.push_back(
+        {{"changeType", item_exists(path, base_sha) ? "edit" : "add"},
+         {"item", {{"path", "/" + path}}},
+         {"newContent",
+          {{"content", text ? change.content : util::base64_encode(change.content)},
+           {"contentType", text ? "rawText" : "base64Encoded"}}}});
   }
   const json commit{{"comment", message},
                     {"author", {{"name", config.author_name}, {"email", config.author_email}}},

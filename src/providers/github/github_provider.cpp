@@ -1,6 +1,7 @@
 #include "gitops/providers/github_provider.hpp"
 
 #include "gitops/util/error.hpp"
+#include "gitops/util/strings.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -201,35 +202,6 @@ bool valid_utf8(std::string_view text) {
 bool bool_or(const json &object, const char *key, bool fallback) {
   const auto it = object.find(key);
   return it != object.end() && it->is_boolean() ? it->get<bool>() : fallback;
-}
-
-std::string base64(std::string_view data) {
-  static constexpr std::string_view k_alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < data.size(); i += 3) {
-    const auto n = (static_cast<unsigned>(static_cast<unsigned char>(data[i])) << 16U) |
-                   (static_cast<unsigned>(static_cast<unsigned char>(data[i + 1])) << 8U) |
-                   static_cast<unsigned>(static_cast<unsigned char>(data[i + 2]));
-    out += k_alphabet[(n >> 18U) & 63U];
-    out += k_alphabet[(n >> 12U) & 63U];
-    out += k_alphabet[(n >> 6U) & 63U];
-    out += k_alphabet[n & 63U];
-  }
-  const auto rest = data.size() - i;
-  if (rest > 0) {
-    auto n = static_cast<unsigned>(static_cast<unsigned char>(data[i])) << 16U;
-    if (rest == 2) {
-      n |= static_cast<unsigned>(static_cast<unsigned char>(data[i + 1])) << 8U;
-    }
-    out += k_alphabet[(n >> 18U) & 63U];
-    out += k_alphabet[(n >> 12U) & 63U];
-    out += rest == 2 ? k_alphabet[(n >> 6U) & 63U] : '=';
-    out += '=';
-  }
-  return out;
 }
 
 // "scheme://host[:port]" of an absolute URL, or "" for anything else.
@@ -706,7 +678,7 @@ std::string GitHubProvider::commit_via_api(const std::string &branch, const std:
       entry["content"] = change.content;
     } else {
       // JSON strings cannot carry arbitrary bytes: upload those as a base64 blob.
-      const json blob = {{"content", base64(change.content)}, {"encoding", "base64"}};
+      const json blob = {{"content", util::base64_encode(change.content)}, {"encoding", "base64"}};
       const auto created =
           parse_body(call({"POST", git + "/blobs", blob.dump(), true, what}), what);
       entry["sha"] = string_or_empty(created, "sha");

@@ -101,3 +101,15 @@ TEST(Strings, QuoteForMessageEscapesAndCuts) {
   EXPECT_EQ(quote_for_message("caf\xc3\xa9"), "\"caf\xc3\xa9\"");
   EXPECT_EQ(quote_for_message(std::string(150, 'x')), "\"" + std::string(100, 'x') + "...\"");
 }
+
+TEST(Strings, Base64EncodeMatchesRfc4648Vectors) {
+  using gitops::util::base64_encode;
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(base64_encode("foob"), "Zm9vYg==");
+  EXPECT_EQ(base64_encode("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64_encode(std::string("\xff\xfe\x00", 3)), "//4A");
+}
