@@ -69,8 +69,17 @@ for t in "${targets[@]}"; do
     done
   fi
 
-  echo "fuzz: $t: ${seconds}s over $(ls -A "$corpus" | wc -l) seed(s)"
-  if ! "$exe" "$corpus" "${dict[@]}" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 \
+  # GP_FUZZ_RUNS (with GP_FUZZ_SEED) makes the run reproducible: a fixed number of inputs from a
+  # fixed seed, which is what the test suite uses so that CI never fails by chance. Without it the
+  # run is time-bounded and random, for exploring (`make fuzz`).
+  if [ -n "${GP_FUZZ_RUNS:-}" ]; then
+    budget=(-runs="$GP_FUZZ_RUNS" -seed="${GP_FUZZ_SEED:-1}")
+    echo "fuzz: $t: $GP_FUZZ_RUNS inputs from seed ${GP_FUZZ_SEED:-1} over $(ls -A "$corpus" | wc -l) seed file(s)"
+  else
+    budget=(-max_total_time="$seconds")
+    echo "fuzz: $t: ${seconds}s over $(ls -A "$corpus" | wc -l) seed(s)"
+  fi
+  if ! "$exe" "$corpus" "${dict[@]}" "${budget[@]}" -timeout=25 -rss_limit_mb=2048 \
     -max_len=4096 -artifact_prefix="$artifacts/$t/" -print_final_stats=1 >"$log" 2>&1; then
     tail -n 80 "$log" >&2
     repro="$(grep -o "Test unit written to [^ ]*" "$log" | tail -n 1 | sed 's/Test unit written to //')"
