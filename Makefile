@@ -31,7 +31,10 @@ test-fast: build
 test-asan: build-asan
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
-demo: build
+# The demo needs only the executable, not the test suite.
+demo: setup
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGP_WARNINGS_AS_ERRORS=$(WERROR) $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target gitops-promotion
 	@bash scripts/demo.sh $(BUILD)/gitops-promotion
 
 # libFuzzer targets (clang): FUZZ_SECONDS per target; crash inputs land in build-fuzz/artifacts/.
