@@ -55,30 +55,6 @@ std::string uuid_for(const std::string &seed) {
   return buf;
 }
 
-std::optional<std::string> decode_base64(const std::string &in) {
-  static const std::string k_alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int bits = 0;
-  unsigned value = 0;
-  for (char c : in) {
-    if (c == '=' || c == '\n' || c == '\r') {
-      continue;
-    }
-    auto pos = k_alphabet.find(c);
-    if (pos == std::string::npos) {
-      return std::nullopt;
-    }
-    value = ((value << 6U) | static_cast<unsigned>(pos)) & 0xFFFFFFU;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((value >> static_cast<unsigned>(bits)) & 0xFFU));
-    }
-  }
-  return out;
-}
-
 // Azure's error shape; `type_key` is the exception name the service reports.
 void send_azdo_error(httplib::Response &res, int status, const std::string &message,
                      const std::string &type_key) {

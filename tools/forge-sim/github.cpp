@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <ctime>
 #include <functional>
+#include <initializer_list>
 #include <regex>
 #include <set>
 
@@ -18,6 +19,23 @@ using Params = std::vector<std::string>;
 
 json error_item(const std::string &resource, const std::string &field, const std::string &code) {
   return {{"resource", resource}, {"field", field}, {"code", code}};
+}
+
+// Answers GitHub's 422 listing every key of `keys` that `body` lacks as a string (code
+// missing_field); true when all are there.
+bool require_strings(const json &body, const char *resource,
+                     std::initializer_list<const char *> keys, httplib::Response &res) {
+  json missing = json::array();
+  for (const char *key : keys) {
+    if (!body.contains(key) || !body.at(key).is_string()) {
+      missing.push_back(error_item(resource, key, "missing_field"));
+    }
+  }
+  if (missing.empty()) {
+    return true;
+  }
+  send_validation(res, missing);
+  return false;
 }
 
 json custom_error(const std::string &resource, const std::string &message) {
@@ -35,30 +53,6 @@ bool is_full_sha(const std::string &s) {
   return s.size() == 40 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
            return std::isdigit(c) != 0 || (c >= 'a' && c <= 'f');
          });
-}
-
-std::optional<std::string> decode_base64(const std::string &in) {
-  static const std::string k_alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int bits = 0;
-  unsigned value = 0;
-  for (char c : in) {
-    if (c == '=' || c == '\n' || c == '\r' || c == ' ') {
-      continue;
-    }
-    auto pos = k_alphabet.find(c);
-    if (pos == std::string::npos) {
-      return std::nullopt;
-    }
-    value = (value << 6) | static_cast<unsigned>(pos);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((value >> bits) & 0xFF));
-    }
-  }
-  return out;
 }
 
 std::string iso_time(std::int64_t t, int offset_minutes) {
@@ -979,14 +973,7 @@ private:
         return;
       }
     }
-    json missing = json::array();
-    for (const char *key : {"name", "head_sha"}) {
-      if (!body->contains(key) || !body->at(key).is_string()) {
-        missing.push_back(error_item("CheckRun", key, "missing_field"));
-      }
-    }
-    if (!missing.empty()) {
-      send_validation(res, missing);
+    if (!require_strings(*body, "CheckRun", {"name", "head_sha"}, res)) {
       return;
     }
     GitRepo git = m_state.open_git(*repo);
@@ -1210,14 +1197,7 @@ private:
     if (!body) {
       return;
     }
-    json missing = json::array();
-    for (const char *key : {"message", "tree"}) {
-      if (!body->contains(key) || !body->at(key).is_string()) {
-        missing.push_back(error_item("Commit", key, "missing_field"));
-      }
-    }
-    if (!missing.empty()) {
-      send_validation(res, missing);
+    if (!require_strings(*body, "Commit", {"message", "tree"}, res)) {
       return;
     }
     GitRepo git = m_state.open_git(*repo);
@@ -1305,14 +1285,7 @@ private:
     if (!body) {
       return;
     }
-    json missing = json::array();
-    for (const char *key : {"ref", "sha"}) {
-      if (!body->contains(key) || !body->at(key).is_string()) {
-        missing.push_back(error_item("Reference", key, "missing_field"));
-      }
-    }
-    if (!missing.empty()) {
-      send_validation(res, missing);
+    if (!require_strings(*body, "Reference", {"ref", "sha"}, res)) {
       return;
     }
     std::string ref = body->at("ref").get<std::string>();

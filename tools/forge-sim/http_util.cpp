@@ -27,6 +27,30 @@ std::string page_url(const httplib::Request &req, const std::string &public_url,
 
 } // namespace
 
+std::optional<std::string> decode_base64(std::string_view in) {
+  static constexpr std::string_view k_alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int bits = 0;
+  unsigned value = 0;
+  for (char c : in) {
+    if (c == '=' || c == '\n' || c == '\r' || c == ' ') {
+      continue;
+    }
+    const auto pos = k_alphabet.find(c);
+    if (pos == std::string_view::npos) {
+      return std::nullopt;
+    }
+    value = ((value << 6U) | static_cast<unsigned>(pos)) & 0xFFFFFFU;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((value >> static_cast<unsigned>(bits)) & 0xFFU));
+    }
+  }
+  return out;
+}
+
 void send_json(httplib::Response &res, int status, const nlohmann::json &body) {
   res.status = status;
   res.set_content(body.dump(), "application/json; charset=utf-8");

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace forge_sim {
 
@@ -19,6 +20,10 @@ void send_error(httplib::Response &res, int status, const std::string &message,
 // GitHub's 422 validation-error shape with `errors` (an array of {resource, field, code, message}).
 void send_validation(httplib::Response &res, const nlohmann::json &errors,
                      const std::string &message = "Validation Failed");
+
+// Standard base64 decoding that skips padding and line breaks (GitHub wraps base64 content);
+// nullopt on any other character outside the alphabet.
+[[nodiscard]] std::optional<std::string> decode_base64(std::string_view in);
 
 // Parses the request body as a JSON object; nullopt (after answering 400 "Problems parsing JSON")
 // when it is not one. An empty body is an empty object.

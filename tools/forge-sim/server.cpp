@@ -31,31 +31,6 @@ std::string template_to_regex(const std::string &tmpl) {
   return out + "$";
 }
 
-// Standard base64 (RFC 4648) decoding; std::nullopt on a character outside the alphabet.
-std::optional<std::string> base64_decode(std::string_view in) {
-  static constexpr std::string_view k_alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  unsigned buffer = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') {
-      break;
-    }
-    auto pos = k_alphabet.find(c);
-    if (pos == std::string_view::npos) {
-      return std::nullopt;
-    }
-    buffer = (buffer << 6) | static_cast<unsigned>(pos);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  return out;
-}
-
 // GitHub sends `Bearer <token>` or `token <token>`; Azure DevOps sends Basic with any user name and
 // the token as the password.
 bool authorized(const httplib::Request &req, const std::string &token) {
@@ -67,7 +42,7 @@ bool authorized(const httplib::Request &req, const std::string &token) {
     }
   }
   if (auth.rfind("Basic ", 0) == 0) {
-    auto decoded = base64_decode(std::string_view(auth).substr(6));
+    auto decoded = decode_base64(std::string_view(auth).substr(6));
     if (decoded) {
       auto colon = decoded->find(':');
       return colon != std::string::npos && decoded->substr(colon + 1) == token;
