@@ -64,6 +64,21 @@ std::vector<std::string> split(const std::string &text, char separator) {
 
 } // namespace
 
+// '_' is not valid in DNS host names but some internal names carry it. Anything else would make the
+// API and push URLs built from the host point somewhere the user did not name.
+bool is_valid_host(std::string_view host) {
+  const auto name_char = [](unsigned char c) {
+    return std::isalnum(c) != 0 || c == '.' || c == '-' || c == '_';
+  };
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    const auto inner = host.substr(1, host.size() - 2);
+    return std::all_of(inner.begin(), inner.end(), [](unsigned char c) {
+      return std::isxdigit(c) != 0 || c == ':' || c == '.';
+    });
+  }
+  return !host.empty() && std::all_of(host.begin(), host.end(), name_char);
+}
+
 std::string redact_url(std::string_view url) {
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) {
@@ -122,7 +137,9 @@ UrlParts split_remote_url(std::string_view raw) {
     authority.remove_prefix(at + 1);
   }
   const auto port_colon = authority.rfind(':');
-  if (port_colon != std::string_view::npos) {
+  // The colons inside a bracketed IPv6 literal are not a port separator.
+  if (port_colon != std::string_view::npos &&
+      authority.find(']', port_colon) == std::string_view::npos) {
     parts.port = std::string(authority.substr(port_colon + 1));
     authority = authority.substr(0, port_colon);
     if (parts.port.empty() || !std::all_of(parts.port.begin(), parts.port.end(),
@@ -133,6 +150,9 @@ UrlParts split_remote_url(std::string_view raw) {
   parts.host = lower(authority);
   if (parts.host.empty()) {
     fail(url, "no host");
+  }
+  if (!is_valid_host(parts.host)) {
+    fail(url, "invalid host \"" + parts.host + "\" (expected a DNS name or an IP address)");
   }
   parts.path = clean_path(path);
   if (parts.path.empty()) {

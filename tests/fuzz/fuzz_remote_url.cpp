@@ -40,9 +40,9 @@ bool all_of_chars(std::string_view text, std::string_view extra) {
   });
 }
 
-// The round trips below are checked for hosts a DNS name or IP literal can be (with an optional
-// numeric port). The parsers do not validate host characters (nor GitHub names), so a "host" such
-// as `a?` from the scp-like `a?:o/r` makes URLs that point elsewhere; that is reported, not fuzzed.
+// Every parsed host must be one a DNS name or IP literal can be (with an optional numeric port):
+// the parsers refuse others, since a "host" such as `a?` or `h:22m` makes URLs that point
+// elsewhere.
 bool plausible_host(std::string_view host) {
   if (host.starts_with('[')) {
     const auto close = host.find(']');
@@ -51,7 +51,7 @@ bool plausible_host(std::string_view host) {
             (host[close + 1] == ':' && all_of_chars(host.substr(close + 2), {})));
   }
   const auto colon = host.find(':');
-  return all_of_chars(host.substr(0, colon), ".-") &&
+  return all_of_chars(host.substr(0, colon), ".-_") &&
          (colon == std::string_view::npos || all_of_chars(host.substr(colon + 1), {}));
 }
 
@@ -71,8 +71,11 @@ void check_github(std::string_view url) {
   }
   // A name ending in ".git" loses it on every parse (GitHub does not allow such names anyway);
   // only names GitHub allows ([A-Za-z0-9._-]) are expected to survive the round trip.
-  if (ends_with_git(remote.repo) || !plausible_host(remote.host) ||
-      !all_of_chars(remote.owner, "._-") || !all_of_chars(remote.repo, "._-")) {
+  if (!plausible_host(remote.host)) {
+    fail("parse_github_remote accepted an implausible host", url);
+  }
+  if (ends_with_git(remote.repo) || !all_of_chars(remote.owner, "._-") ||
+      !all_of_chars(remote.repo, "._-")) {
     return;
   }
   const std::string again_url = std::string(remote.secure ? "https://" : "http://") + remote.host +
@@ -112,7 +115,11 @@ void check_azdo(std::string_view url) {
   const auto host =
       std::string_view(repo.api_base)
           .substr(scheme_end + 3, repo.api_base.find('/', scheme_end + 3) - (scheme_end + 3));
-  if (ends_with_git(repo.repository) || !plausible_host(host)) {
+  if (!plausible_host(host)) {
+    fail("parse_azdo_remote accepted an implausible host",
+         std::string(url) + "\n" + describe(repo));
+  }
+  if (ends_with_git(repo.repository)) {
     return;
   }
   const std::string push = gp::azdo_push_url(repo);

@@ -19,6 +19,10 @@ struct UrlParts {
 // else (local paths, file://, empty input, a missing host or path).
 [[nodiscard]] UrlParts split_remote_url(std::string_view url);
 
+// True for a DNS name or IPv4 address (letters, digits, '.', '-', '_') or a bracketed IPv6
+// literal; both remote parsers refuse other hosts, which would make API URLs point elsewhere.
+[[nodiscard]] bool is_valid_host(std::string_view host);
+
 // `url` with any userinfo replaced by "***", safe to print.
 [[nodiscard]] std::string redact_url(std::string_view url);
 
@@ -38,10 +42,8 @@ struct GitHubRemote {
 // owner/repo. `www.github.com` is refused (use github.com). Throws ProviderError otherwise.
 [[nodiscard]] GitHubRemote parse_github_remote(std::string_view url);
 
-// ---- Azure DevOps
-// -------------------------------------------------------------------------------------- Azure
-// DevOps remote parsing (`dev.azure.com/o/p/_git/r`, `o.visualstudio.com`,
-// `ssh.dev.azure.com:v3/…`) belongs here as `AzdoRemote parse_azdo_remote(std::string_view url)`,
-// built on split_remote_url and implemented in src/providers/azdo/ by the Azure DevOps provider.
+// Azure DevOps remotes (`dev.azure.com/o/p/_git/r`, `o.visualstudio.com`, `ssh.dev.azure.com:v3/…`)
+// are parsed by parse_azdo_remote in gitops/providers/azdo_url.hpp, which keeps path segments
+// that split_remote_url folds together and shares is_valid_host with it.
 
 } // namespace gitops::providers

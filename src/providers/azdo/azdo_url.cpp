@@ -1,5 +1,6 @@
 #include "gitops/providers/azdo_url.hpp"
 
+#include "gitops/providers/remote_url.hpp"
 #include "gitops/util/error.hpp"
 
 #include <algorithm>
@@ -132,6 +133,13 @@ RemoteParts split_remote(std::string_view url) {
   }
   if (parts.host.empty()) {
     fail(url, "the URL has no host");
+  }
+  if (!is_valid_host(parts.host)) {
+    fail(url, "invalid host '" + parts.host + "' (expected a DNS name or an IP address)");
+  }
+  if (!parts.port.empty() && !std::all_of(parts.port.begin(), parts.port.end(),
+                                          [](unsigned char c) { return std::isdigit(c) != 0; })) {
+    fail(url, "invalid port '" + parts.port + "'");
   }
   parts.segments = split_path(path);
   return parts;

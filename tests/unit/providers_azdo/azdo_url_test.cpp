@@ -118,6 +118,9 @@ TEST(AzdoUrl, RejectsWhatIsNotAnAzureRepository) {
       "https://o.visualstudio.com/a/b/p/_git/r",
       "https://host/_git/r",
       "ftp://dev.azure.com/o/p/_git/r",
+      "https://tfs host/c/p/_git/r",
+      "https://tfs.corp:80x/c/p/_git/r",
+      "https://tfs.corp?:80/c/p/_git/r",
   };
   for (const char *url : bad) {
     SCOPED_TRACE(url);

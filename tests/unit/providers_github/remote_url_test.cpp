@@ -66,6 +66,13 @@ TEST(ParseGitHubRemote, RefusesEverythingElseWithTheUrlInTheMessage) {
       "https://github.com:abc/o/r",
       "git@github.com:",
       ":o/r",
+      // Hosts that are not a DNS name or an IP literal (found by fuzzing: the first would have
+      // made API calls to "githv3:22m").
+      "ssh://git@githv3:22m:22/owner/repo",
+      "https://git hub.com/o/r",
+      "https://evil.com?x/o/r",
+      "a?:o/r",
+      "https://[::1/o/r",
   };
   for (const auto &url : bad) {
     SCOPED_TRACE(url);
@@ -88,6 +95,13 @@ TEST(ParseGitHubRemote, NeverPrintsTheCredentialOfARejectedUrl) {
     EXPECT_EQ(what.find("ghp_topsecret"), std::string::npos) << what;
     EXPECT_NE(what.find("https://***@github.com/only-owner"), std::string::npos) << what;
   }
+}
+
+TEST(ParseGitHubRemote, AcceptsIpLiteralsAndPorts) {
+  EXPECT_EQ(parse_github_remote("http://127.0.0.1:8080/o/r").host, "127.0.0.1:8080");
+  EXPECT_EQ(parse_github_remote("http://[::1]:8080/o/r.git").host, "[::1]:8080");
+  EXPECT_EQ(parse_github_remote("https://[::1]/o/r").host, "[::1]");
+  EXPECT_EQ(parse_github_remote("https://git_internal.corp/o/r").host, "git_internal.corp");
 }
 
 TEST(RedactUrl, ReplacesOnlyUserinfo) {
