@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 WERROR     ?= $(if $(CI),ON,OFF)
 CMAKE_ARGS ?=
 
-.PHONY: all setup build build-asan test test-fast test-asan demo fuzz bench format check-format clean
+.PHONY: all setup build build-asan test test-fast test-asan demo package fuzz bench format check-format clean
 
 all: build
 
@@ -36,6 +36,17 @@ demo: setup
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGP_WARNINGS_AS_ERRORS=$(WERROR) $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS) --target gitops-promotion
 	@bash scripts/demo.sh $(BUILD)/gitops-promotion
+
+# The Debian package (CPack; Depends computed by dpkg-shlibdeps), written to $(PKG_BUILD)/.
+# Its own build directory without tests, so only the executable is compiled; install rules need
+# nothing else (CMAKE_SKIP_INSTALL_ALL_DEPENDENCY keeps cpack from building every target first).
+PKG_BUILD ?= build-package
+
+package: setup
+	@cmake -S . -B $(PKG_BUILD) -DCMAKE_BUILD_TYPE=Release -DGP_BUILD_TESTS=OFF -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON -DGP_WARNINGS_AS_ERRORS=$(WERROR) $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(PKG_BUILD) -j $(JOBS) --target gitops-promotion
+	@cd $(PKG_BUILD) && cpack -G DEB
+	@ls $(PKG_BUILD)/*.deb
 
 # libFuzzer targets (clang): FUZZ_SECONDS per target; crash inputs land in build-fuzz/artifacts/.
 FUZZ_SECONDS ?= 20

@@ -8,6 +8,7 @@ packages=(
   libgit2-dev libcurl4-openssl-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev libcpp-httplib-dev
   lighttpd clang clang-format
+  dpkg-dev zsh
 )
 
 # Node.js and npm run the contract oracles (Prism, GitHub's GraphQL schema); any Node >= 18 works, so a
