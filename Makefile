@@ -38,12 +38,13 @@ demo: setup
 	@bash scripts/demo.sh $(BUILD)/gitops-promotion
 
 # The Debian package (CPack; Depends computed by dpkg-shlibdeps), written to $(PKG_BUILD)/.
-# Its own build directory without tests, so only the executable is compiled; install rules need
-# nothing else (CMAKE_SKIP_INSTALL_ALL_DEPENDENCY keeps cpack from building every target first).
+# Its own build directory without tests, so only the executable is compiled (RelWithDebInfo as
+# everywhere else; cpack strips the binary). The install rules need nothing else, and
+# CMAKE_SKIP_INSTALL_ALL_DEPENDENCY keeps cpack from building every target first.
 PKG_BUILD ?= build-package
 
 package: setup
-	@cmake -S . -B $(PKG_BUILD) -DCMAKE_BUILD_TYPE=Release -DGP_BUILD_TESTS=OFF -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON -DGP_WARNINGS_AS_ERRORS=$(WERROR) $(CMAKE_ARGS) >/dev/null
+	@cmake -S . -B $(PKG_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGP_BUILD_TESTS=OFF -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON -DGP_WARNINGS_AS_ERRORS=$(WERROR) $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(PKG_BUILD) -j $(JOBS) --target gitops-promotion
 	@cd $(PKG_BUILD) && cpack -G DEB
 	@ls $(PKG_BUILD)/*.deb
