@@ -1,0 +1,520 @@
+#!/usr/bin/env bash
+# End-to-end scenarios: the built gitops-promotion binary driven the way CI drives it, against the
+# forge simulator and a real smart-HTTP git server (scripts/lib/local-forge.sh), optionally with
+# Prism (the forge's published API description as a validating proxy) between the two.
+#
+#   e2e.sh BINARY FORGE_SIM PROVIDER SCENARIO [PRISM SPEC]
+#
+# PROVIDER github|azdo. Each CI step is a fresh clone with the token in the environment:
+#   app pipeline   clone main, `new --group webshop --app A --tag T`
+#   PR pipeline    clone, PR head as a detached HEAD, GITHUB_HEAD_REF / SYSTEM_PULLREQUEST_SOURCEBRANCH,
+#                  `status`; its exit code is posted as the required check gitops-promotion/status
+#   main pipeline  clone, the pushed commit as a detached HEAD, `promote`
+# The simulator merges auto-merge PRs once the required check is green and posts Flux's
+# kustomization/<group>-<env> status on every main commit touching that environment.
+set -uo pipefail
+
+if [[ $# -lt 4 ]]; then
+  echo "usage: $0 BINARY FORGE_SIM github|azdo SCENARIO [PRISM SPEC]" >&2
+  exit 2
+fi
+BIN=$1
+SIM=$2
+PROVIDER=$3
+SCENARIO=$4
+PRISM=${5:-}
+SPEC=${6:-}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../../scripts/lib/local-forge.sh
+source "$HERE/../../scripts/lib/local-forge.sh"
+
+TOKEN="e2e-token-$RANDOM$RANDOM-secret"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/gp-e2e-$PROVIDER-$SCENARIO.XXXXXX")
+PRISM_PID=""
+FAILURES=0
+export GIT_CONFIG_NOSYSTEM=1 HOME="$WORK/home" GIT_AUTHOR_NAME=ci GIT_AUTHOR_EMAIL=ci@example.com \
+  GIT_COMMITTER_NAME=ci GIT_COMMITTER_EMAIL=ci@example.com GIT_TERMINAL_PROMPT=0
+mkdir -p "$HOME"
+unset GITOPS_PROMOTION_TOKEN GITHUB_TOKEN GH_TOKEN SYSTEM_ACCESSTOKEN AZURE_DEVOPS_EXT_PAT \
+  GITHUB_HEAD_REF SYSTEM_PULLREQUEST_SOURCEBRANCH GITHUB_ACTIONS TF_BUILD
+
+cleanup() {
+  if [[ -n $PRISM_PID ]]; then
+    kill "$PRISM_PID" 2>/dev/null
+    wait "$PRISM_PID" 2>/dev/null
+  fi
+  lf_stop
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+  echo "FAIL: $*" >&2
+  FAILURES=$((FAILURES + 1))
+}
+# A broken precondition: nothing after it can be meaningful.
+fatal() {
+  echo "FATAL: $*" >&2
+  echo "--- last stdout:" >&2
+  cat "$WORK/out" >&2 2>/dev/null
+  echo "--- last stderr:" >&2
+  cat "$WORK/err" >&2 2>/dev/null
+  echo "--- simulator log:" >&2
+  tail -n 20 "$WORK/forge/sim.log" >&2 2>/dev/null
+  exit 1
+}
+expect_eq() {
+  [[ $1 == "$2" ]] || fail "$3: expected [$2], got [$1]"
+}
+expect_contains() {
+  [[ $1 == *"$2"* ]] || fail "$3: [$2] not found in [$1]"
+}
+expect_no_token() {
+  local f
+  for f in "$WORK/out" "$WORK/err"; do
+    if grep -q "$TOKEN" "$f"; then
+      fail "the token appears in the output of: ${LAST_CMD[*]}"
+    fi
+  done
+}
+
+lf_start "$WORK/forge" "$SIM" "$TOKEN" || fatal "local forge did not start"
+API=$LF_API
+if [[ -n $PRISM ]]; then
+  for ((attempt = 0; attempt < 5; attempt++)); do
+    port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    "$PRISM" proxy "$SPEC" "$LF_API" --errors -h 127.0.0.1 -p "$port" -v warn >"$WORK/prism.log" 2>&1 &
+    PRISM_PID=$!
+    for ((i = 0; i < 600; i++)); do
+      kill -0 "$PRISM_PID" 2>/dev/null || break
+      # A bare TCP probe: an HTTP request to an undescribed path would be logged as an error.
+      if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        API="http://127.0.0.1:$port"
+        break 2
+      fi
+      sleep 0.05
+    done
+    kill "$PRISM_PID" 2>/dev/null
+    wait "$PRISM_PID" 2>/dev/null
+    PRISM_PID=""
+  done
+  [[ -n $PRISM_PID ]] || fatal "Prism did not start: $(cat "$WORK/prism.log")"
+fi
+
+case $PROVIDER in
+github) OWNER=o ;;
+azdo) OWNER=org ;;
+*) fatal "unknown provider $PROVIDER" ;;
+esac
+REPO=webshop-$SCENARIO
+
+# new_repo [CONFIG_TAIL] [SETTINGS_JSON]: the sample repository for this scenario.
+new_repo() {
+  local tail=${1:-"status_timeout_minutes: 30s
+status:
+  poll_interval: 1s"}
+  local settings=${2:-$(lf_default_settings)}
+  rm -rf "$WORK/sample"
+  lf_sample_repo "$WORK/sample" "$tail"
+  lf_create_repo "$PROVIDER" "$OWNER" "$REPO" "$WORK/sample" "$settings" ||
+    fatal "cannot create $OWNER/$REPO"
+}
+
+# run_gp DIR [VAR=VALUE ...] -- ARGS...: the binary in DIR with the token in the environment the
+# way CI hands it over; sets RC, OUT and ERR.
+run_gp() {
+  local dir=$1
+  shift
+  local vars=()
+  while [[ $1 != -- ]]; do
+    vars+=("$1")
+    shift
+  done
+  shift
+  case $PROVIDER in
+  github) vars+=("GITHUB_TOKEN=$TOKEN") ;;
+  azdo) vars+=("SYSTEM_ACCESSTOKEN=$TOKEN") ;;
+  esac
+  LAST_CMD=("$@")
+  # Per process: some pipelines run at the same time.
+  local out="$WORK/out.$BASHPID" err="$WORK/err.$BASHPID"
+  (cd "$dir" && env "${vars[@]}" "$BIN" "$@" --provider "$PROVIDER" --api-url "$API") >"$out" 2>"$err"
+  RC=$?
+  OUT=$(cat "$out")
+  ERR=$(cat "$err")
+  cp "$out" "$WORK/out"
+  cp "$err" "$WORK/err"
+  expect_no_token
+}
+
+pr_number_of() {
+  sed -n 's/^created branch .* with pull request \([0-9][0-9]*\) on commit [0-9a-f]\{40\}$/\1/p' \
+    <<<"$1"
+}
+
+# app_pipeline APP TAG: `new` from a fresh clone of main; sets PR (the PR number).
+app_pipeline() {
+  local dir="$WORK/ci-app-$1"
+  lf_ci_checkout "$PROVIDER" "$OWNER" "$REPO" "$dir" || fatal "clone failed"
+  run_gp "$dir" -- new --group webshop --app "$1" --tag "$2"
+  PR=$(pr_number_of "$OUT")
+}
+
+# pr_pipeline BRANCH: `status` on the PR's head (detached), then the check is reported.
+pr_pipeline() {
+  local branch=$1 dir="$WORK/ci-pr-${1//\//-}" var state
+  lf_ci_checkout "$PROVIDER" "$OWNER" "$REPO" "$dir" "$branch" || fatal "checkout of $branch failed"
+  case $PROVIDER in
+  github) var="GITHUB_HEAD_REF=$branch" ;;
+  azdo) var="SYSTEM_PULLREQUEST_SOURCEBRANCH=refs/heads/$branch" ;;
+  esac
+  run_gp "$dir" "$var" -- status
+  state=failure
+  [[ $RC -eq 0 ]] && state=success
+  local rc=$RC out=$OUT err=$ERR
+  lf_post_status "$PROVIDER" "$OWNER" "$REPO" "$(git -C "$dir" rev-parse HEAD)" gitops-promotion \
+    status "$state" >/dev/null || fatal "cannot report the check"
+  RC=$rc OUT=$out ERR=$err
+}
+
+# main_pipeline SHA: `promote` on a push to main (SHA checked out detached); sets PR.
+main_pipeline() {
+  local dir="$WORK/ci-main-$1"
+  lf_ci_checkout "$PROVIDER" "$OWNER" "$REPO" "$dir" || fatal "clone failed"
+  git -C "$dir" checkout -q --detach "$1" || fatal "no commit $1 on main"
+  run_gp "$dir" -- promote
+  PR=$(pr_number_of "$OUT")
+}
+
+pr_field() { # NUMBER FIELD
+  lf_state | jq -r --arg k "$OWNER/$REPO" --argjson n "$1" \
+    ".pull_requests[] | select(.repo == \$k and .number == \$n) | .$2"
+}
+open_prs() { # prints "number head title" per open PR of the repository
+  lf_state | jq -r --arg k "$OWNER/$REPO" \
+    '.pull_requests[] | select(.repo == $k and .state == "open") | "\(.number) \(.head) \(.title)"'
+}
+bare() { git --git-dir="$WORK/forge/repos/$OWNER/$REPO.git" "$@"; }
+title() { echo "Promote webshop/$1 version $2 to environment $3"; }
+file_of() { # APP ENV
+  case $1 in
+  cart) echo "webshop/$2/cart/deployment.yaml" ;;
+  webui) echo "webshop/$2/webui/kustomization.yaml" ;;
+  esac
+}
+# The tag APP has in ENV at REV of the forge's repository.
+tag_at() {
+  bare show "$1:$(file_of "$2" "$3")" | sed -n 's/.*\(image: .*:\|newTag: \)\([^ ]*\) #.*/\2/p'
+}
+
+# step_new APP TAG ENV: app pipeline, checked; sets PR.
+step_new() {
+  app_pipeline "$1" "$2"
+  [[ $RC -eq 0 && -n $PR ]] || fatal "new $1 $2 failed (exit $RC): $ERR"
+  expect_eq "$(pr_field "$PR" title)" "$(title "$1" "$2" "$3")" "title of PR $PR"
+}
+
+# step_gate_and_merge BRANCH NUMBER ENV_BEFORE: the PR pipeline passes, the PR merges, Flux
+# reports; sets MERGED (the merge commit).
+step_gate_and_merge() {
+  local branch=$1 number=$2 previous=${3:-}
+  pr_pipeline "$branch"
+  [[ $RC -eq 0 ]] || fatal "status on $branch (PR $number) failed (exit $RC): $OUT $ERR"
+  if [[ -z $previous ]]; then
+    expect_contains "$OUT" "is the first environment so status check is skipped" "status on PR $number"
+  else
+    expect_contains "$OUT" "successful reconciliation for webshop-$previous found on" \
+      "status on PR $number"
+  fi
+  MERGED=$(lf_wait_merged "$OWNER" "$REPO" "$number") || fatal "PR $number did not merge"
+  expect_eq "$(bare rev-parse refs/heads/main)" "$MERGED" "main after PR $number"
+}
+# step_flux SHA ENV: waits for Flux's report on SHA and checks it is healthy.
+step_flux() {
+  local state
+  state=$(lf_wait_status "$OWNER" "$REPO" "$1" "kustomization/webshop-$2") ||
+    fatal "no Flux status for $2 on $1"
+  expect_eq "$state" success "Flux status of webshop-$2 on $1"
+}
+# step_promote SHA APP TAG ENV: the main pipeline opens ENV's PR; sets PR.
+step_promote() {
+  main_pipeline "$1"
+  [[ $RC -eq 0 && -n $PR ]] || fatal "promote on $1 failed (exit $RC): $OUT $ERR"
+  expect_eq "$(pr_field "$PR" title)" "$(title "$2" "$3" "$4")" "title of PR $PR"
+  expect_contains "$(pr_field "$PR" body)" "\"sha\":\"$1\"" "metadata of PR $PR records the merge commit"
+}
+
+# dev → qa → prod for APP TAG; ends with the prod PR open (PR).
+walk() {
+  local app=$1 tag=$2 branch=${3:-promote/webshop-$1}
+  step_new "$app" "$tag" dev
+  expect_eq "$(pr_field "$PR" auto_merge.merge_method)" "${MERGE_METHOD:-merge}" "auto-merge of dev PR"
+  step_gate_and_merge "$branch" "$PR"
+  step_flux "$MERGED" dev
+  expect_eq "$(tag_at "$MERGED" "$app" dev)" "$tag" "dev tag on main"
+  step_promote "$MERGED" "$app" "$tag" qa
+  expect_eq "$(pr_field "$PR" auto_merge.merge_method)" "${MERGE_METHOD:-merge}" "auto-merge of qa PR"
+  step_gate_and_merge "$branch" "$PR" dev
+  step_flux "$MERGED" qa
+  expect_eq "$(tag_at "$MERGED" "$app" qa)" "$tag" "qa tag on main"
+  expect_eq "$(tag_at "$MERGED" "$app" prod)" 1.0.0 "prod untouched on main"
+  step_promote "$MERGED" "$app" "$tag" prod
+  expect_eq "$(pr_field "$PR" auto_merge)" null "prod is manual: no auto-merge"
+}
+
+# --- scenarios ---------------------------------------------------------------------------------
+
+scenario_walk() {
+  new_repo
+  # A commit that no PR made: promote skips it (exit 0).
+  main_pipeline "$(bare rev-parse refs/heads/main)"
+  expect_eq "$RC" 0 "promote on the initial commit"
+  expect_eq "$OUT" "skipping promotion as commit does not originate from PR" "promote on the initial commit"
+
+  walk cart 1.1.0
+  local prod=$PR
+  pr_pipeline promote/webshop-cart
+  expect_eq "$RC" 0 "status on the prod PR"
+  expect_contains "$OUT" "successful reconciliation for webshop-qa found on" "status on the prod PR"
+  lf_admin POST tick >/dev/null
+  sleep 0.2
+  lf_admin POST tick >/dev/null
+  expect_eq "$(pr_field "$prod" state)" open "the prod PR waits for a person"
+  expect_eq "$(pr_field "$prod" merged)" false "the prod PR is not merged"
+  expect_eq "$(tag_at "promote/webshop-cart" cart prod)" 1.1.0 "prod PR's change"
+  expect_eq "$(tag_at main cart prod)" 1.0.0 "main's prod until a person merges"
+  expect_eq "$(open_prs | wc -l)" 1 "open PRs at the end"
+  # promote on the qa merge commit again: the same prod PR, no second one.
+  main_pipeline "$MERGED"
+  expect_eq "$RC" 0 "promote re-run"
+  expect_eq "$PR" "$prod" "promote re-run reuses the prod PR"
+  expect_eq "$(open_prs | wc -l)" 1 "open PRs after the re-run"
+}
+
+scenario_failing_gate() {
+  new_repo "" "$(jq -c '.flux[1].state = "failure"' <<<"$(lf_default_settings)")"
+  step_new cart 1.1.0 dev
+  step_gate_and_merge promote/webshop-cart "$PR"
+  step_flux "$MERGED" dev
+  step_promote "$MERGED" cart 1.1.0 qa
+  step_gate_and_merge promote/webshop-cart "$PR" dev
+  local qa_merge=$MERGED
+  expect_eq "$(lf_wait_status "$OWNER" "$REPO" "$qa_merge" kustomization/webshop-qa)" failure \
+    "Flux reports qa broken"
+  step_promote "$qa_merge" cart 1.1.0 prod
+  local prod=$PR
+  pr_pipeline promote/webshop-cart
+  expect_eq "$RC" 1 "status on the prod PR while qa is broken"
+  expect_contains "$ERR" "failed reconciliation for webshop-qa found on \"$qa_merge\"" "gate message"
+  expect_contains "$ERR" "kustomization/webshop-qa: failure" "gate message lists what was seen"
+
+  # Someone fixes qa on main; Flux reports the new commit healthy; the gate opens.
+  lf_admin POST settings "$(jq -c --arg o "$OWNER" --arg r "$REPO" \
+    '. + {owner: $o, repo: $r}' <<<"$(lf_default_settings)")" >/dev/null
+  local fix="$WORK/fix"
+  lf_ci_checkout "$PROVIDER" "$OWNER" "$REPO" "$fix" || fatal "clone failed"
+  sed -i 's/replicas: 2/replicas: 3/' "$fix/webshop/qa/cart/deployment.yaml"
+  git -C "$fix" commit -q -am "qa: more replicas" &&
+    git -C "$fix" push -q "$(lf_auth_url "$PROVIDER" "$OWNER" "$REPO")" HEAD:main ||
+    fatal "push of the fix failed"
+  local fixed
+  fixed=$(git -C "$fix" rev-parse HEAD)
+  step_flux "$fixed" qa
+  pr_pipeline promote/webshop-cart
+  expect_eq "$RC" 0 "status on the prod PR after the fix"
+  expect_contains "$OUT" "successful reconciliation for webshop-qa found on main at $fixed" \
+    "gate message after the fix"
+  expect_eq "$(pr_field "$prod" state)" open "the prod PR still waits for a person"
+}
+
+scenario_timeout() {
+  new_repo "status_timeout_minutes: 2s
+status:
+  poll_interval: 1s" "$(jq -c '.flux[1].state = "pending"' <<<"$(lf_default_settings)")"
+  step_new cart 1.1.0 dev
+  step_gate_and_merge promote/webshop-cart "$PR"
+  step_flux "$MERGED" dev
+  step_promote "$MERGED" cart 1.1.0 qa
+  step_gate_and_merge promote/webshop-cart "$PR" dev
+  expect_eq "$(lf_wait_status "$OWNER" "$REPO" "$MERGED" kustomization/webshop-qa)" pending \
+    "Flux reports qa in progress"
+  step_promote "$MERGED" cart 1.1.0 prod
+  pr_pipeline promote/webshop-cart
+  expect_eq "$RC" 1 "status times out"
+  expect_contains "$ERR" "commit status check for webshop-qa has timed out \"$MERGED\"" \
+    "timeout message"
+  expect_contains "$ERR" "kustomization/webshop-qa: pending" "timeout message lists what was seen"
+  expect_contains "$OUT$ERR" "retrying status check for webshop-qa" "status polled before giving up"
+}
+
+scenario_two_apps() {
+  new_repo
+  app_pipeline cart 1.1.0 &
+  local cart_job=$!
+  (
+    dir="$WORK/ci-app-webui"
+    lf_ci_checkout "$PROVIDER" "$OWNER" "$REPO" "$dir" &&
+      run_gp "$dir" -- new --group webshop --app webui --tag 2.0.0 && exit "$RC"
+  ) >"$WORK/webui.log" 2>&1
+  local webui_rc=$?
+  wait "$cart_job"
+  [[ $webui_rc -eq 0 ]] || fatal "new webui failed: $(cat "$WORK/webui.log")"
+  local cart_pr webui_pr
+  cart_pr=$(lf_pr "$OWNER" "$REPO" promote/webshop-cart | jq -r .number)
+  webui_pr=$(lf_pr "$OWNER" "$REPO" promote/webshop-webui | jq -r .number)
+  [[ $cart_pr != null && $webui_pr != null && $cart_pr != "$webui_pr" ]] ||
+    fatal "two dev PRs expected, got [$(open_prs)]"
+  local env previous="" cart_merge webui_merge
+  for env in dev qa; do
+    step_gate_and_merge promote/webshop-cart "$cart_pr" $previous
+    cart_merge=$MERGED
+    step_gate_and_merge promote/webshop-webui "$webui_pr" $previous
+    webui_merge=$MERGED
+    step_flux "$cart_merge" "$env"
+    step_flux "$webui_merge" "$env"
+    local next=qa
+    [[ $env == qa ]] && next=prod
+    # Both main pipelines run at the same time.
+    main_pipeline "$cart_merge" &
+    local job=$!
+    step_promote "$webui_merge" webui 2.0.0 "$next"
+    webui_pr=$PR
+    wait "$job"
+    cart_pr=$(lf_pr "$OWNER" "$REPO" promote/webshop-cart | jq -r .number)
+    expect_eq "$(pr_field "$cart_pr" title)" "$(title cart 1.1.0 "$next")" "cart's $next PR"
+    previous=$env
+  done
+  expect_eq "$(open_prs | wc -l)" 2 "two prod PRs wait for a person"
+  expect_eq "$(tag_at main cart qa) $(tag_at main webui qa)" "1.1.0 2.0.0" "both apps in qa"
+  expect_eq "$(tag_at promote/webshop-cart cart prod)" 1.1.0 "cart's prod PR"
+  expect_eq "$(tag_at promote/webshop-webui webui prod)" 2.0.0 "webui's prod PR"
+}
+
+# A new image while the app's qa PR is open (its check has not run yet).
+new_image_during_qa() {
+  step_new cart 1.1.0 dev
+  step_gate_and_merge "$1" "$PR"
+  step_flux "$MERGED" dev
+  step_promote "$MERGED" cart 1.1.0 qa
+  QA_PR=$PR
+  step_new cart 1.2.0 dev
+  DEV_PR=$PR
+}
+
+scenario_replace_per_app() {
+  new_repo
+  new_image_during_qa promote/webshop-cart
+  expect_eq "$DEV_PR" "$QA_PR" "per-app: the 1.2.0 dev promotion takes over the qa PR"
+  expect_eq "$(open_prs)" "$QA_PR promote/webshop-cart $(title cart 1.2.0 dev)" "per-app: one PR"
+  expect_eq "$(tag_at promote/webshop-cart cart dev)" 1.2.0 "per-app: the branch carries 1.2.0"
+  expect_eq "$(tag_at promote/webshop-cart cart qa)" 1.0.0 "per-app: qa's 1.1.0 change is gone"
+}
+
+scenario_keep_per_env() {
+  new_repo "prflow: per-env
+status_timeout_minutes: 30s
+status:
+  poll_interval: 1s"
+  new_image_during_qa promote/dev/webshop-cart
+  [[ $DEV_PR != "$QA_PR" ]] || fail "per-env: the dev promotion must not reuse the qa PR"
+  expect_eq "$(open_prs | sort -n)" "$QA_PR promote/qa/webshop-cart $(title cart 1.1.0 qa)
+$DEV_PR promote/dev/webshop-cart $(title cart 1.2.0 dev)" "per-env: both PRs stay"
+  expect_eq "$(tag_at promote/qa/webshop-cart cart qa)" 1.1.0 "per-env: qa PR unchanged"
+}
+
+scenario_fault_rerun() {
+  new_repo
+  local path='.*/pulls'
+  [[ $PROVIDER == azdo ]] && path='.*/pullrequests'
+  lf_admin POST faults "{\"path_regex\":\"$path\",\"method\":\"POST\",\"count\":20,\"action\":\"500\"}" \
+    >/dev/null || fatal "cannot inject the fault"
+  app_pipeline cart 1.1.0
+  expect_eq "$RC" 1 "new fails when the PR cannot be created"
+  expect_contains "$ERR" "Application failed with error:" "failure message"
+  expect_eq "$(bare rev-parse --verify -q refs/heads/promote/webshop-cart >/dev/null && echo pushed)" \
+    pushed "the branch was pushed before the failure"
+  expect_eq "$(lf_state | jq --arg k "$OWNER/$REPO" '[.pull_requests[] | select(.repo == $k)] | length')" \
+    0 "no PR after the failure"
+  lf_admin DELETE faults >/dev/null
+  app_pipeline cart 1.1.0
+  expect_eq "$RC" 0 "the re-run converges"
+  local first=$PR
+  app_pipeline cart 1.1.0
+  expect_eq "$RC" 0 "a second re-run"
+  expect_eq "$PR" "$first" "the second re-run reuses the PR"
+  expect_eq "$(lf_state | jq --arg k "$OWNER/$REPO" '[.pull_requests[] | select(.repo == $k)] | length')" \
+    1 "exactly one PR, never a duplicate"
+  expect_eq "$(tag_at promote/webshop-cart cart dev)" 1.1.0 "the tag is not lost"
+  step_gate_and_merge promote/webshop-cart "$first"
+  expect_eq "$(tag_at main cart dev)" 1.1.0 "dev after the merge"
+}
+
+scenario_upstream_pr() {
+  new_repo
+  # What upstream's Go tool leaves behind: its branch, commit and PR (body bytes of §4).
+  local dir="$WORK/upstream" base head body api number
+  lf_ci_checkout "$PROVIDER" "$OWNER" "$REPO" "$dir" || fatal "clone failed"
+  base=$(git -C "$dir" rev-parse HEAD)
+  git -C "$dir" checkout -q -b promote/webshop-cart
+  sed -i 's|cart:1.0.0 #|cart:1.3.0 #|' "$dir/webshop/dev/cart/deployment.yaml"
+  GIT_AUTHOR_NAME=gitops-promotion GIT_AUTHOR_EMAIL=gitops-promotion@xenit.se \
+    git -C "$dir" commit -q -am "$(title cart 1.3.0 dev)"
+  git -C "$dir" push -q -f "$(lf_auth_url "$PROVIDER" "$OWNER" "$REPO")" promote/webshop-cart ||
+    fatal "push failed"
+  head=$(git -C "$dir" rev-parse HEAD)
+  body=$(printf '<!-- metadata = {"group":"webshop","app":"cart","tag":"1.3.0","env":"dev","sha":"%s","feature":"","type":"promote"} -->\n\tENV: dev\n\tAPP: cart\n\tTAG: 1.3.0' "$base")
+  api=$(lf_repo_api "$PROVIDER" "$OWNER" "$REPO")
+  lf_post_status "$PROVIDER" "$OWNER" "$REPO" "$head" gitops-promotion status success >/dev/null
+  case $PROVIDER in
+  github)
+    number=$(lf_api POST "$api/pulls" "$(jq -cn --arg t "$(title cart 1.3.0 dev)" --arg b "$body" \
+      '{head: "promote/webshop-cart", base: "main", title: $t, body: $b}')" | jq -r .number)
+    lf_api PUT "$api/pulls/$number/merge" '{"merge_method":"merge"}' >/dev/null ||
+      fatal "merging the upstream PR failed"
+    ;;
+  azdo)
+    number=$(lf_api POST "$api/pullrequests?api-version=7.1" "$(jq -cn \
+      --arg t "$(title cart 1.3.0 dev)" --arg b "$body" '{sourceRefName: "refs/heads/promote/webshop-cart",
+       targetRefName: "refs/heads/main", title: $t, description: $b}')" | jq -r .pullRequestId)
+    lf_api PATCH "$api/pullrequests/$number?api-version=7.1" \
+      "{\"status\":\"completed\",\"lastMergeSourceCommit\":{\"commitId\":\"$head\"}}" >/dev/null ||
+      fatal "completing the upstream PR failed"
+    ;;
+  esac
+  expect_eq "$(pr_field "$number" body)" "$body" "the upstream PR's body bytes"
+  MERGED=$(lf_wait_merged "$OWNER" "$REPO" "$number") || fatal "upstream PR did not merge"
+  step_flux "$MERGED" dev
+  step_promote "$MERGED" cart 1.3.0 qa
+  expect_eq "$(pr_field "$PR" body)" "$(printf '<!-- metadata = {"group":"webshop","app":"cart","tag":"1.3.0","env":"qa","sha":"%s","feature":"","type":"promote"} -->\n\tENV: qa\n\tAPP: cart\n\tTAG: 1.3.0' "$MERGED")" \
+    "our qa PR's body bytes"
+  expect_eq "$(tag_at promote/webshop-cart cart qa)" 1.3.0 "qa PR's change"
+  step_gate_and_merge promote/webshop-cart "$PR" dev
+  expect_eq "$(tag_at main cart qa)" 1.3.0 "qa on main"
+}
+
+scenario_squash_only() {
+  new_repo "merge_method: squash
+status_timeout_minutes: 30s
+status:
+  poll_interval: 1s" "$(jq -c '. + {allow_merge_commit: false, allow_rebase_merge: false,
+    allow_squash_merge: true}' <<<"$(lf_default_settings)")"
+  MERGE_METHOD=squash walk cart 1.1.0
+  local merged
+  merged=$(lf_state | jq -r --arg k "$OWNER/$REPO" \
+    '[.pull_requests[] | select(.repo == $k and .merged) | .merge_method] | join(" ")')
+  expect_eq "$merged" "squash squash" "both automated PRs were squashed"
+  expect_eq "$(bare rev-list --merges --count main)" 0 "no merge commit on main"
+  expect_eq "$(pr_field "$PR" state)" open "the prod PR waits for a person"
+}
+
+declare -F "scenario_$SCENARIO" >/dev/null || fatal "unknown scenario $SCENARIO"
+"scenario_$SCENARIO"
+if [[ -n $PRISM_PID ]] && grep -qiE 'violation|error' "$WORK/prism.log"; then
+  fail "Prism reported contract violations: $(grep -iE 'violation|error' "$WORK/prism.log" | head -20)"
+fi
+if [[ $FAILURES -ne 0 ]]; then
+  echo "e2e $PROVIDER $SCENARIO: $FAILURES failure(s)" >&2
+  exit 1
+fi
+echo "e2e $PROVIDER $SCENARIO: ok"
