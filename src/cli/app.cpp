@@ -219,6 +219,41 @@ void print_usage_error(const RunContext &context, const CLI::App &app, std::stri
   *context.err << "Error: " << message << "\n\n" << app.help();
 }
 
+// The value of --token in raw arguments (`--token V` or `--token=V`), so that even a usage error
+// published to CI cannot echo it.
+std::optional<std::string> token_in(const std::vector<std::string> &args) {
+  std::optional<std::string> token;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--token" && i + 1 < args.size()) {
+      token = args[i + 1];
+    } else if (args[i].starts_with("--token=")) {
+      token = args[i].substr(8);
+    }
+  }
+  return token;
+}
+
+// Commands whose result is a branch and pull request: they set CI outputs.
+bool has_outputs(const std::string &command) {
+  return command == "new" || command == "promote" || command == "status" || command == "feature";
+}
+
+void publish(const RunContext &context, const CommandReport &report, bool json,
+             const std::vector<std::string> &secrets) {
+  publish_to_ci(report, has_outputs(report.command), context.env, secrets,
+                json ? *context.err : *context.out, *context.err);
+}
+
+// A usage error as a failed CommandReport for CI (never JSON on stdout: there is no command yet).
+void publish_usage_error(const RunContext &context, const CLI::App &app, const RawGlobals &raw,
+                         const std::string &message, const std::vector<std::string> &secrets) {
+  CommandReport report;
+  report.command = app.get_subcommands().empty() ? std::string("gitops-promotion")
+                                                 : app.get_subcommands().front()->get_name();
+  report.error = message;
+  publish(context, report, raw.output == "json", secrets);
+}
+
 } // namespace
 
 int run(const std::vector<std::string> &args, const RunContext &context) {
@@ -227,6 +262,7 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
   Bound bound;
   setup(app, bound);
 
+  const std::vector<std::string> secrets = secrets_of(token_in(args), context.env);
   Invocation invocation;
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -244,11 +280,12 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
   } catch (const CLI::ParseError &e) {
     // CLI11 reports an unknown subcommand as "a subcommand is required"; name the culprit instead.
     const std::vector<std::string> left = app.remaining();
-    if (app.get_subcommands().empty() && !left.empty() && !left.front().starts_with("-")) {
-      print_usage_error(context, app, "unknown command \"" + left.front() + "\"");
-    } else {
-      print_usage_error(context, app, e.what());
-    }
+    const std::string message =
+        app.get_subcommands().empty() && !left.empty() && !left.front().starts_with("-")
+            ? "unknown command \"" + left.front() + "\""
+            : std::string(e.what());
+    print_usage_error(context, app, message);
+    publish_usage_error(context, app, bound.globals, message, secrets);
     return k_exit_usage;
   }
 
@@ -256,19 +293,36 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
     return context.execute_override(invocation);
   }
   const util::Logger log(*context.err, invocation.globals.log_level);
+  const bool json = invocation.globals.output == OutputFormat::json;
+  CommandReport report;
+  std::optional<std::string> failure;
   try {
-    return execute(invocation, context, log);
+    const int code = execute(invocation, context, log, report);
+    if (code == k_exit_ok) {
+      publish(context, report, json, secrets);
+    } else {
+      // lint with errors: its findings are the report; CI gets the verdict.
+      report.error = "lint found errors";
+      publish(context, report, json, secrets);
+    }
+    return code;
   } catch (const UsageError &e) {
     print_usage_error(context, app, e.what());
+    publish_usage_error(context, app, bound.globals, e.what(), secrets);
     return k_exit_usage;
   } catch (const Error &e) {
-    report_failure(context, invocation, e.what());
-    return k_exit_failed;
+    failure = e.what();
   } catch (const std::exception &e) {
     // Not a gitops::Error: a bug or resource exhaustion; still one clear line and exit 1.
-    report_failure(context, invocation, std::string("internal error: ") + e.what());
-    return k_exit_failed;
+    failure = std::string("internal error: ") + e.what();
   }
+  report_failure(context, invocation, *failure);
+  CommandReport failed;
+  failed.command = invocation.command;
+  failed.dry_run = invocation.globals.dry_run;
+  failed.error = failure;
+  publish(context, failed, json, secrets);
+  return k_exit_failed;
 }
 
 int run(int argc, char **argv) {

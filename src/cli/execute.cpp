@@ -1,4 +1,5 @@
 #include "gitops/cli/app.hpp"
+#include "gitops/cli/ci.hpp"
 #include "gitops/cli/provider_selection.hpp"
 #include "gitops/cli/render.hpp"
 #include "gitops/git/repository.hpp"
@@ -6,8 +7,6 @@
 #include "gitops/providers/factory.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
-
-#include <nlohmann/json.hpp>
 
 #include <memory>
 
@@ -70,34 +69,46 @@ commands::Services services_for(Network &net, const RunContext &context, const u
   return services;
 }
 
-void render_outcome(std::ostream &out, OutputFormat format, const std::string &command,
-                    const commands::Outcome &outcome) {
-  if (format == OutputFormat::text) {
-    out << outcome.message << '\n';
-    return;
+// A network command's result: its message in text mode, the report object in JSON mode.
+void render_report(const RunContext &context, OutputFormat format, const CommandReport &report) {
+  if (format == OutputFormat::json) {
+    render_report_json(*context.out, report);
+  } else {
+    *context.out << report.message << '\n';
   }
-  nlohmann::ordered_json j{
-      {"command", command}, {"message", outcome.message}, {"skipped", outcome.skipped}};
-  j["branch"] = outcome.branch ? nlohmann::ordered_json(*outcome.branch) : nullptr;
-  j["pull_request"] = outcome.pr_number ? nlohmann::ordered_json(*outcome.pr_number) : nullptr;
-  j["pull_request_url"] = outcome.pr_url ? nlohmann::ordered_json(*outcome.pr_url) : nullptr;
-  j["commit"] = outcome.commit ? nlohmann::ordered_json(*outcome.commit) : nullptr;
-  out << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+}
+
+void fill_report(CommandReport &report, const commands::Outcome &outcome) {
+  report.message = outcome.message;
+  report.skipped = outcome.skipped;
+  if (outcome.skipped) {
+    report.reason = outcome.message;
+  }
+  report.branch = outcome.branch;
+  report.pr_number = outcome.pr_number;
+  report.pr_url = outcome.pr_url;
+  report.commit = outcome.commit;
 }
 
 int execute_new(const Invocation &inv, const commands::NewOptions &options,
-                const RunContext &context, const util::Logger &log) {
+                const RunContext &context, const util::Logger &log, CommandReport &report) {
   if (!options.dry_run) {
     Network net = connect(inv, context, log);
     commands::Services services = services_for(net, context, log);
     const commands::NewResult result = commands::run_new(options, services);
-    render_outcome(*context.out, inv.globals.output, inv.command, *result.outcome);
+    fill_report(report, *result.outcome);
+    report.branch = report.branch.value_or(result.plan.branch);
+    report.changes = result.plan.changes;
+    render_report(context, inv.globals.output, report);
     return k_exit_ok;
   }
   git::Repository repo = git::Repository::open(inv.globals.sourcedir);
   commands::Services services{repo, commands::locate_root(repo, inv.globals.sourcedir), nullptr,
                               log};
   const commands::NewResult result = commands::run_new(options, services);
+  report.dry_run = true;
+  report.branch = result.plan.branch;
+  report.changes = result.plan.changes;
 
   // A dry run works offline and without a token; the provider is shown only when it is known.
   ForgeInfo forge;
@@ -118,7 +129,10 @@ int execute_new(const Invocation &inv, const commands::NewOptions &options,
 
 } // namespace
 
-int execute(const Invocation &inv, const RunContext &context, const util::Logger &log) {
+int execute(const Invocation &inv, const RunContext &context, const util::Logger &log,
+            CommandReport &report) {
+  report.command = inv.command;
+  report.dry_run = inv.globals.dry_run;
   if (const auto *o = std::get_if<commands::SetImageOptions>(&inv.options)) {
     render_set_image(*context.out, inv.globals.output, commands::run_set_image(*o, log));
     return k_exit_ok;
@@ -136,7 +150,7 @@ int execute(const Invocation &inv, const RunContext &context, const util::Logger
     return k_exit_failed;
   }
   if (const auto *o = std::get_if<commands::NewOptions>(&inv.options)) {
-    return execute_new(inv, *o, context, log);
+    return execute_new(inv, *o, context, log, report);
   }
   if (const auto *o = std::get_if<commands::PromoteOptions>(&inv.options)) {
     if (o->dry_run) {
@@ -144,15 +158,15 @@ int execute(const Invocation &inv, const RunContext &context, const util::Logger
     }
     Network net = connect(inv, context, log);
     commands::Services services = services_for(net, context, log);
-    render_outcome(*context.out, inv.globals.output, inv.command,
-                   commands::run_promote(*o, services));
+    fill_report(report, commands::run_promote(*o, services));
+    render_report(context, inv.globals.output, report);
     return k_exit_ok;
   }
   if (const auto *o = std::get_if<commands::StatusOptions>(&inv.options)) {
     Network net = connect(inv, context, log);
     commands::Services services = services_for(net, context, log);
-    render_outcome(*context.out, inv.globals.output, inv.command,
-                   commands::run_status(*o, services));
+    fill_report(report, commands::run_status(*o, services));
+    render_report(context, inv.globals.output, report);
     return k_exit_ok;
   }
   // feature and feature-stale are parsed and validated already; their bodies arrive later.

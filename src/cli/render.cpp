@@ -108,9 +108,15 @@ void render_new(std::ostream &out, OutputFormat format, const commands::NewResul
            {"provider", forge.provider ? Json(*forge.provider) : Json(nullptr)},
            {"changes", changes_json(p.changes)},
            {"diff", p.diff}};
-    if (result.outcome) {
-      j["message"] = result.outcome->message;
-    }
+    // The keys every command's object has (see render_report_json).
+    const commands::Outcome *o = result.outcome ? &*result.outcome : nullptr;
+    j["pull_request"] = o && o->pr_number ? Json(*o->pr_number) : Json(nullptr);
+    j["pull_request_url"] = o && o->pr_url ? Json(*o->pr_url) : Json(nullptr);
+    j["commit"] = o && o->commit ? Json(*o->commit) : Json(nullptr);
+    j["skipped"] = o != nullptr && o->skipped;
+    j["reason"] = o && o->skipped ? Json(o->message) : Json(nullptr);
+    j["message"] = o ? o->message : std::string();
+    j["error"] = nullptr;
     print_json(out, j);
     return;
   }
@@ -147,8 +153,11 @@ void report_failure(const RunContext &context, const Invocation &invocation,
                     std::string_view message) {
   *context.err << "Application failed with error: " << message << '\n';
   if (invocation.globals.output == OutputFormat::json) {
-    print_json(*context.out,
-               Json{{"command", invocation.command}, {"error", std::string(message)}});
+    CommandReport report;
+    report.command = invocation.command;
+    report.dry_run = invocation.globals.dry_run;
+    report.error = std::string(message);
+    render_report_json(*context.out, report);
   }
 }
 

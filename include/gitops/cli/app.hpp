@@ -1,5 +1,6 @@
 #pragma once
 
+#include "gitops/cli/ci.hpp"
 #include "gitops/commands/lint.hpp"
 #include "gitops/commands/new.hpp"
 #include "gitops/commands/promote.hpp"
@@ -70,15 +71,19 @@ inline constexpr int k_exit_usage = 2;  // bad flags, missing subcommand
 // Parses `args` (without the program name) and runs the subcommand. Help and version go to `out`
 // with exit 0 and need no config or repository. Usage errors print `Error: <what>` and the
 // subcommand's help to `err` and return 2. Failures print `Application failed with error: <what>`
-// to `err` (and, with --output json, `{"command":…,"error":…}` to `out`) and return 1.
+// to `err` (and, with --output json, the CommandReport object with `error` set to `out`) and
+// return 1. In GitHub Actions or Azure Pipelines (detect_ci on context.env) the result and errors
+// are also published to the CI system (publish_to_ci; its command lines go to `out`, or to `err`
+// with --output json so that `out` stays one JSON object).
 [[nodiscard]] int run(const std::vector<std::string> &args, const RunContext &context);
 
 // The process entry: run() with std::cout, std::cerr, the real environment and working directory.
 [[nodiscard]] int run(int argc, char **argv);
 
-// Executes a parsed invocation and writes its result; throws gitops::Error on failure. Returns the
+// Executes a parsed invocation, writes its result and fills `report` (command, branch, PR, commit,
+// changes, skipped/reason) as far as the command got; throws gitops::Error on failure. Returns the
 // exit code for outcomes that are not exceptions (lint with errors → 1).
 [[nodiscard]] int execute(const Invocation &invocation, const RunContext &context,
-                          const util::Logger &log);
+                          const util::Logger &log, CommandReport &report);
 
 } // namespace gitops::cli

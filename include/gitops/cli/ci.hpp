@@ -1,0 +1,75 @@
+#pragma once
+
+#include "gitops/commands/image_update.hpp"
+#include "gitops/util/env.hpp"
+
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gitops::cli {
+
+// What one command did (or why it failed): the JSON object of --output json and what CI systems
+// get as outputs, summary and error annotations.
+struct CommandReport {
+  std::string command;                         // "new", "promote", "status", …
+  bool dry_run = false;                        // nothing was changed anywhere
+  std::optional<std::string> branch;           // the promotion branch
+  std::optional<long> pr_number;               // the pull request opened, updated or checked
+  std::optional<std::string> pr_url;           // its web URL
+  std::optional<std::string> commit;           // the commit pushed (or the PR's recorded sha)
+  std::vector<commands::ChangeRecord> changes; // values changed (empty when unknown or none)
+  bool skipped = false;                        // nothing to do (exit 0)
+  std::optional<std::string> reason;           // why it was skipped
+  std::string message;                         // the text-mode result line
+  std::optional<std::string> error;            // set when the command failed
+};
+
+// The CI system the process runs in: GitHub Actions when GITHUB_ACTIONS is "true", Azure Pipelines
+// when TF_BUILD is "True" (both compared case-insensitively), otherwise none.
+enum class CiSystem { none, github_actions, azure_pipelines };
+[[nodiscard]] CiSystem detect_ci(const util::EnvLookup &env);
+
+// `report` as one JSON object {command, dry_run, branch, pull_request, pull_request_url, commit,
+// changes[{file,line,old,new,setter}], skipped, reason, message, error}; absent values are null.
+void render_report_json(std::ostream &out, const CommandReport &report);
+
+// Escapes the data of a GitHub workflow command (`::error::<data>`): % → %25, CR → %0D, LF → %0A.
+[[nodiscard]] std::string escape_github_data(std::string_view text);
+
+// Escapes the data or a property value of an Azure Pipelines logging command (`##vso[…]<data>`):
+// % → %AZP25, ; → %3B, CR → %0D, LF → %0A, ] → %5D.
+[[nodiscard]] std::string escape_azure_data(std::string_view text);
+
+// `text` with every occurrence of every secret of at least 4 characters replaced by `***`.
+[[nodiscard]] std::string redact(std::string text, const std::vector<std::string> &secrets);
+
+// The values that must never be printed: the --token flag (when given) and the token variables
+// GITOPS_PROMOTION_TOKEN, GITHUB_TOKEN, GH_TOKEN, SYSTEM_ACCESSTOKEN, AZURE_DEVOPS_EXT_PAT,
+// INPUT_TOKEN that are set in `env`.
+[[nodiscard]] std::vector<std::string> secrets_of(const std::optional<std::string> &token_flag,
+                                                  const util::EnvLookup &env);
+
+// One `name<<DELIMITER` … `DELIMITER` entry of a $GITHUB_OUTPUT file; the delimiter is random and
+// occurs in neither name nor value, so a value cannot end the block early or inject outputs.
+[[nodiscard]] std::string github_output_entry(std::string_view name, std::string_view value);
+
+// The Markdown written to $GITHUB_STEP_SUMMARY for `report` (a heading, then the result or error).
+[[nodiscard]] std::string step_summary(const CommandReport &report);
+
+// Tells the CI system `detect_ci(env)` about `report`, with every secret redacted:
+// - GitHub Actions: on failure `::error::<message>` on `lines`; otherwise the outputs pr-number,
+//   pr-url, branch and commit (empty when unknown) appended to the file $GITHUB_OUTPUT; always
+//   step_summary() appended to $GITHUB_STEP_SUMMARY (each only when the variable names a file);
+// - Azure Pipelines: on failure `##vso[task.logissue type=error]<message>`; otherwise
+//   `##vso[task.setvariable variable=<name>;isOutput=true]<value>` for prNumber, prUrl, branch and
+//   commit on `lines`.
+// A file that cannot be written is reported on `warnings`; nothing here changes the exit code.
+// `with_outputs` false (usage errors, lint, set-image) reports only the error.
+void publish_to_ci(const CommandReport &report, bool with_outputs, const util::EnvLookup &env,
+                   const std::vector<std::string> &secrets, std::ostream &lines,
+                   std::ostream &warnings);
+
+} // namespace gitops::cli

@@ -1,0 +1,285 @@
+#include "gitops/cli/ci.hpp"
+
+#include "gitops/util/strings.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <fstream>
+#include <random>
+
+namespace gitops::cli {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+template <typename T> Json or_null(const std::optional<T> &value) {
+  return value ? Json(*value) : Json(nullptr);
+}
+
+std::string replace_all(std::string text, std::string_view from, std::string_view to) {
+  std::size_t pos = 0;
+  while ((pos = text.find(from, pos)) != std::string::npos) {
+    text.replace(pos, from.size(), to);
+    pos += to.size();
+  }
+  return text;
+}
+
+bool append_to(const std::string &path, const std::string &text) {
+  std::ofstream file(path, std::ios::binary | std::ios::app);
+  if (!file) {
+    return false;
+  }
+  file << text;
+  file.flush();
+  return static_cast<bool>(file);
+}
+
+std::optional<std::string> non_empty(const util::EnvLookup &env, std::string_view name) {
+  if (!env) {
+    return std::nullopt;
+  }
+  auto value = env(name);
+  if (!value || value->empty()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// A table cell: no line breaks, no column separators.
+std::string cell(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\n' || c == '\r') {
+      out += ' ';
+    } else if (c == '|') {
+      out += "\\|";
+    } else if (c == '`') {
+      out += '\'';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string pr_number_text(const CommandReport &report) {
+  return report.pr_number ? std::to_string(*report.pr_number) : std::string();
+}
+
+} // namespace
+
+CiSystem detect_ci(const util::EnvLookup &env) {
+  if (auto v = non_empty(env, "GITHUB_ACTIONS"); v && util::to_lower(*v) == "true") {
+    return CiSystem::github_actions;
+  }
+  if (auto v = non_empty(env, "TF_BUILD"); v && util::to_lower(*v) == "true") {
+    return CiSystem::azure_pipelines;
+  }
+  return CiSystem::none;
+}
+
+void render_report_json(std::ostream &out, const CommandReport &report) {
+  Json changes = Json::array();
+  for (const commands::ChangeRecord &c : report.changes) {
+    changes.push_back({{"file", c.file},
+                       {"line", c.line},
+                       {"old", c.old_value},
+                       {"new", c.new_value},
+                       {"setter", std::string(manifest::to_string(c.setter))}});
+  }
+  const Json j{{"command", report.command},
+               {"dry_run", report.dry_run},
+               {"branch", or_null(report.branch)},
+               {"pull_request", or_null(report.pr_number)},
+               {"pull_request_url", or_null(report.pr_url)},
+               {"commit", or_null(report.commit)},
+               {"changes", changes},
+               {"skipped", report.skipped},
+               {"reason", or_null(report.reason)},
+               {"message", report.message},
+               {"error", or_null(report.error)}};
+  out << j.dump(2, ' ', false, Json::error_handler_t::replace) << '\n';
+}
+
+std::string escape_github_data(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    switch (c) {
+    case '%':
+      out += "%25";
+      break;
+    case '\r':
+      out += "%0D";
+      break;
+    case '\n':
+      out += "%0A";
+      break;
+    default:
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string escape_azure_data(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    switch (c) {
+    case '%':
+      out += "%AZP25";
+      break;
+    case ';':
+      out += "%3B";
+      break;
+    case '\r':
+      out += "%0D";
+      break;
+    case '\n':
+      out += "%0A";
+      break;
+    case ']':
+      out += "%5D";
+      break;
+    default:
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string redact(std::string text, const std::vector<std::string> &secrets) {
+  for (const std::string &secret : secrets) {
+    // Very short values would blank out ordinary text and are no real tokens.
+    if (secret.size() >= 4) {
+      text = replace_all(std::move(text), secret, "***");
+    }
+  }
+  return text;
+}
+
+std::vector<std::string> secrets_of(const std::optional<std::string> &token_flag,
+                                    const util::EnvLookup &env) {
+  std::vector<std::string> secrets;
+  if (token_flag && !token_flag->empty()) {
+    secrets.push_back(*token_flag);
+  }
+  constexpr std::array<std::string_view, 6> k_names = {
+      "GITOPS_PROMOTION_TOKEN", "GITHUB_TOKEN",         "GH_TOKEN",
+      "SYSTEM_ACCESSTOKEN",     "AZURE_DEVOPS_EXT_PAT", "INPUT_TOKEN"};
+  for (std::string_view name : k_names) {
+    if (auto value = non_empty(env, name)) {
+      secrets.push_back(*value);
+    }
+  }
+  return secrets;
+}
+
+std::string github_output_entry(std::string_view name, std::string_view value) {
+  static thread_local std::mt19937_64 generator{std::random_device{}()};
+  std::string delimiter;
+  do {
+    delimiter = "ghadelimiter_";
+    constexpr std::string_view k_hex = "0123456789abcdef";
+    for (int i = 0; i < 32; ++i) {
+      delimiter += k_hex[generator() % k_hex.size()];
+    }
+  } while (value.find(delimiter) != std::string_view::npos ||
+           name.find(delimiter) != std::string_view::npos);
+  std::string entry(name);
+  entry += "<<" + delimiter + "\n";
+  entry += value;
+  entry += "\n" + delimiter + "\n";
+  return entry;
+}
+
+std::string step_summary(const CommandReport &report) {
+  std::string md = "### gitops-promotion " + cell(report.command);
+  if (report.error) {
+    md += " failed\n\n```\n" + replace_all(*report.error, "```", "'''") + "\n```\n\n";
+    return md;
+  }
+  if (report.dry_run) {
+    md += " (dry run)";
+  }
+  md += "\n\n";
+  if (report.skipped) {
+    md += "Skipped: " + cell(report.reason.value_or(report.message)) + "\n\n";
+  } else if (!report.message.empty()) {
+    md += cell(report.message) + "\n\n";
+  }
+  if (!report.branch && !report.pr_number && !report.commit) {
+    return md;
+  }
+  md += "| | |\n|---|---|\n";
+  if (report.branch) {
+    md += "| Branch | `" + cell(*report.branch) + "` |\n";
+  }
+  if (report.pr_number) {
+    md += "| Pull request | ";
+    md += report.pr_url ? "[#" + pr_number_text(report) + "](" + cell(*report.pr_url) + ")"
+                        : "#" + pr_number_text(report);
+    md += " |\n";
+  }
+  if (report.commit) {
+    md += "| Commit | `" + cell(*report.commit) + "` |\n";
+  }
+  if (!report.changes.empty()) {
+    md += "| Changes | " + util::plural(report.changes.size(), "value") + " |\n";
+  }
+  return md + "\n";
+}
+
+void publish_to_ci(const CommandReport &report, bool with_outputs, const util::EnvLookup &env,
+                   const std::vector<std::string> &secrets, std::ostream &lines,
+                   std::ostream &warnings) {
+  const CiSystem ci = detect_ci(env);
+  if (ci == CiSystem::none) {
+    return;
+  }
+  const std::string branch = report.branch.value_or("");
+  const std::string pr_url = report.pr_url.value_or("");
+  const std::string commit = report.commit.value_or("");
+  if (ci == CiSystem::github_actions) {
+    if (report.error) {
+      lines << "::error::" << escape_github_data(redact(*report.error, secrets)) << '\n';
+    }
+    if (with_outputs && !report.error) {
+      if (auto path = non_empty(env, "GITHUB_OUTPUT")) {
+        const std::string text = github_output_entry("pr-number", pr_number_text(report)) +
+                                 github_output_entry("pr-url", redact(pr_url, secrets)) +
+                                 github_output_entry("branch", redact(branch, secrets)) +
+                                 github_output_entry("commit", redact(commit, secrets));
+        if (!append_to(*path, text)) {
+          warnings << "warning: cannot append the outputs to $GITHUB_OUTPUT (" << *path << ")\n";
+        }
+      }
+    }
+    if (auto path = non_empty(env, "GITHUB_STEP_SUMMARY")) {
+      if (!append_to(*path, redact(step_summary(report), secrets))) {
+        warnings << "warning: cannot append the summary to $GITHUB_STEP_SUMMARY (" << *path
+                 << ")\n";
+      }
+    }
+    return;
+  }
+  if (report.error) {
+    lines << "##vso[task.logissue type=error]" << escape_azure_data(redact(*report.error, secrets))
+          << '\n';
+  }
+  if (with_outputs && !report.error) {
+    const std::array<std::pair<std::string_view, std::string>, 4> variables = {
+        {{"prNumber", pr_number_text(report)},
+         {"prUrl", pr_url},
+         {"branch", branch},
+         {"commit", commit}}};
+    for (const auto &[name, value] : variables) {
+      lines << "##vso[task.setvariable variable=" << name << ";isOutput=true]"
+            << escape_azure_data(redact(value, secrets)) << '\n';
+    }
+  }
+}
+
+} // namespace gitops::cli
