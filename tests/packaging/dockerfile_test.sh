@@ -78,10 +78,11 @@ depends_closure() {
 # The package owning library file $1: dpkg knows it by the path it shipped (/usr/lib/… on a merged
 # /usr, where ldd may print /lib/…).
 owner_of() {
-  local path=$1 candidate
+  local path=$1 candidate out
   for candidate in "$path" "/usr$path" "${path#/usr}" "$(readlink -f "$path")"; do
     if out=$(dpkg -S "$candidate" 2>/dev/null); then
-      echo "${out%%:*}" | sed 's/,.*$//'
+      out=${out%%:*}
+      echo "${out%%,*}"
       return 0
     fi
   done
