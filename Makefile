@@ -31,11 +31,11 @@ test-fast: build
 test-asan: build-asan
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
-# The demo needs only the executable, not the test suite.
+# The demo needs the executable and the forge simulator, not the test suite.
 demo: setup
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGP_WARNINGS_AS_ERRORS=$(WERROR) $(CMAKE_ARGS) >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS) --target gitops-promotion
-	@bash scripts/demo.sh $(BUILD)/gitops-promotion
+	@cmake --build $(BUILD) -j $(JOBS) --target gitops-promotion forge-sim
+	@bash scripts/demo.sh $(BUILD)/gitops-promotion $(BUILD)/tools/forge-sim/forge-sim
 
 # The Debian package (CPack; Depends computed by dpkg-shlibdeps), written to $(PKG_BUILD)/.
 # Its own build directory without tests, so only the executable is compiled (RelWithDebInfo as

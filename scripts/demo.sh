@@ -1,103 +1,162 @@
 #!/usr/bin/env bash
-# Offline demo of gitops-promotion: builds a small sample GitOps repository in a temp dir, lints it,
-# and shows what `new` would do (diff, branch, pull request) without a token or network.
-# Usage: scripts/demo.sh path/to/gitops-promotion
+# The whole promotion workflow on this machine, in under a minute: starts the forge simulator and a
+# git server on loopback, creates a sample GitOps repository (group webshop: apps cart and webui;
+# environments dev and qa automated, prod manual) and walks one image from dev to prod the way the
+# pipelines would, printing each step. Everything is stopped and removed at the end, also on Ctrl-C.
+# Usage: scripts/demo.sh path/to/gitops-promotion [path/to/forge-sim]
+# (forge-sim defaults to tools/forge-sim/forge-sim in the binary's build directory;
+# DEMO_PROVIDER=azdo walks the same flow on the Azure DevOps API.)
 set -euo pipefail
 
-if [[ $# -ne 1 ]]; then
-  echo "usage: $0 path/to/gitops-promotion" >&2
+if [[ $# -lt 1 || $# -gt 2 ]]; then
+  echo "usage: $0 path/to/gitops-promotion [path/to/forge-sim]" >&2
   exit 2
 fi
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-if [[ ! -x "$bin" ]]; then
-  echo "demo: $1 is not an executable (build it first: make build)" >&2
-  exit 2
-fi
+sim=${2:-$(dirname "$bin")/tools/forge-sim/forge-sim}
+for exe in "$bin" "$sim"; do
+  if [[ ! -x $exe ]]; then
+    echo "demo: $exe is not an executable (build it first: make demo)" >&2
+    exit 2
+  fi
+done
+provider=${DEMO_PROVIDER:-github}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib/local-forge.sh
+source "$here/lib/local-forge.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/gitops-promotion-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-repo="$work/gitops"
+cleanup() {
+  lf_stop
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'echo; echo "demo interrupted; stopping the local forge" >&2; exit 130' INT TERM
 
-# Keep the user's git configuration out of the demo.
-export GIT_CONFIG_NOSYSTEM=1 HOME="$work" GIT_AUTHOR_NAME=demo GIT_AUTHOR_EMAIL=demo@example.com \
-  GIT_COMMITTER_NAME=demo GIT_COMMITTER_EMAIL=demo@example.com
+# Keep the user's git configuration and tokens out of the demo.
+export GIT_CONFIG_NOSYSTEM=1 HOME="$work/home" GIT_AUTHOR_NAME=demo GIT_AUTHOR_EMAIL=demo@example.com \
+  GIT_COMMITTER_NAME=demo GIT_COMMITTER_EMAIL=demo@example.com GIT_TERMINAL_PROMPT=0
+unset GITOPS_PROMOTION_TOKEN GITHUB_TOKEN GH_TOKEN SYSTEM_ACCESSTOKEN AZURE_DEVOPS_EXT_PAT \
+  GITHUB_HEAD_REF SYSTEM_PULLREQUEST_SOURCEBRANCH GITHUB_ACTIONS TF_BUILD
+mkdir -p "$HOME"
 
 if [[ -t 1 ]]; then
   section() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 else
   section() { printf '\n==> %s\n' "$*"; }
 fi
+say() { printf '    %s\n' "$*"; }
 
-section "Creating a sample GitOps repository in $repo"
-mkdir -p "$repo"
-cd "$repo"
-git init -q -b main
+token="demo-token-$RANDOM$RANDOM"
+owner=example
+[[ $provider == azdo ]] && owner=example-org
+repo=webshop-gitops
+token_var=GITHUB_TOKEN
+[[ $provider == azdo ]] && token_var=SYSTEM_ACCESSTOKEN
 
-cat > gitops-promotion.yaml <<'YAML'
-environments:
-  - name: dev
-    auto: true
-  - name: qa
-    auto: true
-  - name: prod
-    auto: false
-YAML
+section "Starting the local forge ($provider simulator and a git server, loopback only)"
+lf_start "$work/forge" "$sim" "$token"
+say "forge API:  $LF_API"
+say "git server: $LF_GIT"
 
-for env in dev qa prod; do
-  mkdir -p "webshop/$env/cart" "webshop/$env/webui"
-  cat > "webshop/$env/cart/deployment.yaml" <<'YAML'
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: cart
-spec:
-  replicas: 2
-  template:
-    spec:
-      containers:
-        - name: cart
-          image: registry.example.com/webshop/cart:1.0.0 # {"$imagepolicy": "webshop:cart"}
-          ports:
-            - containerPort: 8080
-YAML
-  cat > "webshop/$env/webui/deployment.yaml" <<'YAML'
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: webui
-spec:
-  template:
-    spec:
-      containers:
-        - name: webui
-          image: webui
-YAML
-  cat > "webshop/$env/webui/kustomization.yaml" <<'YAML'
-apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-resources:
-  - deployment.yaml
-images:
-  - name: webui
-    newName: registry.example.com/webshop/webui # {"$imagepolicy": "webshop:webui:name"}
-    newTag: 1.0.0 # {"$imagepolicy": "webshop:webui:tag"}
-YAML
+section "Creating the sample GitOps repository $owner/$repo"
+lf_sample_repo "$work/sample" "status_timeout_minutes: 1m
+status:
+  poll_interval: 1s"
+(cd "$work/sample" && find . -type f | sort | sed 's|^\./|    |')
+say "gitops-promotion.yaml: dev (auto), qa (auto), prod (manual)"
+lf_create_repo "$provider" "$owner" "$repo" "$work/sample" "$(lf_default_settings)"
+say "remote: $(lf_remote_url "$provider" "$owner" "$repo")"
+say "required check on every PR: $LF_REQUIRED_CHECK (the exit code of gitops-promotion status)"
+say "Flux (emulated) reports kustomization/webshop-<env> on every main commit"
+
+# gp DIR ARGS...: the tool as a pipeline runs it (token in the environment); stdout shown indented.
+gp() {
+  local dir=$1
+  shift
+  printf '    $ gitops-promotion %s\n' "$*"
+  local rc=0
+  (cd "$dir" && env "$token_var=$token" "$bin" "$@" --provider "$provider" --api-url "$LF_API") \
+    >"$work/out" 2>"$work/err" || rc=$?
+  sed 's/^/      /' "$work/out"
+  if [[ $rc -ne 0 ]]; then
+    sed 's/^/      /' "$work/err"
+  fi
+  return $rc
+}
+pr_json() { lf_state | jq -c --argjson n "$1" --arg k "$owner/$repo" \
+  '.pull_requests[] | select(.repo == $k and .number == $n)'; }
+show_pr() {
+  local pr auto
+  pr=$(pr_json "$1")
+  auto=$(jq -r 'if .auto_merge then "on (\(.auto_merge.merge_method))" else "off" end' <<<"$pr")
+  say "PR #$1 \"$(jq -r .title <<<"$pr")\""
+  say "      branch $(jq -r .head <<<"$pr") -> main, auto-merge $auto"
+}
+pr_number() { sed -n 's/^created branch .* with pull request \([0-9]*\) on commit .*/\1/p' "$work/out"; }
+
+# The PR pipeline: status on the PR head (detached, like CI), its verdict posted as the check.
+pr_pipeline() {
+  local number=$1 branch dir="$work/ci-pr" verdict=success
+  branch=$(pr_json "$number" | jq -r .head)
+  section "PR pipeline on PR #$number: the status gate"
+  lf_ci_checkout "$provider" "$owner" "$repo" "$dir" "$branch"
+  local var="GITHUB_HEAD_REF=$branch"
+  [[ $provider == azdo ]] && var="SYSTEM_PULLREQUEST_SOURCEBRANCH=refs/heads/$branch"
+  export "${var?}"
+  gp "$dir" status || verdict=failure
+  unset GITHUB_HEAD_REF SYSTEM_PULLREQUEST_SOURCEBRANCH
+  lf_post_status "$provider" "$owner" "$repo" "$(git -C "$dir" rev-parse HEAD)" gitops-promotion \
+    status "$verdict" >/dev/null
+  say "verdict: $verdict (reported as $LF_REQUIRED_CHECK)"
+  [[ $verdict == success ]]
+}
+
+# The forge merges an auto-merge PR once its check is green; Flux then reports the environment.
+merged_and_reconciled() {
+  local number=$1 env=$2 sha state
+  sha=$(lf_wait_merged "$owner" "$repo" "$number")
+  section "The forge auto-merges PR #$number; Flux applies $env"
+  say "merged into main as ${sha:0:12} ($(pr_json "$number" | jq -r .merge_method))"
+  state=$(lf_wait_status "$owner" "$repo" "$sha" "kustomization/webshop-$env")
+  say "Flux: kustomization/webshop-$env = $state on ${sha:0:12}"
+  merge_sha=$sha
+}
+
+main_pipeline() {
+  local sha=$1 dir="$work/ci-main"
+  section "Main pipeline on ${sha:0:12}: promote to the next environment"
+  lf_ci_checkout "$provider" "$owner" "$repo" "$dir"
+  git -C "$dir" checkout -q --detach "$sha"
+  gp "$dir" promote
+  pr=$(pr_number)
+  show_pr "$pr"
+}
+
+section "App pipeline: cart built registry.example.com/webshop/cart:1.1.0"
+lf_ci_checkout "$provider" "$owner" "$repo" "$work/ci-app"
+gp "$work/ci-app" new --group webshop --app cart --tag 1.1.0
+pr=$(pr_number)
+show_pr "$pr"
+git -C "$work/ci-app" fetch -q "$(lf_auth_url "$provider" "$owner" "$repo")" promote/webshop-cart
+git -C "$work/ci-app" diff HEAD FETCH_HEAD | sed -n 's/^\([-+] .*\)/      \1/p'
+
+merge_sha=""
+for env in dev qa; do
+  pr_pipeline "$pr"
+  merged_and_reconciled "$pr" "$env"
+  main_pipeline "$merge_sha"
 done
-git remote add origin https://github.com/example/webshop-gitops.git
-git add -A
-git commit -q -m "Sample GitOps repository"
-find . -path ./.git -prune -o -type f -print | sort | sed 's|^\./|  |'
 
-section "gitops-promotion lint"
-"$bin" lint
+pr_pipeline "$pr"
+section "Production waits for a person"
+show_pr "$pr"
+lf_admin POST tick >/dev/null
+state=$(pr_json "$pr" | jq -r .state)
+say "state: $state, not merged: prod is \"auto: false\", so auto-merge stays off"
+say "check $LF_REQUIRED_CHECK is green: qa is healthy, a reviewer can merge PR #$pr"
+say "main has cart $(git --git-dir="$work/forge/repos/$owner/$repo.git" show main:webshop/qa/cart/deployment.yaml |
+  sed -n 's/.*cart:\([^ ]*\) #.*/\1/p') in qa and $(git --git-dir="$work/forge/repos/$owner/$repo.git" show \
+  main:webshop/prod/cart/deployment.yaml | sed -n 's/.*cart:\([^ ]*\) #.*/\1/p') in prod"
 
-section "gitops-promotion new --dry-run --group webshop --app cart --tag 1.1.0"
-"$bin" new --dry-run --group webshop --app cart --tag 1.1.0
-
-section "The same with --output json"
-"$bin" new --dry-run --group webshop --app cart --tag 1.1.0 --output json
-
-section "Nothing was changed"
-git status --short
-git log --oneline --all
-echo "(work tree clean, one commit, no promote/ branch)"
+section "Done: stopping the forge and removing $work"
