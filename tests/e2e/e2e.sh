@@ -263,6 +263,23 @@ walk() {
   expect_eq "$(pr_field "$PR" auto_merge)" null "prod is manual: no auto-merge"
 }
 
+# enable_auto_merge NUMBER: auto-merge turned on by hand through the forge's API.
+enable_auto_merge() {
+  local api
+  api=$(lf_repo_api "$PROVIDER" "$OWNER" "$REPO")
+  case $PROVIDER in
+  github)
+    lf_api POST "$LF_API/graphql" "$(jq -cn --arg id "$(pr_field "$1" node_id)" \
+      '{query: "mutation($id: ID!) { enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: MERGE}) { clientMutationId } }", variables: {id: $id}}')" \
+      >/dev/null
+    ;;
+  azdo)
+    lf_api PATCH "$api/pullrequests/$1?api-version=7.1" \
+      '{"autoCompleteSetBy":{"id":"6b7b5d4a-1f0e-4c6e-9a55-0d3f8f1f2a77"}}' >/dev/null
+    ;;
+  esac
+}
+
 # --- scenarios ---------------------------------------------------------------------------------
 
 scenario_walk() {
@@ -274,6 +291,14 @@ scenario_walk() {
 
   walk cart 1.1.0
   local prod=$PR
+  # Someone turned auto-merge on for the prod PR: a re-run of promote turns it off again (prod is
+  # manual) and reuses the PR.
+  enable_auto_merge "$prod"
+  [[ $(pr_field "$prod" auto_merge) != null ]] || fatal "could not turn auto-merge on for PR $prod"
+  main_pipeline "$MERGED"
+  expect_eq "$RC" 0 "promote re-run"
+  expect_eq "$PR" "$prod" "promote re-run reuses the prod PR"
+  expect_eq "$(pr_field "$prod" auto_merge)" null "promote turns auto-merge off for a manual environment"
   pr_pipeline promote/webshop-cart
   expect_eq "$RC" 0 "status on the prod PR"
   expect_contains "$OUT" "successful reconciliation for webshop-qa found on" "status on the prod PR"
@@ -448,6 +473,20 @@ scenario_fault_rerun() {
   expect_eq "$(tag_at promote/webshop-cart cart dev)" 1.1.0 "the tag is not lost"
   step_gate_and_merge promote/webshop-cart "$first"
   expect_eq "$(tag_at main cart dev)" 1.1.0 "dev after the merge"
+  step_flux "$MERGED" dev
+
+  # promote cannot look up the PR behind the commit: an error, never "does not originate from PR".
+  local lookup='.*/commits/[0-9a-f]+/pulls'
+  [[ $PROVIDER == azdo ]] && lookup='.*/pullrequestquery'
+  lf_admin POST faults "{\"path_regex\":\"$lookup\",\"count\":20,\"action\":\"500\"}" \
+    >/dev/null || fatal "cannot inject the fault"
+  main_pipeline "$MERGED"
+  expect_eq "$RC" 1 "promote fails when the PR lookup fails"
+  [[ $OUT != *"skipping"* ]] || fail "a failed lookup must not be a silent skip: $OUT"
+  lf_admin DELETE faults >/dev/null
+  main_pipeline "$MERGED"
+  expect_eq "$RC" 0 "promote after the lookup recovers"
+  expect_eq "$(pr_field "$PR" title)" "$(title cart 1.1.0 qa)" "qa PR after the re-run"
 }
 
 scenario_upstream_pr() {
