@@ -317,22 +317,37 @@ scenario_walk() {
   expect_eq "$(open_prs | wc -l)" 1 "open PRs after the re-run"
 }
 
-scenario_failing_gate() {
-  new_repo "" "$(jq -c '.flux[1].state = "failure"' <<<"$(lf_default_settings)")"
+# The gate on the prod PR: qa still reconciling (timeout), qa broken (fails at once), then a later
+# green commit on main unblocks it.
+scenario_gate() {
+  new_repo "status_timeout_minutes: 2s
+status:
+  poll_interval: 1s" "$(jq -c '.flux[1].state = "pending"' <<<"$(lf_default_settings)")"
   step_new cart 1.1.0 dev
   step_gate_and_merge promote/webshop-cart "$PR"
   step_flux "$MERGED" dev
   step_promote "$MERGED" cart 1.1.0 qa
   step_gate_and_merge promote/webshop-cart "$PR" dev
   local qa_merge=$MERGED
-  expect_eq "$(lf_wait_status "$OWNER" "$REPO" "$qa_merge" kustomization/webshop-qa)" failure \
-    "Flux reports qa broken"
+  expect_eq "$(lf_wait_status "$OWNER" "$REPO" "$qa_merge" kustomization/webshop-qa)" pending \
+    "Flux reports qa in progress"
   step_promote "$qa_merge" cart 1.1.0 prod
   local prod=$PR
+  pr_pipeline promote/webshop-cart
+  expect_eq "$RC" 1 "status times out while qa is pending"
+  expect_contains "$ERR" "commit status check for webshop-qa has timed out \"$qa_merge\"" \
+    "timeout message"
+  expect_contains "$ERR" "kustomization/webshop-qa: pending" "timeout message lists what was seen"
+  expect_contains "$OUT$ERR" "retrying status check for webshop-qa" "status polled before giving up"
+
+  # The rollout fails: Flux reports the failure on the same commit.
+  lf_post_status "$PROVIDER" "$OWNER" "$REPO" "$qa_merge" kustomization webshop-qa failure >/dev/null ||
+    fatal "cannot post Flux's failure"
   pr_pipeline promote/webshop-cart
   expect_eq "$RC" 1 "status on the prod PR while qa is broken"
   expect_contains "$ERR" "failed reconciliation for webshop-qa found on \"$qa_merge\"" "gate message"
   expect_contains "$ERR" "kustomization/webshop-qa: failure" "gate message lists what was seen"
+  expect_eq "$(pr_field "$prod" state)" open "the prod PR stays open"
 
   # Someone fixes qa on main; Flux reports the new commit healthy; the gate opens.
   lf_admin POST settings "$(jq -c --arg o "$OWNER" --arg r "$REPO" \
@@ -351,26 +366,6 @@ scenario_failing_gate() {
   expect_contains "$OUT" "successful reconciliation for webshop-qa found on main at $fixed" \
     "gate message after the fix"
   expect_eq "$(pr_field "$prod" state)" open "the prod PR still waits for a person"
-}
-
-scenario_timeout() {
-  new_repo "status_timeout_minutes: 2s
-status:
-  poll_interval: 1s" "$(jq -c '.flux[1].state = "pending"' <<<"$(lf_default_settings)")"
-  step_new cart 1.1.0 dev
-  step_gate_and_merge promote/webshop-cart "$PR"
-  step_flux "$MERGED" dev
-  step_promote "$MERGED" cart 1.1.0 qa
-  step_gate_and_merge promote/webshop-cart "$PR" dev
-  expect_eq "$(lf_wait_status "$OWNER" "$REPO" "$MERGED" kustomization/webshop-qa)" pending \
-    "Flux reports qa in progress"
-  step_promote "$MERGED" cart 1.1.0 prod
-  pr_pipeline promote/webshop-cart
-  expect_eq "$RC" 1 "status times out"
-  expect_contains "$ERR" "commit status check for webshop-qa has timed out \"$MERGED\"" \
-    "timeout message"
-  expect_contains "$ERR" "kustomization/webshop-qa: pending" "timeout message lists what was seen"
-  expect_contains "$OUT$ERR" "retrying status check for webshop-qa" "status polled before giving up"
 }
 
 scenario_two_apps() {
