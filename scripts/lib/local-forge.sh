@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Local forge for the demo, the end-to-end tests and the benchmark (sourced, not run): the forge
 # simulator (tools/forge-sim) and a lighttpd + `git http-backend` git server on loopback, sharing
 # one folder of bare repositories, plus the steps a CI system would take around gitops-promotion.
