@@ -41,9 +41,9 @@ expected=(
   "share/doc/gitops-promotion/README.md"
   "share/doc/gitops-promotion/gitops-promotion.yaml.example"
 )
-for doc in "$src"/docs/*.md; do
-  expected+=("share/doc/gitops-promotion/docs/$(basename "$doc")")
-done
+while IFS= read -r doc; do
+  expected+=("share/doc/gitops-promotion/docs/$doc")
+done < <(cd "$src/docs" && find . -type f -name '*.md' | sed 's|^\./||')
 want=$(printf '%s\n' "${expected[@]}" | sort)
 got=$(cd "$root" && find . -type f -o -type l | sed 's|^\./||' | sort)
 if [[ "$got" != "$want" ]]; then
@@ -77,9 +77,9 @@ same "$src/completion/gitops-promotion.bash" "$root/share/bash-completion/comple
 same "$src/completion/_gitops-promotion" "$root/$zsh_dir/_gitops-promotion"
 same "$src/README.md" "$root/share/doc/gitops-promotion/README.md"
 same "$src/gitops-promotion.yaml.example" "$root/share/doc/gitops-promotion/gitops-promotion.yaml.example"
-for doc in "$src"/docs/*.md; do
-  same "$doc" "$root/share/doc/gitops-promotion/docs/$(basename "$doc")"
-done
+while IFS= read -r doc; do
+  same "$src/docs/$doc" "$root/share/doc/gitops-promotion/docs/$doc"
+done < <(cd "$src/docs" && find . -type f -name '*.md' | sed 's|^\./||')
 for f in "$root"/share/bash-completion/completions/gitops-promotion "$root/$zsh_dir/_gitops-promotion" \
   "$root"/share/doc/gitops-promotion/README.md; do
   perms=$(stat -c %a "$f")
