@@ -199,21 +199,22 @@ Outcome run_status(const StatusOptions &options, Services &services) {
     const Observation on_sha =
         state->sha.empty() ? Observation{}
                            : observe(provider, state->sha, cfg, state->group, previous->name);
-    // A fix merged to the base branch after a failed rollout unblocks the gate (upstream #181).
-    const std::string base_sha =
-        services.repository.fetch(cfg.remote, cfg.base_branch, services.credentials);
-    const Observation on_base =
-        base_sha == state->sha ? Observation{}
-                               : observe(provider, base_sha, cfg, state->group, previous->name);
     Outcome outcome;
     outcome.branch = branch;
     outcome.pr_number = pr->number;
+    // A green recorded sha decides alone, so that poll costs one request (no fetch, no base look).
     if (on_sha.verdict == Verdict::success) {
       outcome.commit = state->sha;
       outcome.message =
           "successful reconciliation for " + name + " found on \"" + state->sha + "\"";
       return outcome;
     }
+    // A fix merged to the base branch after a failed rollout unblocks the gate (upstream #181).
+    const std::string base_sha =
+        services.repository.fetch(cfg.remote, cfg.base_branch, services.credentials);
+    const Observation on_base =
+        base_sha == state->sha ? Observation{}
+                               : observe(provider, base_sha, cfg, state->group, previous->name);
     if (on_base.verdict == Verdict::success) {
       outcome.commit = base_sha;
       outcome.message = "successful reconciliation for " + name + " found on " + cfg.base_branch +

@@ -5,11 +5,15 @@
 #include "server.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdint>
 #include <ctime>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <regex>
 #include <set>
+#include <tuple>
 
 namespace forge_sim {
 namespace {
@@ -1378,6 +1382,7 @@ private:
 
   // --- GraphQL ---------------------------------------------------------------------------------
   void graphql(const httplib::Request &req, httplib::Response &res, const Params &);
+  void graphql_status_rollup(const std::string &doc, const json &vars, httplib::Response &res);
 
   Simulator &m_sim;
   State &m_state;
@@ -1426,6 +1431,246 @@ std::optional<std::string> graphql_arg(const json &vars, const std::string &doc,
   return std::nullopt;
 }
 
+// Opaque connection cursors, base64 like GitHub's: "cursor:v2:<offset>".
+std::string encode_cursor(std::size_t offset) {
+  static constexpr std::string_view k_alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const std::string in = "cursor:v2:" + std::to_string(offset);
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    std::uint32_t chunk = static_cast<unsigned char>(in[i]) << 16U;
+    if (i + 1 < in.size()) {
+      chunk |= static_cast<unsigned char>(in[i + 1]) << 8U;
+    }
+    if (i + 2 < in.size()) {
+      chunk |= static_cast<unsigned char>(in[i + 2]);
+    }
+    out += k_alphabet[(chunk >> 18U) & 63U];
+    out += k_alphabet[(chunk >> 12U) & 63U];
+    out += i + 1 < in.size() ? k_alphabet[(chunk >> 6U) & 63U] : '=';
+    out += i + 2 < in.size() ? k_alphabet[chunk & 63U] : '=';
+  }
+  return out;
+}
+
+std::optional<std::size_t> decode_cursor(const std::string &cursor) {
+  const auto text = decode_base64(cursor);
+  static const std::regex k_re(R"(^cursor:v2:(\d{1,9})$)");
+  std::smatch m;
+  if (!text || !std::regex_match(*text, m, k_re)) {
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(std::stoul(m[1].str()));
+}
+
+// The value of argument `key` of the first `field(...)` in `doc`: a string or integer literal, or
+// the variable it names (null when that variable is not given); nullopt when there is no such
+// argument.
+std::optional<json> field_arg(const std::string &doc, const json &vars, const std::string &field,
+                              const std::string &key) {
+  std::smatch m;
+  if (!std::regex_search(doc, m, std::regex("\\b" + field + R"(\s*\(([^)]*)\))"))) {
+    return std::nullopt;
+  }
+  const std::string args = m[1].str();
+  if (std::regex_search(args, m, std::regex("\\b" + key + R"re(\s*:\s*"([^"]*)")re"))) {
+    return json(m[1].str());
+  }
+  if (std::regex_search(args, m, std::regex("\\b" + key + R"(\s*:\s*(-?\d+))"))) {
+    return json(std::stol(m[1].str()));
+  }
+  if (std::regex_search(args, m, std::regex("\\b" + key + R"(\s*:\s*\$(\w+))"))) {
+    const std::string variable = m[1].str();
+    return vars.is_object() && vars.contains(variable) ? vars.at(variable) : json(nullptr);
+  }
+  return std::nullopt;
+}
+
+// GitHub's answer for a variable that is missing or malformed: errors only, no data.
+json invalid_variable(const std::string &doc, const std::string &name, const std::string &type,
+                      const json &value, const std::string &explanation) {
+  return {{"errors", json::array({{{"extensions",
+                                    {{"value", value},
+                                     {"problems", json::array({{{"path", json::array()},
+                                                                {"explanation", explanation}}})}}},
+                                   {"locations", location_of(doc, "$" + name)},
+                                   {"message", "Variable $" + name + " of type " + type +
+                                                   " was provided invalid value"}}})}};
+}
+
+// `repository(owner, name) { object(oid) { ... on Commit { statusCheckRollup { contexts(first,
+// after) {...} } } } }`: the latest status per context (newest first), then the latest check run
+// per name, paged with opaque cursors. Unknown repository → NOT_FOUND; unknown commit → object
+// null (GitHub does not call that an error).
+void GitHubApi::graphql_status_rollup(const std::string &doc, const json &vars,
+                                      httplib::Response &res) {
+  // owner/name of `repository(...)`, oid of `object(...)`: literals or variables.
+  std::map<std::string, std::string> given;
+  for (const auto &[field, key, type] :
+       {std::tuple<const char *, const char *, const char *>{"repository", "owner", "String!"},
+        {"repository", "name", "String!"},
+        {"object", "oid", "GitObjectID!"}}) {
+    const auto value = field_arg(doc, vars, field, key);
+    if (!value || !value->is_string()) {
+      send_json(res, 200,
+                invalid_variable(doc, key, type, value ? *value : json(nullptr),
+                                 "Expected value to not be null"));
+      return;
+    }
+    given[key] = value->get<std::string>();
+  }
+  const std::string owner = given["owner"];
+  const std::string name = given["name"];
+  const std::string oid = given["oid"];
+  if (!is_full_sha(oid)) {
+    send_json(res, 200,
+              invalid_variable(doc, "oid", "GitObjectID!", oid,
+                               "\"" + oid + "\" is not a valid Git object ID"));
+    return;
+  }
+  std::optional<long> first;
+  if (const auto value = field_arg(doc, vars, "contexts", "first");
+      value && value->is_number_integer()) {
+    first = value->get<long>();
+  }
+  std::optional<std::string> after;
+  if (const auto value = field_arg(doc, vars, "contexts", "after"); value && value->is_string()) {
+    after = value->get<std::string>();
+  }
+  const json contexts_path = json::array({"repository", "object", "statusCheckRollup", "contexts"});
+  auto fail = [&](const std::string &message, const std::string &near) {
+    send_json(res, 200,
+              {{"data", {{"repository", {{"object", {{"statusCheckRollup", nullptr}}}}}}},
+               {"errors", json::array({{{"path", contexts_path},
+                                        {"locations", location_of(doc, near)},
+                                        {"message", message}}})}});
+  };
+  if (!first) {
+    fail("You must provide a `first` or `last` value to properly paginate the `contexts` "
+         "connection.",
+         "contexts");
+    return;
+  }
+  if (*first < 0 || *first > 100) {
+    fail("Requesting " + std::to_string(*first) +
+             " records on the `contexts` connection exceeds the `first` limit of 100 records.",
+         "contexts");
+    return;
+  }
+  std::size_t offset = 0;
+  if (after) {
+    const auto decoded = decode_cursor(*after);
+    if (!decoded) {
+      fail("`" + *after + "` does not appear to be a valid cursor.", "after");
+      return;
+    }
+    offset = *decoded;
+  }
+
+  Repo *repo = m_state.find_repo(owner, name);
+  if (repo == nullptr) {
+    send_json(res, 200,
+              {{"data", {{"repository", nullptr}}},
+               {"errors", json::array({{{"type", "NOT_FOUND"},
+                                        {"path", json::array({"repository"})},
+                                        {"locations", location_of(doc, "repository")},
+                                        {"message", "Could not resolve to a Repository with the "
+                                                    "name '" +
+                                                        owner + "/" + name + "'."}}})}});
+    return;
+  }
+  GitRepo git = m_state.open_git(*repo);
+  const auto type = git.object_type(oid);
+  if (!type) {
+    send_json(res, 200, {{"data", {{"repository", {{"object", nullptr}}}}}});
+    return;
+  }
+  if (*type != "commit") {
+    std::string type_name = *type;
+    type_name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(type_name[0])));
+    send_json(res, 200, {{"data", {{"repository", {{"object", {{"__typename", type_name}}}}}}}});
+    return;
+  }
+  json nodes = json::array();
+  std::set<std::string> seen;
+  for (const auto *s : m_state.statuses_of(repo->key(), oid)) {
+    if (!seen.insert(s->context).second) {
+      continue;
+    }
+    std::string state = s->state;
+    std::transform(state.begin(), state.end(), state.begin(), ::toupper);
+    nodes.push_back({{"__typename", "StatusContext"},
+                     {"context", s->context},
+                     {"state", state},
+                     {"description", nullable(s->description)},
+                     {"targetUrl", nullable(s->target_url)},
+                     {"createdAt", s->created_at}});
+  }
+  seen.clear();
+  for (const auto *r : m_state.check_runs_of(repo->key(), oid)) {
+    if (!seen.insert(r->name).second) {
+      continue;
+    }
+    std::string status = r->status;
+    std::transform(status.begin(), status.end(), status.begin(), ::toupper);
+    json conclusion = nullptr;
+    if (r->conclusion) {
+      std::string upper = *r->conclusion;
+      std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+      conclusion = upper;
+    }
+    nodes.push_back({{"__typename", "CheckRun"},
+                     {"name", r->name},
+                     {"status", status},
+                     {"conclusion", conclusion},
+                     {"title", nullable(r->output_title)},
+                     {"detailsUrl", nullable(r->details_url)}});
+  }
+  if (nodes.empty()) {
+    send_json(res, 200,
+              {{"data",
+                {{"repository",
+                  {{"object", {{"__typename", "Commit"}, {"statusCheckRollup", nullptr}}}}}}}});
+    return;
+  }
+  const std::size_t total = nodes.size();
+  const std::size_t begin = std::min(offset, total);
+  const std::size_t end = std::min(begin + static_cast<std::size_t>(*first), total);
+  json page = json::array();
+  for (std::size_t i = begin; i < end; ++i) {
+    page.push_back(nodes[i]);
+  }
+  json page_info = {{"hasNextPage", end < total},
+                    {"hasPreviousPage", begin > 0},
+                    {"startCursor", begin < end ? json(encode_cursor(begin + 1)) : json(nullptr)},
+                    {"endCursor", begin < end ? json(encode_cursor(end)) : json(nullptr)}};
+  json rollup = {{"state", nullptr},
+                 {"contexts", {{"totalCount", total}, {"pageInfo", page_info}, {"nodes", page}}}};
+  // The rollup's own state: failure/error > pending/expected > success, as GitHub combines.
+  std::string combined = "SUCCESS";
+  for (const auto &node : nodes) {
+    const std::string state =
+        node["__typename"] == "StatusContext" ? node["state"].get<std::string>()
+        : node["status"] != "COMPLETED"       ? "PENDING"
+        : node["conclusion"] == "SUCCESS" || node["conclusion"] == "NEUTRAL" ||
+                node["conclusion"] == "SKIPPED"
+            ? "SUCCESS"
+            : "FAILURE";
+    if (state == "FAILURE" || state == "ERROR") {
+      combined = "FAILURE";
+      break;
+    }
+    if (state != "SUCCESS") {
+      combined = "PENDING";
+    }
+  }
+  rollup["state"] = combined;
+  send_json(res, 200,
+            {{"data",
+              {{"repository",
+                {{"object", {{"__typename", "Commit"}, {"statusCheckRollup", rollup}}}}}}}});
+}
+
 void GitHubApi::graphql(const httplib::Request &req, httplib::Response &res, const Params &) {
   auto body = parse_body(req, res);
   if (!body) {
@@ -1433,6 +1678,11 @@ void GitHubApi::graphql(const httplib::Request &req, httplib::Response &res, con
   }
   std::string doc = body->value("query", std::string());
   json vars = body->contains("variables") ? body->at("variables") : json::object();
+  if (doc.find("statusCheckRollup") != std::string::npos &&
+      doc.find("mutation") == std::string::npos) {
+    graphql_status_rollup(doc, vars, res);
+    return;
+  }
   std::string field;
   if (doc.find("disablePullRequestAutoMerge") != std::string::npos) {
     field = "disablePullRequestAutoMerge";
@@ -1443,7 +1693,8 @@ void GitHubApi::graphql(const httplib::Request &req, httplib::Response &res, con
     send_json(res, 200,
               {{"errors",
                 json::array({{{"message", "forge-sim supports only the enablePullRequestAutoMerge "
-                                          "and disablePullRequestAutoMerge mutations"},
+                                          "and disablePullRequestAutoMerge mutations and the "
+                                          "statusCheckRollup query"},
                               {"locations", location_of(doc, "{")}}})}});
     return;
   }

@@ -4,6 +4,8 @@
 #include "gitops/providers/git_provider.hpp"
 #include "gitops/providers/remote_url.hpp"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +59,42 @@ inline constexpr std::string_view k_disable_auto_merge_mutation =
     "  }\n"
     "}\n";
 
+// The statuses and check runs of one commit, one page of its status check rollup. Variables:
+// $owner: String!, $name: String!, $oid: GitObjectID! (a full sha), $cursor: String (null for the
+// first page, then the previous page's endCursor).
+inline constexpr std::string_view k_commit_statuses_query =
+    "query CommitStatuses($owner: String!, $name: String!, $oid: GitObjectID!, $cursor: String) {\n"
+    "  repository(owner: $owner, name: $name) {\n"
+    "    object(oid: $oid) {\n"
+    "      __typename\n"
+    "      ... on Commit {\n"
+    "        statusCheckRollup {\n"
+    "          contexts(first: 100, after: $cursor) {\n"
+    "            pageInfo {\n"
+    "              hasNextPage\n"
+    "              endCursor\n"
+    "            }\n"
+    "            nodes {\n"
+    "              __typename\n"
+    "              ... on StatusContext {\n"
+    "                context\n"
+    "                state\n"
+    "                description\n"
+    "              }\n"
+    "              ... on CheckRun {\n"
+    "                name\n"
+    "                status\n"
+    "                conclusion\n"
+    "                title\n"
+    "              }\n"
+    "            }\n"
+    "          }\n"
+    "        }\n"
+    "      }\n"
+    "    }\n"
+    "  }\n"
+    "}\n";
+
 // GitHub (github.com or Enterprise Server) over REST v3 and GraphQL v4. Every request carries
 // `Authorization: Bearer`, `Accept: application/vnd.github+json`, `X-GitHub-Api-Version:
 // 2022-11-28` and a User-Agent. Errors become ProviderError naming the method, the path, GitHub's
@@ -98,9 +136,13 @@ public:
   // Same endpoint: the open PRs whose head commit is `sha`.
   [[nodiscard]] std::vector<PullRequest> find_open_prs_for_commit(const std::string &sha) override;
 
-  // Commit statuses (all pages, newest first) followed by check runs (all pages), with check-run
-  // conclusions mapped: success/neutral/skipped → success; failure/timed_out/cancelled/
-  // action_required/startup_failure → failure; not completed → pending.
+  // The commit's status check rollup in one GraphQL request per 100 entries
+  // (k_commit_statuses_query): the latest status per context and the latest check runs, in
+  // GitHub's order. Status states become lower case (EXPECTED → pending); check-run conclusions
+  // map success/neutral/skipped → success, failure/timed_out/cancelled/action_required/
+  // startup_failure → failure, anything else or not completed → pending. No rollup = no statuses.
+  // ProviderError for a sha that is not a full object id, a commit GitHub does not know, or any
+  // GraphQL error.
   [[nodiscard]] std::vector<CommitStatus> list_statuses(const std::string &sha) override;
 
   // `POST /repos/{o}/{r}/statuses/{sha}`; state must be success, failure, error or pending.
@@ -132,6 +174,9 @@ private:
   [[nodiscard]] std::string next_page(const http::Response &response) const;
   [[nodiscard]] std::vector<PullRequest> list_pulls(const std::string &path_and_query,
                                                     const std::string &what);
+  // POSTs `body` to the GraphQL endpoint and returns the parsed answer; ProviderError (naming
+  // `what`) for an HTTP error status or a body that is not JSON. GraphQL `errors` are the caller's.
+  [[nodiscard]] nlohmann::json post_graphql(const std::string &body, const std::string &what);
   [[nodiscard]] AutoMergeOutcome send_auto_merge(const PullRequest &pr, bool enabled,
                                                  config::MergeMethod method);
 

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -214,11 +215,11 @@ std::string origin_of(std::string_view url) {
   return std::string(url.substr(0, end));
 }
 
-std::string check_run_state(const json &run) {
-  if (string_or_empty(run, "status") != "completed") {
+// `status` and `conclusion` in lower case, as REST spells them (GraphQL's enums upper-cased).
+std::string check_run_state(std::string_view status, std::string_view conclusion) {
+  if (status != "completed") {
     return "pending";
   }
-  const auto conclusion = string_or_empty(run, "conclusion");
   if (conclusion == "success" || conclusion == "neutral" || conclusion == "skipped") {
     return "success";
   }
@@ -227,6 +228,72 @@ std::string check_run_state(const json &run) {
     return "failure";
   }
   return "pending"; // null, "stale" or a value GitHub adds later
+}
+
+std::string lower(std::string text) {
+  for (auto &c : text) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return text;
+}
+
+// StatusContext.state: EXPECTED is a required context nobody has reported yet, i.e. pending.
+std::string status_context_state(const std::string &state) {
+  const std::string text = lower(state);
+  if (text == "success" || text == "failure" || text == "error" || text == "pending") {
+    return text;
+  }
+  return "pending";
+}
+
+// GraphQL looks commits up by their full object id (40 hex digits, 64 in SHA-256 repositories).
+bool full_object_id(std::string_view sha) {
+  if (sha.size() != 40 && sha.size() != 64) {
+    return false;
+  }
+  return std::all_of(sha.begin(), sha.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  });
+}
+
+// The messages of a GraphQL answer's `errors` (joined by "; "), and whether one has `type`.
+struct GraphqlErrors {
+  std::string messages;
+  std::vector<std::string> types;
+  [[nodiscard]] bool empty() const { return messages.empty() && types.empty(); }
+  [[nodiscard]] bool has_type(std::string_view type) const {
+    return std::find(types.begin(), types.end(), type) != types.end();
+  }
+};
+
+GraphqlErrors graphql_errors(const json &body) {
+  GraphqlErrors out;
+  const auto errors = body.is_object() ? body.find("errors") : body.end();
+  if (errors == body.end() || !errors->is_array()) {
+    return out;
+  }
+  for (const auto &error : *errors) {
+    std::string message = error.is_object() ? string_or_empty(error, "message") : std::string{};
+    if (message.empty()) {
+      message = "an error without a message";
+    }
+    out.messages += (out.messages.empty() ? "" : "; ") + message;
+    if (error.is_object()) {
+      out.types.push_back(string_or_empty(error, "type"));
+    }
+  }
+  return out;
+}
+
+// `object[key]` when it is a JSON object, else nullptr (absent, null or another type).
+const json *object_at(const json &object, const char *key) {
+  if (!object.is_object()) {
+    return nullptr;
+  }
+  const auto it = object.find(key);
+  return it != object.end() && it->is_object() ? &*it : nullptr;
 }
 
 } // namespace
@@ -446,6 +513,24 @@ PullRequest GitHubProvider::create_or_update_pr(const std::string &head, const s
   throw ProviderError(text, response.status);
 }
 
+json GitHubProvider::post_graphql(const std::string &body, const std::string &what) {
+  const auto response = send("POST", m_endpoints.graphql_url, body, true);
+  if (response.status >= 400) {
+    std::string text =
+        what + ": POST " + m_endpoints.graphql_url + " answered " + std::to_string(response.status);
+    if (const auto message = github_message(response); !message.empty()) {
+      text += " (" + message + ")";
+    }
+    if (response.status == 401) {
+      text += ": the token was rejected (invalid, expired or revoked)";
+    } else if (const auto permissions = response.header("x-accepted-github-permissions")) {
+      text += ": the token lacks a permission; GitHub accepts " + *permissions;
+    }
+    throw ProviderError(text, response.status);
+  }
+  return parse_body(response, what);
+}
+
 AutoMergeOutcome GitHubProvider::send_auto_merge(const PullRequest &pr, bool enabled,
                                                  config::MergeMethod method) {
   const std::string number = "#" + std::to_string(pr.number);
@@ -464,36 +549,18 @@ AutoMergeOutcome GitHubProvider::send_auto_merge(const PullRequest &pr, bool ena
   const std::string what =
       (enabled ? "enable auto-merge on pull request " : "disable auto-merge on pull request ") +
       number;
-  const auto response = send("POST", m_endpoints.graphql_url, request.dump(), true);
-  if (response.status >= 400) {
-    std::string text =
-        what + ": POST " + m_endpoints.graphql_url + " answered " + std::to_string(response.status);
-    if (const auto message = github_message(response); !message.empty()) {
-      text += " (" + message + ")";
-    }
-    if (response.status == 401) {
-      text += ": the token was rejected (invalid, expired or revoked)";
-    } else if (const auto permissions = response.header("x-accepted-github-permissions")) {
-      text += ": the token lacks a permission; GitHub accepts " + *permissions;
-    }
-    throw ProviderError(text, response.status);
-  }
-  const json body = parse_body(response, what);
-  const auto errors = body.is_object() ? body.find("errors") : body.end();
-  if (!body.is_object() || errors == body.end() || !errors->is_array() || errors->empty()) {
+  const json body = post_graphql(request.dump(), what);
+  const GraphqlErrors errors = graphql_errors(body);
+  if (errors.empty()) {
     const char *field = enabled ? "enablePullRequestAutoMerge" : "disablePullRequestAutoMerge";
-    if (!body.is_object() || !body.contains("data") || !body["data"].is_object() ||
-        !body["data"].contains(field) || body["data"][field].is_null()) {
+    const json *data = object_at(body, "data");
+    if (data == nullptr || !data->contains(field) || (*data)[field].is_null()) {
       throw ProviderError(what + ": GitHub's GraphQL answer has no " + std::string(field) +
                           " result");
     }
     return AutoMergeOutcome::changed;
   }
-  std::string messages;
-  for (const auto &error : *errors) {
-    const auto message = error.is_object() ? string_or_empty(error, "message") : std::string{};
-    messages += (messages.empty() ? "" : "; ") + message;
-  }
+  const std::string &messages = errors.messages;
   if (contains(messages, "clean status") || contains(messages, "unstable status")) {
     return AutoMergeOutcome::already_mergeable;
   }
@@ -572,39 +639,84 @@ std::vector<PullRequest> GitHubProvider::find_open_prs_for_commit(const std::str
 }
 
 std::vector<CommitStatus> GitHubProvider::list_statuses(const std::string &sha) {
-  std::vector<CommitStatus> statuses;
-  const std::string commit = repo_path() + "/commits/" + path_segment(sha);
-  const std::string what_statuses = "list the statuses of commit " + sha;
-  std::string next = commit + "/statuses?per_page=100";
-  for (int page = 0; page < k_max_pages && !next.empty(); ++page) {
-    const auto response = call({"GET", next, "", true, what_statuses});
-    const json body = parse_body(response, what_statuses);
-    if (!body.is_array()) {
-      throw ProviderError(what_statuses + ": GitHub answered with something other than a list");
-    }
-    for (const auto &status : body) {
-      statuses.push_back({string_or_empty(status, "context"), string_or_empty(status, "state"),
-                          string_or_empty(status, "description")});
-    }
-    next = next_page(response);
+  const std::string what = "list the statuses of commit " + sha;
+  const std::string repo = m_remote.owner + "/" + m_remote.repo;
+  if (!full_object_id(sha)) {
+    throw ProviderError(what + ": not a full commit sha (GitHub's GraphQL API looks a commit up " +
+                        "by its 40 hexadecimal digits)");
   }
-  const std::string what_checks = "list the check runs of commit " + sha;
-  next = commit + "/check-runs?per_page=100";
-  for (int page = 0; page < k_max_pages && !next.empty(); ++page) {
-    const auto response = call({"GET", next, "", true, what_checks});
-    const json body = parse_body(response, what_checks);
-    const auto runs = body.is_object() ? body.find("check_runs") : body.end();
-    if (runs == body.end() || !runs->is_array()) {
-      throw ProviderError(what_checks + ": GitHub's answer has no check_runs list");
-    }
-    for (const auto &run : *runs) {
-      std::string description;
-      if (const auto output = run.find("output"); output != run.end() && output->is_object()) {
-        description = string_or_empty(*output, "title");
+  std::vector<CommitStatus> statuses;
+  json cursor = nullptr;
+  for (int page = 0; page < k_max_pages; ++page) {
+    const json request = {
+        {"query", k_commit_statuses_query},
+        {"variables",
+         {{"owner", m_remote.owner}, {"name", m_remote.repo}, {"oid", sha}, {"cursor", cursor}}}};
+    const json body = post_graphql(request.dump(), what);
+    if (const GraphqlErrors errors = graphql_errors(body); !errors.empty()) {
+      std::string text = what + ": GitHub's GraphQL API answered: " + errors.messages;
+      if (errors.has_type("NOT_FOUND")) {
+        text += ": repository " + repo + " does not exist, or the token cannot see it";
+      } else if (errors.has_type("FORBIDDEN") || contains(errors.messages, "not accessible")) {
+        text += ": the token needs statuses=read and checks=read on " + repo;
+      } else if (errors.has_type("RATE_LIMITED")) {
+        text += ": the GraphQL rate limit is used up; wait for it to reset";
       }
-      statuses.push_back({string_or_empty(run, "name"), check_run_state(run), description});
+      throw ProviderError(text);
     }
-    next = next_page(response);
+    const json *data = object_at(body, "data");
+    const json *repository = data != nullptr ? object_at(*data, "repository") : nullptr;
+    if (repository == nullptr) {
+      throw ProviderError(what + ": GitHub's GraphQL answer has no repository " + repo);
+    }
+    const json *object = object_at(*repository, "object");
+    if (object == nullptr) {
+      throw ProviderError(what + ": GitHub does not know commit " + sha + " in " + repo +
+                          " (was it pushed?)");
+    }
+    if (const auto type = string_or_empty(*object, "__typename"); type != "Commit") {
+      throw ProviderError(what + ": " + sha + " is a " + (type.empty() ? "non-commit" : type) +
+                          " object in " + repo + ", not a commit");
+    }
+    const json *rollup = object_at(*object, "statusCheckRollup");
+    if (rollup == nullptr) {
+      return statuses; // nothing reported on the commit yet
+    }
+    const json *contexts = object_at(*rollup, "contexts");
+    const json *nodes = nullptr;
+    if (contexts != nullptr) {
+      const auto it = contexts->find("nodes");
+      nodes = it != contexts->end() && it->is_array() ? &*it : nullptr;
+    }
+    if (nodes == nullptr) {
+      throw ProviderError(what + ": GitHub's GraphQL answer has no statusCheckRollup contexts");
+    }
+    for (const auto &node : *nodes) {
+      if (!node.is_object()) {
+        continue;
+      }
+      const std::string type = string_or_empty(node, "__typename");
+      if (type == "StatusContext") {
+        statuses.push_back({string_or_empty(node, "context"),
+                            status_context_state(string_or_empty(node, "state")),
+                            string_or_empty(node, "description")});
+      } else if (type == "CheckRun") {
+        statuses.push_back({string_or_empty(node, "name"),
+                            check_run_state(lower(string_or_empty(node, "status")),
+                                            lower(string_or_empty(node, "conclusion"))),
+                            string_or_empty(node, "title")});
+      }
+    }
+    const json *page_info = object_at(*contexts, "pageInfo");
+    if (page_info == nullptr || !bool_or(*page_info, "hasNextPage", false)) {
+      return statuses;
+    }
+    const std::string next = string_or_empty(*page_info, "endCursor");
+    // A cursor that does not move would ask for the same page forever.
+    if (next.empty() || (cursor.is_string() && cursor.get<std::string>() == next)) {
+      throw ProviderError(what + ": GitHub says more statuses follow but gives no new cursor");
+    }
+    cursor = next;
   }
   return statuses;
 }

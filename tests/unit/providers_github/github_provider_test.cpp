@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <tuple>
+#include <vector>
 
 namespace gitops::providers {
 namespace {
@@ -402,55 +404,227 @@ TEST_F(GitHubProviderTest, OpenPrsForCommitFilterOnStateAndHeadSha) {
   EXPECT_EQ(prs[1].number, 4);
 }
 
-TEST_F(GitHubProviderTest, ListStatusesReadsAllPagesAndMapsCheckRuns) {
-  const std::string commit = std::string(k_repo) + "/commits/" + k_sha;
-  json statuses = json::array();
-  for (int i = 0; i < 100; ++i) {
-    statuses.push_back(
-        {{"context", "ci/" + std::to_string(i)}, {"state", "success"}, {"description", "ok"}});
-  }
-  const std::string page2 = commit + "/statuses?per_page=100&page=2";
-  http.expect("GET", commit + "/statuses?per_page=100", 200, statuses.dump(),
-              {{"link", "<" + page2 + ">; rel=\"next\""}});
-  http.expect(
-      "GET", page2, 200,
-      json::array(
-          {{{"context", "kustomization/apps-dev"}, {"state", "failure"}, {"description", nullptr}}})
-          .dump());
-  const json runs = {
-      {"total_count", 9},
-      {"check_runs",
-       json::array({
-           {{"name", "ok"},
-            {"status", "completed"},
-            {"conclusion", "success"},
-            {"output", {{"title", "All good"}}}},
-           {{"name", "neutral"}, {"status", "completed"}, {"conclusion", "neutral"}},
-           {{"name", "skipped"}, {"status", "completed"}, {"conclusion", "skipped"}},
-           {{"name", "fail"}, {"status", "completed"}, {"conclusion", "failure"}},
-           {{"name", "timeout"}, {"status", "completed"}, {"conclusion", "timed_out"}},
-           {{"name", "cancel"}, {"status", "completed"}, {"conclusion", "cancelled"}},
-           {{"name", "action"}, {"status", "completed"}, {"conclusion", "action_required"}},
-           {{"name", "running"}, {"status", "in_progress"}, {"conclusion", nullptr}},
-           {{"name", "stale"}, {"status", "completed"}, {"conclusion", "stale"}},
-       })}};
-  http.expect("GET", commit + "/check-runs?per_page=100", 200, runs.dump());
+constexpr const char *k_graphql = "https://api.github.com/graphql";
+
+// One page of a commit's status check rollup as GitHub's GraphQL API answers it.
+std::string rollup_page(const json &nodes, bool has_next = false,
+                        const json &end_cursor = nullptr) {
+  return json{{"data",
+               {{"repository",
+                 {{"object",
+                   {{"__typename", "Commit"},
+                    {"statusCheckRollup",
+                     {{"contexts",
+                       {{"pageInfo", {{"hasNextPage", has_next}, {"endCursor", end_cursor}}},
+                        {"nodes", nodes}}}}}}}}}}}}
+      .dump();
+}
+
+json status_node(const std::string &context, const std::string &state,
+                 const json &description = nullptr) {
+  return {{"__typename", "StatusContext"},
+          {"context", context},
+          {"state", state},
+          {"description", description}};
+}
+
+json check_node(const std::string &name, const std::string &status, const json &conclusion,
+                const json &title = nullptr) {
+  return {{"__typename", "CheckRun"},
+          {"name", name},
+          {"status", status},
+          {"conclusion", conclusion},
+          {"title", title}};
+}
+
+TEST_F(GitHubProviderTest, ListStatusesSendsOneGraphqlQueryAndMapsStates) {
+  http.expect("POST", k_graphql, 200,
+              rollup_page(json::array({
+                  status_node("kustomization/apps-dev", "SUCCESS", "applied"),
+                  status_node("s-pending", "PENDING"),
+                  status_node("s-failure", "FAILURE"),
+                  status_node("s-error", "ERROR"),
+                  status_node("s-expected", "EXPECTED"),
+                  status_node("s-unknown", "SOMETHING_NEW"),
+                  check_node("ok", "COMPLETED", "SUCCESS", "All good"),
+                  check_node("neutral", "COMPLETED", "NEUTRAL"),
+                  check_node("skipped", "COMPLETED", "SKIPPED"),
+                  check_node("fail", "COMPLETED", "FAILURE"),
+                  check_node("timeout", "COMPLETED", "TIMED_OUT"),
+                  check_node("cancel", "COMPLETED", "CANCELLED"),
+                  check_node("action", "COMPLETED", "ACTION_REQUIRED"),
+                  check_node("startup", "COMPLETED", "STARTUP_FAILURE"),
+                  check_node("running", "IN_PROGRESS", nullptr),
+                  check_node("queued", "QUEUED", nullptr),
+                  check_node("stale", "COMPLETED", "STALE"),
+                  json{{"__typename", "SomethingElse"}, {"name", "ignored"}},
+              })));
   auto provider = make();
   const auto all = provider.list_statuses(k_sha);
-  ASSERT_EQ(all.size(), 110U);
+
+  ASSERT_EQ(http.requests().size(), 1U);
+  const auto &request = http.requests()[0];
+  EXPECT_EQ(request.headers.find("authorization")->second, std::string("Bearer ") + k_token);
+  EXPECT_EQ(request.headers.find("Content-Type")->second, "application/json");
+  const json sent = json::parse(request.body);
+  EXPECT_EQ(sent["query"], std::string(k_commit_statuses_query));
+  EXPECT_EQ(sent["variables"],
+            (json{{"owner", "acme"}, {"name", "gitops"}, {"oid", k_sha}, {"cursor", nullptr}}));
+
+  const std::vector<std::tuple<std::string, std::string, std::string>> expected = {
+      {"kustomization/apps-dev", "success", "applied"},
+      {"s-pending", "pending", ""},
+      {"s-failure", "failure", ""},
+      {"s-error", "error", ""},
+      {"s-expected", "pending", ""},
+      {"s-unknown", "pending", ""},
+      {"ok", "success", "All good"},
+      {"neutral", "success", ""},
+      {"skipped", "success", ""},
+      {"fail", "failure", ""},
+      {"timeout", "failure", ""},
+      {"cancel", "failure", ""},
+      {"action", "failure", ""},
+      {"startup", "failure", ""},
+      {"running", "pending", ""},
+      {"queued", "pending", ""},
+      {"stale", "pending", ""}};
+  ASSERT_EQ(all.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(all[i].context, std::get<0>(expected[i]));
+    EXPECT_EQ(all[i].state, std::get<1>(expected[i])) << all[i].context;
+    EXPECT_EQ(all[i].description, std::get<2>(expected[i])) << all[i].context;
+  }
+}
+
+TEST_F(GitHubProviderTest, ListStatusesFollowsFurtherPagesOnlyWhenGitHubSaysSo) {
+  json first = json::array();
+  for (int i = 0; i < 100; ++i) {
+    first.push_back(status_node("ci/" + std::to_string(i), "SUCCESS"));
+  }
+  http.expect("POST", k_graphql, 200, rollup_page(first, true, "Y3Vyc29yOjEwMA=="));
+  http.expect("POST", k_graphql, 200,
+              rollup_page(json::array({status_node("kustomization/apps-dev", "FAILURE")}), false,
+                          "Y3Vyc29yOjEwMQ=="));
+  auto provider = make();
+  const auto all = provider.list_statuses(k_sha);
+  ASSERT_EQ(all.size(), 101U);
   EXPECT_EQ(all[0].context, "ci/0");
   EXPECT_EQ(all[100].context, "kustomization/apps-dev");
   EXPECT_EQ(all[100].state, "failure");
-  EXPECT_EQ(all[100].description, "");
-  const std::vector<std::pair<std::string, std::string>> expected = {
-      {"ok", "success"},     {"neutral", "success"}, {"skipped", "success"},
-      {"fail", "failure"},   {"timeout", "failure"}, {"cancel", "failure"},
-      {"action", "failure"}, {"running", "pending"}, {"stale", "pending"}};
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    EXPECT_EQ(all[101 + i].context, expected[i].first);
-    EXPECT_EQ(all[101 + i].state, expected[i].second) << expected[i].first;
-  }
-  EXPECT_EQ(all[101].description, "All good");
+  ASSERT_EQ(http.requests().size(), 2U);
+  EXPECT_TRUE(json::parse(http.requests()[0].body)["variables"]["cursor"].is_null());
+  EXPECT_EQ(json::parse(http.requests()[1].body)["variables"]["cursor"], "Y3Vyc29yOjEwMA==");
+}
+
+TEST_F(GitHubProviderTest, ListStatusesOfACommitWithoutRollupIsEmpty) {
+  http.expect(
+      "POST", k_graphql, 200,
+      R"({"data":{"repository":{"object":{"__typename":"Commit","statusCheckRollup":null}}}})");
+  http.expect("POST", k_graphql, 200, rollup_page(json::array()));
+  auto provider = make();
+  EXPECT_TRUE(provider.list_statuses(k_sha).empty());
+  EXPECT_TRUE(provider.list_statuses(k_sha).empty());
+}
+
+TEST_F(GitHubProviderTest, ListStatusesRefusesWhatGraphqlCannotLookUp) {
+  auto provider = make();
+  auto what = error_of([&] { (void)provider.list_statuses("abc1234"); });
+  EXPECT_NE(what.find("not a full commit sha"), std::string::npos) << what;
+  what = error_of([&] { (void)provider.list_statuses(std::string(40, 'g')); });
+  EXPECT_NE(what.find("not a full commit sha"), std::string::npos) << what;
+  what = error_of([&] { (void)provider.list_statuses(""); });
+  EXPECT_NE(what.find("not a full commit sha"), std::string::npos) << what;
+  EXPECT_TRUE(http.requests().empty()) << "nothing is sent for a sha GitHub would reject";
+}
+
+TEST_F(GitHubProviderTest, ListStatusesMapsGraphqlErrorsAndOddAnswers) {
+  // Unknown repository: GitHub's NOT_FOUND error with data.repository null.
+  http.expect("POST", k_graphql, 200,
+              R"({"data":{"repository":null},"errors":[{"type":"NOT_FOUND","path":["repository"],)"
+              R"("message":"Could not resolve to a Repository with the name 'acme/gitops'."}]})");
+  // A token without access to statuses.
+  http.expect("POST", k_graphql, 200,
+              R"({"data":{"repository":{"object":null}},"errors":[{"type":"FORBIDDEN",)"
+              R"("message":"Resource not accessible by integration"}]})");
+  // A malformed variable: errors only, no data.
+  http.expect(
+      "POST", k_graphql, 200,
+      R"({"errors":[{"message":"Variable $oid of type GitObjectID! was provided invalid value"}]})");
+  // A commit GitHub does not know.
+  http.expect("POST", k_graphql, 200, R"({"data":{"repository":{"object":null}}})");
+  // The sha names a tree.
+  http.expect("POST", k_graphql, 200,
+              R"({"data":{"repository":{"object":{"__typename":"Tree"}}}})");
+  // No data at all, and a rollup without contexts.
+  http.expect("POST", k_graphql, 200, R"({"data":null})");
+  http.expect(
+      "POST", k_graphql, 200,
+      R"({"data":{"repository":{"object":{"__typename":"Commit","statusCheckRollup":{}}}}})");
+  http.expect("POST", k_graphql, 200, "<html>proxy login</html>");
+  auto provider = make();
+  const std::string prefix = "list the statuses of commit " + std::string(k_sha);
+
+  auto what = error_of([&] { (void)provider.list_statuses(k_sha); });
+  EXPECT_NE(what.find(prefix), std::string::npos) << what;
+  EXPECT_NE(what.find("Could not resolve to a Repository"), std::string::npos) << what;
+  EXPECT_NE(what.find("repository acme/gitops does not exist, or the token cannot see it"),
+            std::string::npos)
+      << what;
+  what = error_of([&] { (void)provider.list_statuses(k_sha); });
+  EXPECT_NE(what.find("Resource not accessible by integration"), std::string::npos) << what;
+  EXPECT_NE(what.find("statuses=read and checks=read"), std::string::npos) << what;
+  what = error_of([&] { (void)provider.list_statuses(k_sha); });
+  EXPECT_NE(what.find("Variable $oid of type GitObjectID! was provided invalid value"),
+            std::string::npos)
+      << what;
+  what = error_of([&] { (void)provider.list_statuses(k_sha); });
+  EXPECT_NE(what.find("GitHub does not know commit " + std::string(k_sha) + " in acme/gitops"),
+            std::string::npos)
+      << what;
+  what = error_of([&] { (void)provider.list_statuses(k_sha); });
+  EXPECT_NE(what.find("is a Tree object"), std::string::npos) << what;
+  what = error_of([&] { (void)provider.list_statuses(k_sha); });
+  EXPECT_NE(what.find("no repository acme/gitops"), std::string::npos) << what;
+  what = error_of([&] { (void)provider.list_statuses(k_sha); });
+  EXPECT_NE(what.find("no statusCheckRollup contexts"), std::string::npos) << what;
+  what = error_of([&] { (void)provider.list_statuses(k_sha); });
+  EXPECT_NE(what.find("not JSON"), std::string::npos) << what;
+}
+
+TEST_F(GitHubProviderTest, ListStatusesStopsOnACursorThatDoesNotMove) {
+  const json node = json::array({status_node("ci", "SUCCESS")});
+  http.expect("POST", k_graphql, 200, rollup_page(node, true, "c1"));
+  http.expect("POST", k_graphql, 200, rollup_page(node, true, "c1"));
+  http.expect("POST", k_graphql, 200, rollup_page(node, true, nullptr));
+  auto provider = make();
+  auto what = error_of([&] { (void)provider.list_statuses(k_sha); });
+  EXPECT_NE(what.find("no new cursor"), std::string::npos) << what;
+  what = error_of([&] { (void)provider.list_statuses(k_sha); });
+  EXPECT_NE(what.find("no new cursor"), std::string::npos) << what;
+}
+
+TEST_F(GitHubProviderTest, ListStatusesHttpErrorsNameTheRequest) {
+  http.expect(
+      "POST", k_graphql, 401,
+      R"({"message":"Bad credentials","documentation_url":"https://docs.github.com/graphql"})");
+  http.expect("POST", k_graphql, 403, R"({"message":"Resource not accessible by integration"})",
+              {{"x-accepted-github-permissions", "statuses=read"}});
+  http.expect("POST", k_graphql, 502, "<html>bad gateway</html>");
+  auto provider = make();
+  auto what = error_of([&] { (void)provider.list_statuses(k_sha); });
+  EXPECT_EQ(last_status, 401);
+  EXPECT_NE(what.find("list the statuses of commit " + std::string(k_sha) +
+                      ": POST https://api.github.com/graphql answered 401 (Bad credentials)"),
+            std::string::npos)
+      << what;
+  EXPECT_NE(what.find("token was rejected"), std::string::npos) << what;
+  what = error_of([&] { (void)provider.list_statuses(k_sha); });
+  EXPECT_EQ(last_status, 403);
+  EXPECT_NE(what.find("GitHub accepts statuses=read"), std::string::npos) << what;
+  what = error_of([&] { (void)provider.list_statuses(k_sha); });
+  EXPECT_EQ(last_status, 502);
+  EXPECT_NE(what.find("answered 502"), std::string::npos) << what;
 }
 
 TEST_F(GitHubProviderTest, SetStatusPostsStateContextAndDescription) {
@@ -583,27 +757,27 @@ TEST_F(GitHubProviderTest, ForbiddenNamesTheMissingPermission) {
 }
 
 TEST_F(GitHubProviderTest, UnauthorizedNotFoundAndServerErrorsAreMapped) {
-  const std::string commit = std::string(k_repo) + "/commits/" + k_sha;
+  const std::string pulls = std::string(k_repo) + "/commits/" + k_sha + "/pulls?per_page=100";
   http.expect(
-      "GET", commit + "/statuses?per_page=100", 401,
+      "GET", pulls, 401,
       R"({"message":"Bad credentials","documentation_url":"https://docs.github.com/rest"})");
-  http.expect("GET", commit + "/statuses?per_page=100", 404, R"({"message":"Not Found"})");
-  http.expect("GET", commit + "/statuses?per_page=100", 502, "<html>bad gateway</html>");
+  http.expect("GET", pulls, 404, R"({"message":"Not Found"})");
+  http.expect("GET", pulls, 502, "<html>bad gateway</html>");
   auto provider = make();
-  auto what = error_of([&] { (void)provider.list_statuses(k_sha); });
+  auto what = error_of([&] { (void)provider.find_merged_pr_for_commit(k_sha); });
   EXPECT_EQ(last_status, 401);
   EXPECT_NE(what.find("GET /repos/acme/gitops/commits/" + std::string(k_sha) +
-                      "/statuses?per_page=100 answered 401 (Bad credentials)"),
+                      "/pulls?per_page=100 answered 401 (Bad credentials)"),
             std::string::npos)
       << what;
   EXPECT_NE(what.find("token was rejected"), std::string::npos) << what;
-  what = error_of([&] { (void)provider.list_statuses(k_sha); });
+  what = error_of([&] { (void)provider.find_merged_pr_for_commit(k_sha); });
   EXPECT_EQ(last_status, 404);
   EXPECT_NE(what.find("acme/gitops"), std::string::npos) << what;
   EXPECT_NE(what.find("cannot see it"), std::string::npos) << what;
-  what = error_of([&] { (void)provider.list_statuses(k_sha); });
+  what = error_of([&] { (void)provider.find_merged_pr_for_commit(k_sha); });
   EXPECT_EQ(last_status, 502);
-  EXPECT_NE(what.find("list the statuses of commit"), std::string::npos) << what;
+  EXPECT_NE(what.find("find the pull request of commit"), std::string::npos) << what;
   EXPECT_NE(what.find("answered 502"), std::string::npos) << what;
 }
 
@@ -663,14 +837,12 @@ TEST_F(GitHubProviderTest, RequestBudgetOfTheCommandFlows) {
             AutoMergeOutcome::unchanged);
   EXPECT_LE(http.requests().size() - before_promote, 5U);
 
-  // status: one poll.
+  // status: one commit's statuses and check runs are one GraphQL request (a poll looks at one or
+  // two commits).
   const std::size_t before_status = http.requests().size();
-  const std::string commit = std::string(k_repo) + "/commits/" + k_sha;
-  http.expect("GET", commit + "/statuses?per_page=100", 200, "[]");
-  http.expect("GET", commit + "/check-runs?per_page=100", 200,
-              R"({"total_count":0,"check_runs":[]})");
+  http.expect("POST", k_graphql, 200, rollup_page(json::array()));
   (void)provider.list_statuses(k_sha);
-  EXPECT_EQ(http.requests().size() - before_status, 2U);
+  EXPECT_EQ(http.requests().size() - before_status, 1U);
 }
 
 } // namespace

@@ -69,6 +69,11 @@ TEST_F(GraphqlSchema, DisableAutoMergeMutationIsValid) {
   EXPECT_EQ(result.exit_code, 0) << result.output;
 }
 
+TEST_F(GraphqlSchema, CommitStatusesQueryIsValid) {
+  const auto result = validate(std::string(k_commit_statuses_query));
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+}
+
 // The oracle itself must be able to say no, or the two tests above prove nothing.
 TEST_F(GraphqlSchema, ValidatorRejectsWrongEnumsAndFields) {
   auto result = validate("mutation($id: ID!) { enablePullRequestAutoMerge(input: {pullRequestId: "
@@ -78,6 +83,12 @@ TEST_F(GraphqlSchema, ValidatorRejectsWrongEnumsAndFields) {
   result = validate("query { repository(owner: \"o\", name: \"r\") { autoMerge } }");
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.output.find("autoMerge"), std::string::npos) << result.output;
+  // A field the rollup's contexts do not have on StatusContext.
+  result = validate("query($o: GitObjectID!) { repository(owner: \"o\", name: \"r\") { object(oid: "
+                    "$o) { ... on Commit { statusCheckRollup { contexts(first: 1) { nodes { ... on "
+                    "StatusContext { conclusion } } } } } } } }");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("conclusion"), std::string::npos) << result.output;
   result = validate("");
   EXPECT_EQ(result.exit_code, 1);
 }
