@@ -302,6 +302,11 @@ scenario_walk() {
   pr_pipeline promote/webshop-cart
   expect_eq "$RC" 0 "status on the prod PR"
   expect_contains "$OUT" "successful reconciliation for webshop-qa found on" "status on the prod PR"
+  # A detached checkout without the CI's branch variable: the PR is found by its head commit.
+  run_gp "$WORK/ci-pr-promote-webshop-cart" -- status
+  expect_eq "$RC" 0 "status on a detached HEAD without a branch variable"
+  expect_contains "$OUT" "successful reconciliation for webshop-qa found on" \
+    "status on a detached HEAD without a branch variable"
   lf_admin POST tick >/dev/null
   sleep 0.2
   lf_admin POST tick >/dev/null
