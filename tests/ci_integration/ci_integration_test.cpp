@@ -407,6 +407,21 @@ TEST_F(AzurePipelines, StatusTakesTheBranchFromThePullRequestVariable) {
   EXPECT_EQ(lines_starting(gated.out, "##vso[task.logissue type=error]").size(), 1U) << gated.out;
 }
 
+TEST_F(AzurePipelines, JsonSkipIsExitZeroWithTheReason) {
+  const std::string api =
+      "http://127.0.0.1:" + std::to_string(gitops::test::closed_loopback_port());
+  const CommandResult r = run({"status", "--output", "json", "--api-url", api},
+                              {{"SYSTEM_PULLREQUEST_SOURCEBRANCH", "refs/heads/feature/login"}});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("command"), "status");
+  EXPECT_EQ(j.at("skipped"), true);
+  EXPECT_TRUE(j.at("reason").is_string());
+  EXPECT_TRUE(j.at("error").is_null());
+  EXPECT_TRUE(j.at("changes").is_array());
+  EXPECT_EQ(lines_starting(r.err, "##vso[task.setvariable ").size(), 4U) << r.err;
+}
+
 TEST_F(AzurePipelines, NewDryRunSetsTheBranchVariable) {
   const CommandResult r =
       run({"new", "--dry-run", "--group", "webshop", "--app", "cart", "--tag", "2.0.0"});
