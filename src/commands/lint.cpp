@@ -85,12 +85,15 @@ LintResult run_lint(const LintOptions &options) {
   try {
     cfg = config::load_config(root);
   } catch (const ConfigError &e) {
-    // The loader's messages start with "<path>:<line>: " (or "<path> "); split that off so the
-    // finding names the file relative to the root and the line once, like every other finding.
+    // The loader's messages start with "<path>:<line>: " (or "<path>: ", "<path> "); split that off
+    // so the finding names the file relative to the root and the line once, like every other
+    // finding.
     std::string message = e.what();
     int line = 0;
     const std::string path = (root / config::k_file_name).string();
-    if (message.rfind(path + ":", 0) == 0) {
+    if (message.rfind(path + ": ", 0) == 0) {
+      message.erase(0, path.size() + 2); // a finding about the whole file: no line
+    } else if (message.rfind(path + ":", 0) == 0) {
       const std::size_t start = path.size() + 1;
       const std::size_t end = message.find(": ", start);
       const std::string number =

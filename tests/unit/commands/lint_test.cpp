@@ -123,6 +123,16 @@ TEST_F(LintTest, InvalidConfigIsOneErrorFinding) {
       << dump(r);
 }
 
+TEST_F(LintTest, EmptyConfigNamesTheFileOnce) {
+  gitops::test::write_sample(dir.path());
+  write_file(dir / "gitops-promotion.yaml", "");
+  const auto r = lint();
+  ASSERT_EQ(r.findings.size(), 1U) << dump(r);
+  EXPECT_EQ(r.findings[0].line, 0) << dump(r);
+  EXPECT_EQ(r.findings[0].message.find(dir.path().string()), std::string::npos) << dump(r);
+  EXPECT_EQ(r.findings[0].message.rfind("the file is empty", 0), 0U) << dump(r);
+}
+
 TEST_F(LintTest, MissingConfigIsAnError) {
   write_file(dir / "webshop/dev/a.yaml", "a: b\n");
   const auto r = lint();
