@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libcpp-httplib-dev
   lighttpd clang clang-format
   dpkg-dev zsh
+  curl jq openssl
 )
 
 # Node.js and npm run the contract oracles (Prism, GitHub's GraphQL schema); any Node >= 18 works, so a
@@ -24,11 +25,19 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# tests/packaging reads the package lists (apt-cache show) to check the Dockerfile's packages.
+no_lists=false
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -print -quit 2>/dev/null)" ]; then
+  no_lists=true
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+if [ ${#missing[@]} -gt 0 ] || $no_lists; then
+  $SUDO apt-get update -qq
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
