@@ -78,6 +78,11 @@ expect_no_token() {
     fi
   done
 }
+expect_no_token_in() {
+  if grep -q "$TOKEN" "$1"; then
+    fail "the token appears in $1 after: ${LAST_CMD[*]}"
+  fi
+}
 
 lf_start "$WORK/forge" "$SIM" "$TOKEN" || fatal "local forge did not start"
 API=$LF_API
@@ -320,6 +325,40 @@ scenario_walk() {
   expect_eq "$RC" 0 "promote re-run"
   expect_eq "$PR" "$prod" "promote re-run reuses the prod PR"
   expect_eq "$(open_prs | wc -l)" 1 "open PRs after the re-run"
+  ci_outputs "$prod"
+}
+
+# ci_outputs PROD: promote and status once more with the variables the CI system sets, checking
+# what the pipeline receives (GitHub Actions outputs file / Azure Pipelines output variables).
+ci_outputs() {
+  local prod=$1 dir="$WORK/ci-pr-promote-webshop-cart" outputs="$WORK/github_output"
+  case $PROVIDER in
+  github)
+    : >"$outputs"
+    run_gp "$WORK/ci-main-$MERGED" GITHUB_ACTIONS=true "GITHUB_OUTPUT=$outputs" \
+      "GITHUB_STEP_SUMMARY=$WORK/summary" -- promote
+    expect_eq "$RC" 0 "promote as a GitHub Actions step"
+    expect_eq "$(sed -n '/^pr-number<</{n;p;}' "$outputs")" "$prod" "pr-number output of promote"
+    expect_eq "$(sed -n '/^branch<</{n;p;}' "$outputs")" promote/webshop-cart "branch output of promote"
+    expect_no_token_in "$outputs"
+    run_gp "$dir" GITHUB_ACTIONS=true GITHUB_HEAD_REF=promote/webshop-cart "GITHUB_OUTPUT=$outputs" \
+      -- status
+    expect_eq "$RC" 0 "status as a GitHub Actions step"
+    ;;
+  azdo)
+    run_gp "$WORK/ci-main-$MERGED" TF_BUILD=True BUILD_SOURCEBRANCH=refs/heads/main -- promote
+    expect_eq "$RC" 0 "promote as an Azure Pipelines step"
+    expect_contains "$OUT" "##vso[task.setvariable variable=prNumber;isOutput=true]$prod" \
+      "prNumber output variable of promote"
+    expect_contains "$OUT" "##vso[task.setvariable variable=branch;isOutput=true]promote/webshop-cart" \
+      "branch output variable of promote"
+    run_gp "$dir" TF_BUILD=True BUILD_SOURCEBRANCH="refs/pull/$prod/merge" \
+      SYSTEM_PULLREQUEST_SOURCEBRANCH=refs/heads/promote/webshop-cart -- status
+    expect_eq "$RC" 0 "status as an Azure Pipelines PR validation"
+    expect_contains "$OUT" "successful reconciliation for webshop-qa found on" \
+      "status as an Azure Pipelines PR validation"
+    ;;
+  esac
 }
 
 # The gate on the prod PR: qa still reconciling (timeout), qa broken (fails at once), then a later
