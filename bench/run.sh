@@ -54,10 +54,10 @@ done
 
 # bench_git needs only the git layer: build it directly, so a half-built tree does not matter.
 bench_git=$build/bench_git
-if [ ! -x "$bench_git" ] || [ -n "$(find "$root/bench/bench_git.cpp" "$root/src/git" \
-  "$root/include/gitops/git" -newer "$bench_git" -print -quit)" ]; then
+if [ ! -x "$bench_git" ] || [ -n "$(find "$root/bench/bench_git.cpp" "$root/src/git" "$root/src/util" \
+  "$root/include/gitops/git" "$root/include/gitops/util" -newer "$bench_git" -print -quit)" ]; then
   echo "building $bench_git ..."
-  g++ -std=c++20 -O2 -I"$root/include" "$root/bench/bench_git.cpp" "$root"/src/git/*.cpp \
+  g++ -std=c++20 -O2 -I"$root/include" "$root/bench/bench_git.cpp" "$root"/src/git/*.cpp "$root"/src/util/*.cpp \
     $(pkg-config --cflags --libs libgit2) -o "$bench_git"
 fi
 
