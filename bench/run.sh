@@ -52,13 +52,10 @@ for f in "$work/.git" "$dir/origin.git" "$lighttpd" "$http_backend" /usr/bin/tim
   fi
 done
 
-# bench_git needs only the git layer: build it directly, so a half-built tree does not matter.
+# bench_git is a target of the project's build (CMakeLists.txt), so it is built with the binary.
 bench_git=$build/bench_git
-if [ ! -x "$bench_git" ] || [ -n "$(find "$root/bench/bench_git.cpp" "$root/src/git" "$root/src/util" \
-  "$root/include/gitops/git" "$root/include/gitops/util" -newer "$bench_git" -print -quit)" ]; then
-  echo "building $bench_git ..."
-  g++ -std=c++20 -O2 -I"$root/include" "$root/bench/bench_git.cpp" "$root"/src/git/*.cpp "$root"/src/util/*.cpp \
-    $(pkg-config --cflags --libs libgit2) -o "$bench_git"
+if [ ! -x "$bench_git" ]; then
+  cmake --build "$build" --target bench_git
 fi
 
 scratch=$(mktemp -d)
