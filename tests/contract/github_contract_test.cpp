@@ -452,9 +452,11 @@ TEST_F(GitHubContract, DroppedConnectionsAreRetriedWithoutDuplicatePrs) {
 }
 
 TEST_F(GitHubContract, RateLimitsAreWaitedOut) {
-  fault({{"path_regex", "/statuses"}, {"count", 1}, {"action", "429"}, {"retry_after", 1}});
-  fault({{"path_regex", "/check-runs"}, {"count", 1}, {"action", "403-secondary"}});
+  // Statuses come from one GraphQL query; pull requests from REST through Prism.
+  fault({{"path_regex", "/graphql$"}, {"count", 1}, {"action", "429"}, {"retry_after", 1}});
+  fault({{"path_regex", "/pulls$"}, {"method", "GET"}, {"count", 1}, {"action", "403-secondary"}});
   EXPECT_TRUE(m_provider->list_statuses(branch_sha("main")).empty());
+  EXPECT_FALSE(m_provider->find_open_pr("promote/apps-none", "main").has_value());
   EXPECT_EQ(pending_faults(), 0);
 }
 
