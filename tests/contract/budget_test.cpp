@@ -7,6 +7,7 @@
 // against GitHub's GraphQL schema instead.
 #include "server.hpp"
 #include "support/git_server.hpp"
+#include "support/kit.hpp"
 #include "support/prism.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -24,9 +25,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <array>
 #include <chrono>
-#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -34,14 +33,12 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <sys/wait.h>
 
 namespace gitops::contract {
 namespace {
 
 using namespace std::chrono_literals;
 using ::testing::IsEmpty;
-using Counts = std::map<std::string, long>;
 
 constexpr const char *k_token = "budget-contract-token-0123456789";
 constexpr const char *k_branch = "promote/webshop-cart";
@@ -49,92 +46,13 @@ constexpr const char *k_context = "kustomization/webshop-dev";
 
 const git::LibGit2Session k_session;
 
-std::string cart_deployment(const std::string &tag) {
-  return "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cart\nspec:\n  template:\n"
-         "    spec:\n      containers:\n        - name: cart\n"
-         "          image: registry.example.com/webshop/cart:" +
-         tag + " # {\"$imagepolicy\": \"webshop:cart\"}\n";
-}
-
-std::string quote(const std::string &text) {
-  std::string out = "'";
-  for (const char c : text) {
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+// `command`'s output without the trailing newlines; throws when it exits non-zero.
+std::string shell_line(const std::string &command) {
+  std::string output = shell(command);
+  while (!output.empty() && output.back() == '\n') {
+    output.pop_back();
   }
-  return out + "'";
-}
-
-struct ShellResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-ShellResult run_shell(const std::string &command) {
-  ShellResult result;
-  std::unique_ptr<FILE, int (*)(FILE *)> pipe(::popen((command + " 2>&1").c_str(), "r"), ::pclose);
-  if (!pipe) {
-    throw std::runtime_error("popen failed: " + command);
-  }
-  std::array<char, 4096> buffer{};
-  std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0) {
-    result.output.append(buffer.data(), n);
-  }
-  const int status = ::pclose(pipe.release());
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-// Runs `command` through the shell and returns its stdout; throws when it exits non-zero.
-std::string shell(const std::string &command) {
-  auto result = run_shell(command);
-  if (result.exit_code != 0) {
-    throw std::runtime_error("command failed (" + std::to_string(result.exit_code) +
-                             "): " + command + "\n" + result.output);
-  }
-  while (!result.output.empty() && result.output.back() == '\n') {
-    result.output.pop_back();
-  }
-  return result.output;
-}
-
-// make_provider derives `<api_url>/graphql` from Prism's URL; this client sends that one URL to the
-// simulator directly and everything else through unchanged.
-class GraphqlBypass final : public http::HttpClient {
-public:
-  GraphqlBypass(http::HttpClient &inner, std::string prism_graphql, std::string sim_graphql)
-      : m_inner(inner), m_prism_graphql(std::move(prism_graphql)),
-        m_sim_graphql(std::move(sim_graphql)) {}
-
-  [[nodiscard]] http::Response send(const http::Request &request) override {
-    if (request.url != m_prism_graphql) {
-      return m_inner.send(request);
-    }
-    http::Request direct = request;
-    direct.url = m_sim_graphql;
-    return m_inner.send(direct);
-  }
-
-private:
-  http::HttpClient &m_inner;
-  std::string m_prism_graphql;
-  std::string m_sim_graphql;
-};
-
-std::string describe(const Counts &counts) {
-  std::string text;
-  for (const auto &[key, n] : counts) {
-    text += "  " + key + " = " + std::to_string(n) + "\n";
-  }
-  return text;
-}
-
-long total(const Counts &counts) {
-  long sum = 0;
-  for (const auto &[key, n] : counts) {
-    sum += n;
-  }
-  return sum;
+  return output;
 }
 
 // The simulator and the git server over the same bare repositories, Prism in front of the
@@ -181,10 +99,10 @@ protected:
                                                  "/graphql");
 
     m_clone = m_dir.path() / "clone";
-    shell("git clone -q " + quote(m_git.url_with_credentials("o/r")) + " " +
-          quote(m_clone.string()));
+    shell_line("git clone -q " + shell_quote(m_git.url_with_credentials("o/r")) + " " +
+               shell_quote(m_clone.string()));
     // Origin without credentials: the commands authenticate with the token themselves.
-    git("remote set-url origin " + quote(m_git.url("o/r")));
+    git("remote set-url origin " + shell_quote(m_git.url("o/r")));
     git("config user.name budget");
     git("config user.email budget@example.com");
     ASSERT_EQ(git("rev-parse --is-shallow-repository"), "false");
@@ -203,12 +121,12 @@ protected:
   }
 
   std::string git(const std::string &args) const {
-    return shell("git -C " + quote(m_clone.string()) + " " + args);
+    return shell_line("git -C " + shell_quote(m_clone.string()) + " " + args);
   }
 
   // The clone at the git server's newest main.
   void pull_main() {
-    git("fetch -q " + quote(m_git.url_with_credentials("o/r")) + " main");
+    git("fetch -q " + shell_quote(m_git.url_with_credentials("o/r")) + " main");
     git("reset -q --hard FETCH_HEAD");
   }
 
@@ -279,7 +197,7 @@ protected:
     std::ofstream(m_clone / "README.md") << "notes\n";
     git("add README.md");
     git("commit -q -m 'docs: notes'");
-    git("push -q " + quote(m_git.url_with_credentials("o/r")) + " HEAD:refs/heads/main");
+    git("push -q " + shell_quote(m_git.url_with_credentials("o/r")) + " HEAD:refs/heads/main");
     return git("rev-parse HEAD");
   }
 
@@ -335,10 +253,10 @@ protected:
     for (std::size_t i = 0; i < documents.size(); ++i) {
       const auto file = m_dir.path() / ("doc" + std::to_string(i) + ".graphql");
       std::ofstream(file) << documents[i];
-      files += " " + quote(file.string());
+      files += " " + shell_quote(file.string());
     }
     const auto result = run_shell(
-        "node " + quote(std::string(GP_SOURCE_DIR) + "/tools/contract/validate-graphql.mjs") +
+        "node " + shell_quote(std::string(GP_SOURCE_DIR) + "/tools/contract/validate-graphql.mjs") +
         files);
     EXPECT_EQ(result.exit_code, 0) << result.output;
   }

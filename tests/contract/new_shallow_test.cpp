@@ -5,6 +5,7 @@
 // Git Data API, Azure DevOps: Pushes API). Checks the branch, the PR, auto-merge, the untouched
 // clone and the request budget counted by the simulator.
 #include "server.hpp"
+#include "support/kit.hpp"
 #include "support/prism.hpp"
 #include "support/temp_dir.hpp"
 #include "support/validating_client.hpp"
@@ -20,9 +21,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <array>
 #include <chrono>
-#include <cstdio>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -43,13 +42,6 @@ constexpr const char *k_dev_file = "webshop/dev/cart/deployment.yaml";
 
 const git::LibGit2Session k_session;
 
-std::string cart_deployment(const std::string &tag) {
-  return "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cart\nspec:\n  template:\n"
-         "    spec:\n      containers:\n        - name: cart\n"
-         "          image: registry.example.com/webshop/cart:" +
-         tag + " # {\"$imagepolicy\": \"webshop:cart\"}\n";
-}
-
 // The GitOps layout of every test repository: dev and qa automated, prod manual.
 std::map<std::string, std::string> gitops_layout() {
   return {{"gitops-promotion.yaml",
@@ -60,64 +52,12 @@ std::map<std::string, std::string> gitops_layout() {
           {"webshop/prod/cart/deployment.yaml", cart_deployment("1.0.0")}};
 }
 
-std::string quote(const std::string &text) {
-  std::string out = "'";
-  for (const char c : text) {
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  }
-  return out + "'";
-}
-
-// Runs `command` through the shell and returns its stdout; throws when it exits non-zero.
-std::string shell(const std::string &command) {
-  std::unique_ptr<FILE, int (*)(FILE *)> pipe(::popen((command + " 2>&1").c_str(), "r"), ::pclose);
-  if (!pipe) {
-    throw std::runtime_error("popen failed: " + command);
-  }
-  std::string output;
-  std::array<char, 4096> buffer{};
-  std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0) {
-    output.append(buffer.data(), n);
-  }
-  const int status = ::pclose(pipe.release());
-  if (status != 0) {
-    throw std::runtime_error("command failed (" + std::to_string(status) + "): " + command + "\n" +
-                             output);
-  }
-  return output;
-}
-
 std::string trim(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
     text.pop_back();
   }
   return text;
 }
-
-// GitHub's GraphQL endpoint is not in the REST description Prism validates with: make_provider
-// derives `<api_url>/graphql` from Prism's URL, so this client sends that one URL to the simulator
-// directly (as github_contract_test does) and everything else through unchanged.
-class GraphqlBypass final : public http::HttpClient {
-public:
-  GraphqlBypass(http::HttpClient &inner, std::string prism_graphql, std::string sim_graphql)
-      : m_inner(inner), m_prism_graphql(std::move(prism_graphql)),
-        m_sim_graphql(std::move(sim_graphql)) {}
-
-  [[nodiscard]] http::Response send(const http::Request &request) override {
-    if (request.url != m_prism_graphql) {
-      return m_inner.send(request);
-    }
-    http::Request direct = request;
-    direct.url = m_sim_graphql;
-    return m_inner.send(direct);
-  }
-
-private:
-  http::HttpClient &m_inner;
-  std::string m_prism_graphql;
-  std::string m_sim_graphql;
-};
 
 // The simulator, Prism in front of it and a depth-1 clone of one of its repositories.
 class NewFromShallowClone : public ::testing::Test {
@@ -179,18 +119,18 @@ protected:
   // (never contacted: a shallow clone commits through the API).
   void clone(const std::string &origin_url) {
     m_clone = m_dir.path() / "clone";
-    shell("git clone -q --depth 1 " + quote("file://" + m_bare.string()) + " " +
-          quote(m_clone.string()));
-    git_clone("remote set-url origin " + quote(origin_url));
+    shell("git clone -q --depth 1 " + shell_quote("file://" + m_bare.string()) + " " +
+          shell_quote(m_clone.string()));
+    git_clone("remote set-url origin " + shell_quote(origin_url));
     ASSERT_EQ(trim(git_clone("rev-parse --is-shallow-repository")), "true");
     m_head = trim(git_clone("rev-parse HEAD"));
   }
 
   std::string git_clone(const std::string &args) const {
-    return shell("git -C " + quote(m_clone.string()) + " " + args);
+    return shell("git -C " + shell_quote(m_clone.string()) + " " + args);
   }
   std::string git_bare(const std::string &args) const {
-    return shell("git --git-dir=" + quote(m_bare.string()) + " " + args);
+    return shell("git --git-dir=" + shell_quote(m_bare.string()) + " " + args);
   }
 
   // `new --group webshop --app cart --tag <tag>` on the clone through the commands layer, with
@@ -323,22 +263,6 @@ protected:
   std::unique_ptr<GraphqlBypass> m_http;
 };
 
-std::string describe(const std::map<std::string, long> &counts) {
-  std::string text;
-  for (const auto &[key, n] : counts) {
-    text += "  " + key + " = " + std::to_string(n) + "\n";
-  }
-  return text;
-}
-
-long total(const std::map<std::string, long> &counts) {
-  long sum = 0;
-  for (const auto &[key, n] : counts) {
-    sum += n;
-  }
-  return sum;
-}
-
 // The requests of `counts` whose key contains `needle`.
 long matching(const std::map<std::string, long> &counts, const std::string &needle) {
   long sum = 0;
@@ -347,8 +271,6 @@ long matching(const std::map<std::string, long> &counts, const std::string &need
   }
   return sum;
 }
-
-using Counts = std::map<std::string, long>;
 
 // Request budget observed (simulator counters, Prism in front; GraphQL straight to the simulator):
 // first `new`: 8 requests = commit through the Git Data API 5 (GET git/commits/{base} for the base
