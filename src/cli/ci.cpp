@@ -18,15 +18,6 @@ template <typename T> Json or_null(const std::optional<T> &value) {
   return value ? Json(*value) : Json(nullptr);
 }
 
-std::string replace_all(std::string text, std::string_view from, std::string_view to) {
-  std::size_t pos = 0;
-  while ((pos = text.find(from, pos)) != std::string::npos) {
-    text.replace(pos, from.size(), to);
-    pos += to.size();
-  }
-  return text;
-}
-
 bool append_to(const std::string &path, const std::string &text) {
   std::ofstream file(path, std::ios::binary | std::ios::app);
   if (!file) {
@@ -154,7 +145,7 @@ std::string redact(std::string text, const std::vector<std::string> &secrets) {
   for (const std::string &secret : secrets) {
     // Very short values would blank out ordinary text and are no real tokens.
     if (secret.size() >= 4) {
-      text = replace_all(std::move(text), secret, "***");
+      text = util::replace_all(std::move(text), secret, "***");
     }
   }
   return text;
@@ -198,7 +189,7 @@ std::string github_output_entry(std::string_view name, std::string_view value) {
 std::string step_summary(const CommandReport &report) {
   std::string md = "### gitops-promotion " + cell(report.command);
   if (report.error) {
-    md += " failed\n\n```\n" + replace_all(*report.error, "```", "'''") + "\n```\n\n";
+    md += " failed\n\n```\n" + util::replace_all(*report.error, "```", "'''") + "\n```\n\n";
     return md;
   }
   if (report.dry_run) {

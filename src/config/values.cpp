@@ -46,15 +46,6 @@ bool glob_match(std::string_view pattern, std::string_view text) {
   return p == pattern.size();
 }
 
-std::string replace_all(std::string text, std::string_view from, std::string_view to) {
-  std::size_t pos = 0;
-  while ((pos = text.find(from, pos)) != std::string::npos) {
-    text.replace(pos, from.size(), to);
-    pos += to.size();
-  }
-  return text;
-}
-
 } // namespace
 
 std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
@@ -216,7 +207,8 @@ bool status_context_matches(const std::vector<std::string> &patterns, std::strin
            segment[group.size()] == '-' && segment.ends_with(env);
   }
   for (const auto &pattern : patterns) {
-    const auto expanded = replace_all(replace_all(pattern, "{group}", group), "{env}", env);
+    const auto expanded =
+        util::replace_all(util::replace_all(pattern, "{group}", group), "{env}", env);
     if (glob_match(expanded, context)) {
       return true;
     }

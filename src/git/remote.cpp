@@ -34,16 +34,6 @@ bool has_embedded_password(std::string_view url) {
   return at != std::string_view::npos && auth.substr(0, at).find(':') != std::string_view::npos;
 }
 
-void replace_all(std::string &text, const std::string &needle, std::string_view with) {
-  if (needle.empty()) {
-    return;
-  }
-  for (size_t pos = text.find(needle); pos != std::string::npos;
-       pos = text.find(needle, pos + with.size())) {
-    text.replace(pos, needle.size(), with);
-  }
-}
-
 // State shared with libgit2's callbacks during one push or fetch.
 class Transfer {
 public:
@@ -110,8 +100,8 @@ public:
   }
 
   [[nodiscard]] std::string scrub(std::string text) const {
-    replace_all(text, m_credentials.token, "***");
-    replace_all(text, m_encoded, "***");
+    text = util::replace_all(std::move(text), m_credentials.token, "***");
+    text = util::replace_all(std::move(text), m_encoded, "***");
     return text;
   }
 

@@ -41,4 +41,8 @@ struct CodePoint {
 // other control bytes as \xNN, cut after 100 bytes with "...".
 [[nodiscard]] std::string quote_for_message(std::string_view value);
 
+// `text` with every occurrence of `from` replaced by `to`, left to right without rescanning what
+// was put in; an empty `from` changes nothing.
+[[nodiscard]] std::string replace_all(std::string text, std::string_view from, std::string_view to);
+
 } // namespace gitops::util

@@ -102,6 +102,18 @@ TEST(Strings, QuoteForMessageEscapesAndCuts) {
   EXPECT_EQ(quote_for_message(std::string(150, 'x')), "\"" + std::string(100, 'x') + "...\"");
 }
 
+TEST(Strings, ReplaceAllReplacesEveryOccurrenceOnce) {
+  using gitops::util::replace_all;
+  EXPECT_EQ(replace_all("a-b-c", "-", "+"), "a+b+c");
+  EXPECT_EQ(replace_all("tok tok", "tok", "***"), "*** ***");
+  // What was put in is not scanned again (no endless growth).
+  EXPECT_EQ(replace_all("aa", "a", "aa"), "aaaa");
+  EXPECT_EQ(replace_all("{group}-{env}", "{group}", "{env}"), "{env}-{env}");
+  EXPECT_EQ(replace_all("abc", "", "x"), "abc");
+  EXPECT_EQ(replace_all("", "a", "b"), "");
+  EXPECT_EQ(replace_all("abc", "abcd", "x"), "abc");
+}
+
 TEST(Strings, Base64EncodeMatchesRfc4648Vectors) {
   using gitops::util::base64_encode;
   EXPECT_EQ(base64_encode(""), "");
