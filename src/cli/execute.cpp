@@ -88,6 +88,7 @@ void fill_report(CommandReport &report, const commands::Outcome &outcome) {
   report.pr_number = outcome.pr_number;
   report.pr_url = outcome.pr_url;
   report.commit = outcome.commit;
+  report.changes = outcome.changes;
 }
 
 int execute_new(const Invocation &inv, const commands::NewOptions &options,
@@ -98,7 +99,6 @@ int execute_new(const Invocation &inv, const commands::NewOptions &options,
     const commands::NewResult result = commands::run_new(options, services);
     fill_report(report, *result.outcome);
     report.branch = report.branch.value_or(result.plan.branch);
-    report.changes = result.plan.changes;
     render_report(context, inv.globals.output, report);
     return k_exit_ok;
   }

@@ -128,6 +128,7 @@ Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &ser
     outcome.pr_url = pr.url;
   }
   outcome.commit = sha;
+  outcome.changes = plan.changes;
   outcome.message = "created branch " + plan.branch + " with pull request " +
                     std::to_string(pr.number) + " on commit " + sha;
   return outcome;

@@ -168,22 +168,31 @@ Outcome run_status(const StatusOptions &options, Services &services) {
   const config::Config cfg = read_config(services.repository, services.root, head);
   const std::string branch = status_branch(options, services, provider, cfg);
   constexpr std::string_view k_manual = "Promotion was manual, skipping check";
+  // A skip still names what was checked, for the CI outputs and --output json.
+  std::optional<long> pr_number;
+  const auto skip = [&](std::string message) {
+    Outcome outcome = skipped(std::move(message));
+    outcome.branch = branch;
+    outcome.pr_number = pr_number;
+    return outcome;
+  };
   if (!branch.starts_with("promote/")) {
-    return skipped(std::string(k_manual));
+    return skip(std::string(k_manual));
   }
   const std::optional<providers::PullRequest> pr = provider.find_open_pr(branch, cfg.base_branch);
   if (!pr) {
     throw CommandError("no open pull request from " + branch + " into " + cfg.base_branch);
   }
+  pr_number = pr->number;
   const std::optional<promotion::PrState> state = promotion::parse_description(pr->description);
   if (!state) {
-    return skipped(std::string(k_manual));
+    return skip(std::string(k_manual));
   }
   if (state->type == promotion::PrType::feature) {
-    return skipped("Automatically allowing feature branch PR");
+    return skip("Automatically allowing feature branch PR");
   }
   if (state->env == cfg.environments.front().name) {
-    return skipped("\"" + state->env + "\" is the first environment so status check is skipped");
+    return skip("\"" + state->env + "\" is the first environment so status check is skipped");
   }
   const std::optional<config::Environment> previous = cfg.previous_environment(state->env);
   if (!previous) {

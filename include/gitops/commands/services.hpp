@@ -1,5 +1,6 @@
 #pragma once
 
+#include "gitops/commands/image_update.hpp"
 #include "gitops/config/config.hpp"
 #include "gitops/git/repository.hpp"
 #include "gitops/providers/git_provider.hpp"
@@ -11,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gitops::commands {
 
@@ -53,6 +55,7 @@ struct Outcome {
   std::optional<long> pr_number;
   std::optional<std::string> pr_url;
   std::optional<std::string> commit;
+  std::vector<ChangeRecord> changes; // the marked values the promotion commit changed
 };
 
 // The error for a command this version does not implement yet: exit 1, never a silent success.

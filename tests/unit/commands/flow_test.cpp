@@ -299,6 +299,11 @@ TEST_F(FlowTest, PromoteOpensTheNextEnvironmentsPr) {
   // The new state records HEAD, not the previous PR's sha.
   EXPECT_TRUE(contains(provider.open_pr->description, "\"sha\":\"" + base + "\""));
   EXPECT_TRUE(called("set_auto_merge 1 on"));
+  // The change it made, for --output json and the CI summary.
+  ASSERT_EQ(o.changes.size(), 1U);
+  EXPECT_EQ(o.changes[0].file, "webshop/qa/cart/deployment.yaml");
+  EXPECT_EQ(o.changes[0].old_value, "registry.example.com/webshop/cart:1.0.0");
+  EXPECT_EQ(o.changes[0].new_value, "registry.example.com/webshop/cart:1.1.0");
 }
 
 TEST_F(FlowTest, PromoteToAManualEnvironmentTurnsAutoMergeOff) {
@@ -330,7 +335,12 @@ TEST_F(FlowTest, StatusSkipsPrsWithoutMetadata) {
   pr.head_branch = "promote/webshop-cart";
   pr.description = "hand-made";
   provider.open_pr = pr;
-  EXPECT_EQ(status("promote/webshop-cart").message, "Promotion was manual, skipping check");
+  const Outcome o = status("promote/webshop-cart");
+  EXPECT_EQ(o.message, "Promotion was manual, skipping check");
+  EXPECT_TRUE(o.skipped);
+  // A skip still names the branch and PR it looked at.
+  EXPECT_EQ(o.branch, "promote/webshop-cart");
+  EXPECT_EQ(o.pr_number, 3);
 }
 
 TEST_F(FlowTest, StatusAllowsFeatureAndFirstEnvironmentPrs) {
