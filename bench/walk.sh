@@ -38,10 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-export GIT_CONFIG_NOSYSTEM=1 HOME="$work/home" GIT_AUTHOR_NAME=ci GIT_AUTHOR_EMAIL=ci@example.com \
-  GIT_COMMITTER_NAME=ci GIT_COMMITTER_EMAIL=ci@example.com GIT_TERMINAL_PROMPT=0
-unset GITOPS_PROMOTION_TOKEN GITHUB_TOKEN GH_TOKEN GITHUB_HEAD_REF
-mkdir -p "$HOME"
+lf_isolate "$work" ci
 token="bench-token-$RANDOM$RANDOM"
 lf_start "$work/forge" "$sim" "$token"
 owner=bench

@@ -33,12 +33,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo; echo "demo interrupted; stopping the local forge" >&2; exit 130' INT TERM
 
-# Keep the user's git configuration and tokens out of the demo.
-export GIT_CONFIG_NOSYSTEM=1 HOME="$work/home" GIT_AUTHOR_NAME=demo GIT_AUTHOR_EMAIL=demo@example.com \
-  GIT_COMMITTER_NAME=demo GIT_COMMITTER_EMAIL=demo@example.com GIT_TERMINAL_PROMPT=0
-unset GITOPS_PROMOTION_TOKEN GITHUB_TOKEN GH_TOKEN SYSTEM_ACCESSTOKEN AZURE_DEVOPS_EXT_PAT \
-  GITHUB_HEAD_REF SYSTEM_PULLREQUEST_SOURCEBRANCH GITHUB_ACTIONS TF_BUILD
-mkdir -p "$HOME"
+# Keep the user's git configuration, tokens and CI variables out of the demo.
+lf_isolate "$work" demo
 
 if [[ -t 1 ]]; then
   section() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }

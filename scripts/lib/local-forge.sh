@@ -5,6 +5,8 @@
 #
 #   lf_start WORKDIR FORGE_SIM TOKEN   starts both; sets LF_API (simulator) and LF_GIT (git server)
 #   lf_stop                            stops both (only the processes lf_start started, by pid)
+#   lf_isolate DIR NAME                git identity NAME, HOME=DIR/home, no user git config, and
+#                                      no tokens or CI variables from the caller's environment
 #
 # Repository URLs as the forges spell them, served by the one git server:
 #   GitHub        $LF_GIT/<owner>/<repo>.git
@@ -19,6 +21,16 @@ LF_WORK=""
 LF_TOKEN=""
 LF_API=""
 LF_GIT=""
+
+lf_isolate() {
+  export GIT_CONFIG_NOSYSTEM=1 HOME="$1/home" GIT_AUTHOR_NAME="$2" GIT_AUTHOR_EMAIL="$2@example.com" \
+    GIT_COMMITTER_NAME="$2" GIT_COMMITTER_EMAIL="$2@example.com" GIT_TERMINAL_PROMPT=0
+  mkdir -p "$HOME"
+  # A token or CI variable of the machine running this would change what the tool does and prints.
+  unset GITOPS_PROMOTION_TOKEN GITHUB_TOKEN GH_TOKEN SYSTEM_ACCESSTOKEN AZURE_DEVOPS_EXT_PAT \
+    GITHUB_HEAD_REF SYSTEM_PULLREQUEST_SOURCEBRANCH GITHUB_ACTIONS TF_BUILD GITHUB_OUTPUT \
+    GITHUB_STEP_SUMMARY
+}
 
 lf_die() {
   echo "local-forge: $*" >&2
