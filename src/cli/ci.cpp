@@ -4,9 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <fstream>
+#include <initializer_list>
 #include <random>
+#include <utility>
 
 namespace gitops::cli {
 
@@ -60,6 +63,24 @@ std::string pr_number_text(const CommandReport &report) {
   return report.pr_number ? std::to_string(*report.pr_number) : std::string();
 }
 
+// `text` with each character that has an entry in `table` replaced by its escape, in one pass (so
+// an escape is never escaped again).
+std::string escape_each(std::string_view text,
+                        std::initializer_list<std::pair<char, std::string_view>> table) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto *hit = std::find_if(table.begin(), table.end(),
+                                   [c](const auto &entry) { return entry.first == c; });
+    if (hit != table.end()) {
+      out += hit->second;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 } // namespace
 
 CiSystem detect_ci(const util::EnvLookup &env) {
@@ -96,49 +117,12 @@ void render_report_json(std::ostream &out, const CommandReport &report) {
 }
 
 std::string escape_github_data(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-    case '%':
-      out += "%25";
-      break;
-    case '\r':
-      out += "%0D";
-      break;
-    case '\n':
-      out += "%0A";
-      break;
-    default:
-      out += c;
-    }
-  }
-  return out;
+  return escape_each(text, {{'%', "%25"}, {'\r', "%0D"}, {'\n', "%0A"}});
 }
 
 std::string escape_azure_data(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-    case '%':
-      out += "%AZP25";
-      break;
-    case ';':
-      out += "%3B";
-      break;
-    case '\r':
-      out += "%0D";
-      break;
-    case '\n':
-      out += "%0A";
-      break;
-    case ']':
-      out += "%5D";
-      break;
-    default:
-      out += c;
-    }
-  }
-  return out;
+  return escape_each(text,
+                     {{'%', "%AZP25"}, {';', "%3B"}, {'\r', "%0D"}, {'\n', "%0A"}, {']', "%5D"}});
 }
 
 std::string redact(std::string text, const std::vector<std::string> &secrets) {
