@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 WERROR     ?= $(if $(CI),ON,OFF)
 CMAKE_ARGS ?=
 
-.PHONY: all setup build build-asan test test-fast test-asan demo package fuzz bench format check-format clean
+.PHONY: all setup build build-asan test test-fast test-asan demo package image fuzz bench format check-format clean
 
 all: build
 
@@ -38,16 +38,21 @@ demo: setup
 	@bash scripts/demo.sh $(BUILD)/gitops-promotion $(BUILD)/tools/forge-sim/forge-sim
 
 # The Debian package (CPack; Depends computed by dpkg-shlibdeps), written to $(PKG_BUILD)/.
-# Its own build directory without tests, so only the executable is compiled (RelWithDebInfo as
-# everywhere else; cpack strips the binary). The install rules need nothing else, and
+# Its own build directory without tests, so only the executable, its man pages and the changelog are
+# built (RelWithDebInfo as everywhere else; cpack strips the binary). The install rules need nothing else, and
 # CMAKE_SKIP_INSTALL_ALL_DEPENDENCY keeps cpack from building every target first.
 PKG_BUILD ?= build-package
 
 package: setup
 	@cmake -S . -B $(PKG_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGP_BUILD_TESTS=OFF -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON -DGP_WARNINGS_AS_ERRORS=$(WERROR) $(CMAKE_ARGS) >/dev/null
-	@cmake --build $(PKG_BUILD) -j $(JOBS) --target gitops-promotion
+	@cmake --build $(PKG_BUILD) -j $(JOBS) --target gitops-promotion install-files
 	@cd $(PKG_BUILD) && cpack -G DEB
 	@ls $(PKG_BUILD)/*.deb
+
+# The container image from the Dockerfile (buildah; the base image is bootstrapped from Debian when
+# there is no registry), tagged gitops-promotion:<version> and :latest. See scripts/image.sh.
+image: setup
+	@bash scripts/image.sh
 
 # libFuzzer targets (clang): FUZZ_SECONDS per target; crash inputs land in build-fuzz/artifacts/.
 FUZZ_SECONDS ?= 20

@@ -2,6 +2,16 @@
 # Installed as share/bash-completion/completions/gitops-promotion; or: source this file.
 # Works with or without the bash-completion package (plain compgen only).
 
+# _gitops_promotion_reply WORD...: COMPREPLY from compgen's output, one candidate per line, so that
+# candidates with spaces (directories) stay whole.
+_gitops_promotion_reply() {
+  local line
+  COMPREPLY=()
+  while IFS= read -r line; do
+    [[ -n "$line" ]] && COMPREPLY+=("$line")
+  done < <(compgen "$@")
+}
+
 _gitops_promotion() {
   local cur prev
   cur="${COMP_WORDS[COMP_CWORD]}"
@@ -9,41 +19,54 @@ _gitops_promotion() {
   if ((COMP_CWORD > 0)); then
     prev="${COMP_WORDS[COMP_CWORD - 1]}"
   fi
+  # bash splits `--output=j` at the `=` (COMP_WORDBREAKS): the words are `--output`, `=`, `j`.
+  if [[ "$cur" == "=" && "$prev" == --* ]]; then
+    cur=""
+  elif [[ "$prev" == "=" ]] && ((COMP_CWORD > 1)); then
+    prev="${COMP_WORDS[COMP_CWORD - 2]}"
+  fi
 
   local commands="new promote status feature feature-stale set-image lint"
   local global_flags="--provider --token --sourcedir --api-url --dry-run --output --log-level --help --version"
   # Flags that take a value (the next word is that value, not a command).
   local value_flags=" --provider --token --sourcedir --api-url --output --log-level --group --app --tag --image --branch --feature --max-age --path "
 
-  # The subcommand is the first word that is neither a flag nor a flag's value.
-  local command="" i word
+  # The subcommand is the first word that is neither a flag nor a flag's value; `given` collects the
+  # flags already on the line, which are not offered again.
+  local command="" given=" " i word
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     if [[ "$word" == -* ]]; then
-      if [[ "$word" != *=* && "$value_flags" == *" $word "* ]]; then
+      given+="${word%%=*} "
+      if [[ "${COMP_WORDS[i + 1]:-}" == "=" ]]; then
+        ((i += 2)) # --flag = value
+      elif [[ "$word" != *=* && "$value_flags" == *" $word "* ]]; then
         ((i++))
       fi
       continue
     fi
-    command="$word"
-    break
+    if [[ -z "$command" ]]; then
+      command="$word"
+    fi
   done
 
   case "$prev" in
     --provider)
-      COMPREPLY=($(compgen -W "github azdo" -- "$cur"))
+      _gitops_promotion_reply -W "github azdo" -- "$cur"
       return 0
       ;;
     --output)
-      COMPREPLY=($(compgen -W "text json" -- "$cur"))
+      _gitops_promotion_reply -W "text json" -- "$cur"
       return 0
       ;;
     --log-level)
-      COMPREPLY=($(compgen -W "error warn info debug" -- "$cur"))
+      _gitops_promotion_reply -W "error warn info debug" -- "$cur"
       return 0
       ;;
     --sourcedir | --path)
-      COMPREPLY=($(compgen -d -- "$cur"))
+      # Let readline quote what it inserts (spaces, quotes) when compopt is there (bash >= 4).
+      compopt -o filenames 2>/dev/null
+      _gitops_promotion_reply -d -- "$cur"
       return 0
       ;;
     --token | --api-url | --group | --app | --tag | --image | --branch | --feature | --max-age)
@@ -69,10 +92,18 @@ _gitops_promotion() {
   esac
 
   if [[ -z "$command" && "$cur" != -* ]]; then
-    COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+    _gitops_promotion_reply -W "$commands" -- "$cur"
     return 0
   fi
-  COMPREPLY=($(compgen -W "$flags $global_flags" -- "$cur"))
+  # --tag and --image exclude each other: one given, the other is not offered either.
+  case "$given" in
+    *" --tag "* | *" --image "*) given+="--tag --image " ;;
+  esac
+  local offer="" flag
+  for flag in $flags $global_flags; do
+    [[ "$given" == *" $flag "* ]] || offer+="$flag "
+  done
+  _gitops_promotion_reply -W "$offer" -- "$cur"
   return 0
 }
 

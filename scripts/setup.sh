@@ -10,6 +10,9 @@ packages=(
   lighttpd clang clang-format
   dpkg-dev zsh
   curl jq openssl
+  ccache
+  buildah podman runc debootstrap
+  lintian help2man
 )
 
 # Node.js and npm run the contract oracles (Prism, GitHub's GraphQL schema); any Node >= 18 works, so a

@@ -5,11 +5,14 @@
 #include "gitops/providers/factory.hpp"
 #include "gitops/util/duration.hpp"
 #include "gitops/util/error.hpp"
+#include "gitops/util/strings.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <iostream>
+#include <optional>
+#include <utility>
 
 namespace gitops::cli {
 
@@ -64,7 +67,7 @@ void add_global_flags(CLI::App &app, RawGlobals &raw) {
   app.add_option_function<std::string>(
          "--token", [&raw](const std::string &v) { raw.token = v; },
          "Access token for the git provider (default: $GITOPS_PROMOTION_TOKEN, then "
-         "$GITHUB_TOKEN/$GH_TOKEN or $SYSTEM_ACCESSTOKEN/$AZURE_DEVOPS_EXT_PAT)")
+         "$GH_TOKEN/$GITHUB_TOKEN or $SYSTEM_ACCESSTOKEN/$AZURE_DEVOPS_EXT_PAT)")
       ->type_name("TOKEN")
       ->group(group);
   app.add_option_function<std::string>(
@@ -215,8 +218,100 @@ Invocation to_invocation(const CLI::App &app, Bound &b, const RunContext &contex
   return inv;
 }
 
-void print_usage_error(const RunContext &context, const CLI::App &app, std::string_view message) {
-  *context.err << "Error: " << message << "\n\n" << app.help();
+// A usage error is one line naming the problem and one pointing at the right --help: the whole
+// help text would bury the line that matters.
+void print_usage_error(const RunContext &context, std::string_view command,
+                       std::string_view message) {
+  *context.err << "Error: " << message << "\nRun `gitops-promotion" << (command.empty() ? "" : " ")
+               << command << " --help` for usage.\n";
+}
+
+// The command a usage error belongs to ("" before one was named).
+std::string command_of(const CLI::App &app) {
+  return app.get_subcommands().empty() ? std::string() : app.get_subcommands().front()->get_name();
+}
+
+// The long names ("--x") and short names ("-x") of the options of `scope`.
+std::vector<std::string> option_names(const CLI::App &scope) {
+  std::vector<std::string> names;
+  for (const CLI::Option *option : scope.get_options()) {
+    for (const std::string &name : option->get_lnames()) {
+      names.push_back("--" + name);
+    }
+    for (const std::string &name : option->get_snames()) {
+      names.push_back("-" + name);
+    }
+  }
+  return names;
+}
+
+const CLI::Option *find_option(const CLI::App &scope, std::string_view dashed) {
+  for (const CLI::Option *option : scope.get_options()) {
+    for (const std::string &name : option->get_lnames()) {
+      if (dashed == "--" + name) {
+        return option;
+      }
+    }
+    for (const std::string &name : option->get_snames()) {
+      if (dashed == "-" + name) {
+        return option;
+      }
+    }
+  }
+  return nullptr;
+}
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string> &candidates) {
+  const std::vector<std::string_view> views(candidates.begin(), candidates.end());
+  const auto suggestion = util::suggest(word, views);
+  return suggestion ? " (did you mean " + *suggestion + "?)" : std::string();
+}
+
+// Words CLI11 would report late or vaguely, checked before it parses: an unknown command, and an
+// unknown flag of the command (before any "--group is required"), each with a "did you mean".
+// Returns the usage error and the command it belongs to, or nullopt when CLI11 may go on.
+std::optional<std::pair<std::string, std::string>>
+unknown_word(const CLI::App &app, const std::vector<std::string> &args) {
+  const CLI::App *scope = &app;
+  std::string command;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string &word = args[i];
+    if (word == "--") {
+      break;
+    }
+    if (word.size() > 1 && word.front() == '-') {
+      const std::string name = word.substr(0, word.find('='));
+      const CLI::Option *option = find_option(*scope, name);
+      if (option == nullptr) {
+        std::string message = "unknown flag " + util::quote_for_message(name) +
+                              did_you_mean(name, option_names(*scope));
+        return std::make_pair(std::move(message), command);
+      }
+      if (name.size() == word.size() && option->get_items_expected_max() > 0) {
+        ++i; // its value, whatever it looks like
+      }
+      continue;
+    }
+    if (scope != &app) {
+      continue; // a stray argument: CLI11 names it
+    }
+    const std::vector<const CLI::App *> subs =
+        app.get_subcommands([](const CLI::App *) { return true; });
+    const auto found = std::find_if(subs.begin(), subs.end(),
+                                    [&](const CLI::App *sub) { return sub->get_name() == word; });
+    if (found == subs.end()) {
+      std::vector<std::string> names;
+      for (const CLI::App *sub : subs) {
+        names.push_back(sub->get_name());
+      }
+      return std::make_pair("unknown command " + util::quote_for_message(word) +
+                                did_you_mean(word, names),
+                            std::string());
+    }
+    scope = *found;
+    command = word;
+  }
+  return std::nullopt;
 }
 
 // The value of --token in raw arguments (`--token V` or `--token=V`), so that even a usage error
@@ -238,10 +333,18 @@ bool has_outputs(const std::string &command) {
   return command == "new" || command == "promote" || command == "status" || command == "feature";
 }
 
-void publish(const RunContext &context, const CommandReport &report, bool json,
+// Publishes `report` to the CI system. A CI file that cannot be written (the step's outputs or
+// summary would go missing silently) is reported as an error; returns false then.
+bool publish(const RunContext &context, const CommandReport &report, bool json,
              const std::vector<std::string> &secrets) {
-  publish_to_ci(report, has_outputs(report.command), context.env, secrets,
-                json ? *context.err : *context.out, *context.err);
+  std::ostream &lines = json ? *context.err : *context.out;
+  const std::vector<std::string> problems =
+      publish_to_ci(report, has_outputs(report.command), context.env, secrets, lines);
+  for (const std::string &problem : problems) {
+    *context.err << "Application failed with error: " << redact(problem, secrets) << '\n';
+    lines << "::error::" << escape_github_data(redact(problem, secrets)) << '\n';
+  }
+  return problems.empty();
 }
 
 // A usage error as a failed CommandReport for CI (never JSON on stdout: there is no command yet).
@@ -251,7 +354,7 @@ void publish_usage_error(const RunContext &context, const CLI::App &app, const R
   report.command = app.get_subcommands().empty() ? std::string("gitops-promotion")
                                                  : app.get_subcommands().front()->get_name();
   report.error = message;
-  publish(context, report, raw.output == "json", secrets);
+  (void)publish(context, report, raw.output == "json", secrets);
 }
 
 } // namespace
@@ -264,6 +367,14 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
 
   const std::vector<std::string> secrets = secrets_of(token_in(args), context.env);
   Invocation invocation;
+  if (const auto problem = unknown_word(app, args)) {
+    print_usage_error(context, problem->second, problem->first);
+    CommandReport report;
+    report.command = problem->second.empty() ? std::string("gitops-promotion") : problem->second;
+    report.error = problem->first;
+    (void)publish(context, report, bound.globals.output == "json", secrets);
+    return k_exit_usage;
+  }
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     app.parse(reversed);
@@ -278,13 +389,13 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
     *context.out << e.what() << '\n';
     return k_exit_ok;
   } catch (const CLI::ParseError &e) {
-    // CLI11 reports an unknown subcommand as "a subcommand is required"; name the culprit instead.
-    const std::vector<std::string> left = app.remaining();
-    const std::string message =
-        app.get_subcommands().empty() && !left.empty() && !left.front().starts_with("-")
-            ? "unknown command \"" + left.front() + "\""
-            : std::string(e.what());
-    print_usage_error(context, app, message);
+    const bool no_command =
+        app.get_subcommands().empty() && dynamic_cast<const CLI::RequiredError *>(&e) != nullptr;
+    const std::string message = no_command
+                                    ? std::string("a command is required (new, promote, status, "
+                                                  "feature, feature-stale, set-image or lint)")
+                                    : std::string(e.what());
+    print_usage_error(context, command_of(app), message);
     publish_usage_error(context, app, bound.globals, message, secrets);
     return k_exit_usage;
   }
@@ -298,16 +409,16 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
   std::optional<std::string> failure;
   try {
     const int code = execute(invocation, context, log, report);
-    if (code == k_exit_ok) {
-      publish(context, report, json, secrets);
-    } else {
+    if (code != k_exit_ok) {
       // lint with errors: its findings are the report; CI gets the verdict.
       report.error = "lint found errors";
-      publish(context, report, json, secrets);
+    }
+    if (!publish(context, report, json, secrets)) {
+      return k_exit_failed;
     }
     return code;
   } catch (const UsageError &e) {
-    print_usage_error(context, app, e.what());
+    print_usage_error(context, invocation.command, e.what());
     publish_usage_error(context, app, bound.globals, e.what(), secrets);
     return k_exit_usage;
   } catch (const Error &e) {
@@ -321,7 +432,7 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
   failed.command = invocation.command;
   failed.dry_run = invocation.globals.dry_run;
   failed.error = failure;
-  publish(context, failed, json, secrets);
+  (void)publish(context, failed, json, secrets);
   return k_exit_failed;
 }
 

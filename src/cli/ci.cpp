@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <initializer_list>
 #include <random>
@@ -21,14 +23,18 @@ template <typename T> Json or_null(const std::optional<T> &value) {
   return value ? Json(*value) : Json(nullptr);
 }
 
-bool append_to(const std::string &path, const std::string &text) {
+// Appends `text` to the file at `path`; the reason it could not, or nullopt.
+std::optional<std::string> append_to(const std::string &path, const std::string &text) {
+  errno = 0;
   std::ofstream file(path, std::ios::binary | std::ios::app);
-  if (!file) {
-    return false;
+  if (file) {
+    file << text;
+    file.flush();
   }
-  file << text;
-  file.flush();
-  return static_cast<bool>(file);
+  if (file) {
+    return std::nullopt;
+  }
+  return errno != 0 ? std::string(std::strerror(errno)) : std::string("write failed");
 }
 
 std::optional<std::string> non_empty(const util::EnvLookup &env, std::string_view name) {
@@ -207,12 +213,14 @@ std::string step_summary(const CommandReport &report) {
   return md + "\n";
 }
 
-void publish_to_ci(const CommandReport &report, bool with_outputs, const util::EnvLookup &env,
-                   const std::vector<std::string> &secrets, std::ostream &lines,
-                   std::ostream &warnings) {
+std::vector<std::string> publish_to_ci(const CommandReport &report, bool with_outputs,
+                                       const util::EnvLookup &env,
+                                       const std::vector<std::string> &secrets,
+                                       std::ostream &lines) {
+  std::vector<std::string> problems;
   const CiSystem ci = detect_ci(env);
   if (ci == CiSystem::none) {
-    return;
+    return problems;
   }
   const std::string branch = report.branch.value_or("");
   const std::string pr_url = report.pr_url.value_or("");
@@ -227,18 +235,19 @@ void publish_to_ci(const CommandReport &report, bool with_outputs, const util::E
                                  github_output_entry("pr-url", redact(pr_url, secrets)) +
                                  github_output_entry("branch", redact(branch, secrets)) +
                                  github_output_entry("commit", redact(commit, secrets));
-        if (!append_to(*path, text)) {
-          warnings << "warning: cannot append the outputs to $GITHUB_OUTPUT (" << *path << ")\n";
+        if (auto why = append_to(*path, text)) {
+          problems.push_back("cannot append the outputs to $GITHUB_OUTPUT (" + *path +
+                             "): " + *why);
         }
       }
     }
     if (auto path = non_empty(env, "GITHUB_STEP_SUMMARY")) {
-      if (!append_to(*path, redact(step_summary(report), secrets))) {
-        warnings << "warning: cannot append the summary to $GITHUB_STEP_SUMMARY (" << *path
-                 << ")\n";
+      if (auto why = append_to(*path, redact(step_summary(report), secrets))) {
+        problems.push_back("cannot append the summary to $GITHUB_STEP_SUMMARY (" + *path +
+                           "): " + *why);
       }
     }
-    return;
+    return problems;
   }
   if (report.error) {
     lines << "##vso[task.logissue type=error]" << escape_azure_data(redact(*report.error, secrets))
@@ -255,6 +264,7 @@ void publish_to_ci(const CommandReport &report, bool with_outputs, const util::E
             << escape_azure_data(redact(value, secrets)) << '\n';
     }
   }
+  return problems;
 }
 
 } // namespace gitops::cli

@@ -35,7 +35,7 @@ Network connect(const Invocation &inv, const RunContext &context, const util::Lo
     throw CommandError(
         inv.command + " needs an access token: pass --token or set " +
         (kind == providers::ProviderKind::github
-             ? std::string("GITOPS_PROMOTION_TOKEN, GITHUB_TOKEN or GH_TOKEN")
+             ? std::string("GITOPS_PROMOTION_TOKEN, GH_TOKEN or GITHUB_TOKEN")
              : std::string("GITOPS_PROMOTION_TOKEN, SYSTEM_ACCESSTOKEN or AZURE_DEVOPS_EXT_PAT")));
   }
   if (!url) {

@@ -85,8 +85,10 @@ std::optional<Token> resolve_token(const std::optional<std::string> &flag,
   if (flag && !flag->empty()) {
     return Token{*flag, "--token"};
   }
-  constexpr std::array<std::string_view, 3> k_github = {"GITOPS_PROMOTION_TOKEN", "GITHUB_TOKEN",
-                                                        "GH_TOKEN"};
+  // GH_TOKEN before GITHUB_TOKEN, as gh reads them: in Actions GITHUB_TOKEN is often the workflow's
+  // own token, and GH_TOKEN the one a user set on purpose.
+  constexpr std::array<std::string_view, 3> k_github = {"GITOPS_PROMOTION_TOKEN", "GH_TOKEN",
+                                                        "GITHUB_TOKEN"};
   constexpr std::array<std::string_view, 3> k_azdo = {"GITOPS_PROMOTION_TOKEN",
                                                       "SYSTEM_ACCESSTOKEN", "AZURE_DEVOPS_EXT_PAT"};
   for (std::string_view name : kind == providers::ProviderKind::github ? k_github : k_azdo) {

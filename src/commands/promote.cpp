@@ -2,6 +2,7 @@
 
 #include "gitops/commands/new.hpp"
 #include "gitops/promotion/pr_state.hpp"
+#include "gitops/util/duration.hpp"
 #include "gitops/util/error.hpp"
 
 #include <algorithm>
@@ -203,7 +204,13 @@ Outcome run_status(const StatusOptions &options, Services &services) {
   auto now = services.now ? services.now : [] { return std::chrono::steady_clock::now(); };
   auto sleep = services.sleep ? services.sleep
                               : [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
-  const auto deadline = now() + cfg.status_timeout;
+  const auto started = now();
+  const auto deadline = started + cfg.status_timeout;
+  // What the gate waits for, in the words of the configuration, for the progress lines.
+  const std::string awaited =
+      cfg.status_contexts.empty()
+          ? "a success status whose context names " + name + " (e.g. kustomization/" + name + ")"
+          : "a success status matching status.contexts for " + name;
   for (;;) {
     const Observation on_sha =
         state->sha.empty() ? Observation{}
@@ -242,7 +249,13 @@ Outcome run_status(const StatusOptions &options, Services &services) {
       throw GateError("commit status check for " + name + " has timed out \"" + state->sha +
                       "\" (" + seen + ")");
     }
-    services.log.info("retrying status check for " + name + ": " + seen);
+    // Each poll says how long it has waited, against what limit, and for what: a person watching
+    // a CI log should not have to guess whether it hangs.
+    const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(now() - started);
+    services.log.info("retrying status check for " + name + " (" +
+                      util::format_go_duration(elapsed) + " of " +
+                      util::format_go_duration(cfg.status_timeout) + "): waiting for " + awaited +
+                      " on \"" + state->sha + "\" or " + cfg.base_branch + "; " + seen);
     sleep(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.poll_interval));
   }
 }

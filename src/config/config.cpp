@@ -53,64 +53,6 @@ bool starts_with_tab(std::string_view text, int line) {
   return pos < text.size() && text[pos] == '\t';
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  });
-  return out;
-}
-
-// Optimal-string-alignment distance, so a swapped pair (`atuo`) counts as one edit.
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) {
-    d[i][0] = i;
-  }
-  for (std::size_t j = 0; j <= b.size(); ++j) {
-    d[0][j] = j;
-  }
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
-// The known key an unknown one was probably meant to be: close in edit distance (ignoring case),
-// or a prefix of at least four characters (`status_timeout` for `status_timeout_minutes`).
-std::optional<std::string> suggest(std::string_view word, std::span<const std::string_view> known) {
-  if (word.size() > 64) {
-    return std::nullopt;
-  }
-  const std::string w = lower(word);
-  const std::size_t limit = w.size() <= 3 ? 1 : (w.size() <= 7 ? 2 : 3);
-  std::optional<std::string> best;
-  std::size_t best_distance = limit + 1;
-  for (auto candidate : known) {
-    const std::size_t d = edit_distance(w, lower(candidate));
-    if (d < best_distance) {
-      best_distance = d;
-      best = std::string(candidate);
-    }
-  }
-  if (best) {
-    return best;
-  }
-  for (auto candidate : known) {
-    const std::string c = lower(candidate);
-    if (std::min(c.size(), w.size()) >= 4 && (c.starts_with(w) || w.starts_with(c))) {
-      return std::string(candidate);
-    }
-  }
-  return std::nullopt;
-}
-
 std::string quote(std::string_view value) {
   return util::quote_for_message(value);
 }
@@ -298,7 +240,7 @@ MapView Loader::read_map(const YAML::Node &node, int line, const std::string &pa
     }
     if (!known.empty() && std::find(known.begin(), known.end(), e.key) == known.end()) {
       e.known = false;
-      e.suggestion = suggest(e.key, known);
+      e.suggestion = util::suggest(e.key, known);
       std::string message = full + ": unknown key, ignored";
       if (e.suggestion) {
         message += " (did you mean " + quote(*e.suggestion) + "?)";

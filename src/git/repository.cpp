@@ -8,6 +8,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <utility>
 
 namespace gitops::git {
@@ -44,6 +48,48 @@ std::filesystem::path without_trailing_slash(const char *dir) {
   return p;
 }
 
+// The nearest directory at or above `start` holding a `.git` entry, with the uid owning that entry;
+// nullopt when there is none.
+struct FoundRepository {
+  std::filesystem::path work_dir;
+  uid_t owner;
+};
+std::optional<FoundRepository> find_repository_dir(const std::filesystem::path &start) {
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::absolute(start, ec).lexically_normal();
+  if (ec) {
+    return std::nullopt;
+  }
+  while (true) {
+    const std::filesystem::path dot_git = dir / ".git";
+    struct stat st {};
+    if (::lstat(dot_git.c_str(), &st) == 0) {
+      return FoundRepository{dir, st.st_uid};
+    }
+    if (!dir.has_relative_path()) {
+      return std::nullopt;
+    }
+    dir = dir.parent_path();
+  }
+}
+
+// libgit2 1.5 refuses a repository owned by another user (git's "dubious ownership") and reports it
+// as "not found" (or, with safe.directory=*, which it does not support, as GIT_EOWNER). That is the
+// usual failure in containers, so name the cause and the two ways out.
+[[noreturn]] void throw_foreign_owner(const FoundRepository &found, int rc) {
+  const std::string dir = found.work_dir.string();
+  throw GitError("the git repository at " + dir + " belongs to uid " + std::to_string(found.owner) +
+                     ", but this process runs as uid " + std::to_string(::geteuid()) +
+                     ", and libgit2 refuses a repository owned by another user (git calls it "
+                     "\"dubious ownership\"). Run gitops-promotion as the repository's owner (in a "
+                     "container: --user " +
+                     std::to_string(found.owner) +
+                     "), or trust exactly this repository: git config --global --add "
+                     "safe.directory " +
+                     dir + " (libgit2 1.5 does not honour safe.directory=*)",
+                 rc, last_error_class());
+}
+
 } // namespace
 
 Repository Repository::open(const std::filesystem::path &path) {
@@ -51,7 +97,10 @@ Repository Repository::open(const std::filesystem::path &path) {
   git_repository *raw = nullptr;
   const int rc = git_repository_open_ext(&raw, path.c_str(), 0, nullptr);
   RepositoryPtr repo{raw};
-  if (rc == GIT_ENOTFOUND) {
+  if (rc == GIT_ENOTFOUND || rc == GIT_EOWNER) {
+    if (const auto found = find_repository_dir(path); found && found->owner != ::geteuid()) {
+      throw_foreign_owner(*found, rc);
+    }
     throw GitError("no git repository at or above " + path.string(), rc, last_error_class());
   }
   check(rc, "open the git repository at " + path.string());

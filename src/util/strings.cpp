@@ -1,5 +1,6 @@
 #include "gitops/util/strings.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 namespace gitops::util {
@@ -160,6 +161,58 @@ std::string replace_all(std::string text, std::string_view from, std::string_vie
     text.replace(pos, from.size(), to);
   }
   return text;
+}
+
+namespace {
+
+// Optimal-string-alignment distance, so a swapped pair (`atuo`) counts as one edit.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) {
+    d[i][0] = i;
+  }
+  for (std::size_t j = 0; j <= b.size(); ++j) {
+    d[0][j] = j;
+  }
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+} // namespace
+
+std::optional<std::string> suggest(std::string_view word, std::span<const std::string_view> known) {
+  if (word.size() > 64) {
+    return std::nullopt;
+  }
+  const std::string w = to_lower(word);
+  const std::size_t limit = w.size() <= 3 ? 1 : (w.size() <= 7 ? 2 : 3);
+  std::optional<std::string> best;
+  std::size_t best_distance = limit + 1;
+  for (auto candidate : known) {
+    const std::size_t d = edit_distance(w, to_lower(candidate));
+    if (d < best_distance) {
+      best_distance = d;
+      best = std::string(candidate);
+    }
+  }
+  if (best) {
+    return best;
+  }
+  for (auto candidate : known) {
+    const std::string c = to_lower(candidate);
+    if (std::min(c.size(), w.size()) >= 4 && (c.starts_with(w) || w.starts_with(c))) {
+      return std::string(candidate);
+    }
+  }
+  return std::nullopt;
 }
 
 } // namespace gitops::util

@@ -56,12 +56,15 @@ expect 0 "lint --version" -- lint --version
 
 # Usage errors: exit 2 with the usage on stderr and nothing on stdout.
 expect 2 "no subcommand" --
-check "no subcommand" "$err" "Usage: gitops-promotion"
+check "no subcommand" "$err" "a command is required"
+check "no subcommand help pointer" "$err" 'Run `gitops-promotion --help` for usage.'
 expect 2 "unknown subcommand" -- deploy
 check "unknown subcommand" "$err" 'unknown command "deploy"'
+expect 2 "mistyped subcommand" -- stauts
+check "mistyped subcommand" "$err" 'unknown command "stauts" (did you mean status?)'
 expect 2 "unknown flag" -- new --group g --app a --tags 1
-check "unknown flag" "$err" "--tags"
-check "unknown flag usage" "$err" "Usage: gitops-promotion new"
+check "unknown flag" "$err" 'unknown flag "--tags" (did you mean --tag?)'
+check "unknown flag usage" "$err" 'Run `gitops-promotion new --help` for usage.'
 expect 2 "missing flag" -- set-image --group g --app a --tag 1
 check "missing flag" "$err" "--path"
 expect 2 "bad enum" -- lint --output yaml

@@ -98,6 +98,25 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/gitops-dir"
 touch "$tmp/gitops-file"
 expect_completion "$tmp/gitops-dir" gitops-promotion --sourcedir "$tmp/gitops-"
+# A directory with spaces is one candidate, whole.
+mkdir -p "$tmp/with space dir"
+got=$(complete_words gitops-promotion set-image --path "$tmp/with")
+if [[ "$got" == "$tmp/with space dir" ]]; then
+  echo "ok: a directory with spaces is one candidate"
+else
+  fail "completing --path $tmp/with: got [$got], want [$tmp/with space dir] as one line"
+fi
+# `--flag=value`: bash hands the words over split at "=".
+expect_completion "json text" gitops-promotion new --output =
+expect_completion "json" gitops-promotion new --output = j
+expect_completion "azdo" gitops-promotion --provider = a
+expect_completion "$commands_line" gitops-promotion --output = json ""
+expect_completion "--api-url --app" gitops-promotion new --group = g --a
+# A flag already given is not offered again (nor --image once --tag is there, they exclude each other).
+expect_completion "" gitops-promotion new --group g --gr
+expect_completion "" gitops-promotion new --group=g --tag 1 --im
+expect_completion "--app" gitops-promotion new --dry-run --group g --app
+expect_completion "" gitops-promotion lint --dry-run --dry
 
 # Drift: per command, bash's flags == --help's flags.
 check_flags() {

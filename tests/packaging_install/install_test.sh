@@ -40,7 +40,14 @@ expected=(
   "$zsh_dir/_gitops-promotion"
   "share/doc/gitops-promotion/README.md"
   "share/doc/gitops-promotion/gitops-promotion.yaml.example"
+  "share/doc/gitops-promotion/copyright"
+  "share/doc/gitops-promotion/changelog.gz"
+  "share/man/man1/gitops-promotion.1.gz"
 )
+commands=(new promote status feature feature-stale set-image lint)
+for c in "${commands[@]}"; do
+  expected+=("share/man/man1/gitops-promotion-$c.1.gz")
+done
 while IFS= read -r doc; do
   expected+=("share/doc/gitops-promotion/docs/$doc")
 done < <(cd "$src/docs" && find . -type f -name '*.md' | sed 's|^\./||')
@@ -66,6 +73,30 @@ else
   "$installed" --help >/dev/null 2>&1 || fail "--help of the installed binary failed"
   echo "ok: installed binary runs ($out)"
 fi
+
+# The legal and history files: the copyright file as written, the changelog compressed as Debian
+# wants it and naming this version first.
+cmp -s "$root/share/doc/gitops-promotion/copyright" "$src/packaging/copyright" ||
+  fail "the installed copyright file is not packaging/copyright"
+if ! gzip -dc "$root/share/doc/gitops-promotion/changelog.gz" | cmp -s - "$src/packaging/changelog"; then
+  fail "changelog.gz does not decompress to packaging/changelog"
+fi
+head -n 1 "$src/packaging/changelog" | grep -q "^gitops-promotion ($version) " ||
+  fail "packaging/changelog does not start with version $version: $(head -n 1 "$src/packaging/changelog")"
+
+# The man pages render, are named after their command and document its flags (from its --help).
+for page in "$root"/share/man/man1/*.1.gz; do
+  name=$(basename "$page" .1.gz)
+  command=${name#gitops-promotion}
+  command=${command#-}
+  text=$(MANWIDTH=100 man -l "$page" 2>&1) || { fail "man -l $page failed: $text"; continue; }
+  # man justifies the line, so the separator may have more than one space before it.
+  [[ "$text" =~ $name\ +-\  ]] || fail "$name(1) has no NAME line for $name"
+  for flag in $("$installed" $command --help | sed -n -E 's/^[[:space:]]+(-[A-Za-z],)?[[:space:]]*(--[a-z][a-z-]*).*/\2/p'); do
+    [[ "$text" == *"$flag"* ]] || fail "$name(1) does not document $flag"
+  done
+done
+echo "ok: ${#commands[@]} + 1 man pages render and document their flags"
 
 # Installed copies are the source files, byte for byte.
 same() {

@@ -69,8 +69,10 @@ inline constexpr int k_exit_failed = 1; // a gitops::Error (or lint errors)
 inline constexpr int k_exit_usage = 2;  // bad flags, missing subcommand
 
 // Parses `args` (without the program name) and runs the subcommand. Help and version go to `out`
-// with exit 0 and need no config or repository. Usage errors print `Error: <what>` and the
-// subcommand's help to `err` and return 2. Failures print `Application failed with error: <what>`
+// with exit 0 and need no config or repository. Usage errors print `Error: <what>` and a line
+// pointing at the command's --help to `err` and return 2 (an unknown command or flag is reported
+// before anything else, with the closest name). A CI output file that cannot be written fails the
+// command (1). Failures print `Application failed with error: <what>`
 // to `err` (and, with --output json, the CommandReport object with `error` set to `out`) and
 // return 1. In GitHub Actions or Azure Pipelines (detect_ci on context.env) the result and errors
 // are also published to the CI system (publish_to_ci; its command lines go to `out`, or to `err`

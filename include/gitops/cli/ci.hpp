@@ -66,10 +66,12 @@ void render_report_json(std::ostream &out, const CommandReport &report);
 // - Azure Pipelines: on failure `##vso[task.logissue type=error]<message>`; otherwise
 //   `##vso[task.setvariable variable=<name>;isOutput=true]<value>` for prNumber, prUrl, branch and
 //   commit on `lines`.
-// A file that cannot be written is reported on `warnings`; nothing here changes the exit code.
 // `with_outputs` false (usage errors, lint, set-image) reports only the error.
-void publish_to_ci(const CommandReport &report, bool with_outputs, const util::EnvLookup &env,
-                   const std::vector<std::string> &secrets, std::ostream &lines,
-                   std::ostream &warnings);
+// Returns one message per CI file that could not be written (empty when all went well): the caller
+// makes that a failure, because a step whose outputs went missing must not pass.
+[[nodiscard]] std::vector<std::string> publish_to_ci(const CommandReport &report, bool with_outputs,
+                                                     const util::EnvLookup &env,
+                                                     const std::vector<std::string> &secrets,
+                                                     std::ostream &lines);
 
 } // namespace gitops::cli

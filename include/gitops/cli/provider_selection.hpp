@@ -28,8 +28,9 @@ struct Token {
   std::string source;
 };
 
-// The token to use, first non-empty of: `flag`, GITOPS_PROMOTION_TOKEN, then GITHUB_TOKEN, GH_TOKEN
-// (github) or SYSTEM_ACCESSTOKEN, AZURE_DEVOPS_EXT_PAT (azdo). std::nullopt when none is set.
+// The token to use, first non-empty of: `flag`, GITOPS_PROMOTION_TOKEN, then GH_TOKEN, GITHUB_TOKEN
+// (github, in gh's order) or SYSTEM_ACCESSTOKEN, AZURE_DEVOPS_EXT_PAT (azdo). std::nullopt when
+// none is set.
 [[nodiscard]] std::optional<Token> resolve_token(const std::optional<std::string> &flag,
                                                  providers::ProviderKind kind,
                                                  const util::EnvLookup &env);

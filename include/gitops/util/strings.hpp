@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,5 +45,12 @@ struct CodePoint {
 // `text` with every occurrence of `from` replaced by `to`, left to right without rescanning what
 // was put in; an empty `from` changes nothing.
 [[nodiscard]] std::string replace_all(std::string text, std::string_view from, std::string_view to);
+
+// The word of `known` that `word` was probably meant to be (a mistyped config key, flag or
+// command): the closest within a few edits (ignoring case; a swapped pair counts as one), else
+// one that starts with `word` or `word` with it, both at least four characters long; nullopt
+// when none is close.
+[[nodiscard]] std::optional<std::string> suggest(std::string_view word,
+                                                 std::span<const std::string_view> known);
 
 } // namespace gitops::util

@@ -129,9 +129,12 @@ Published publish(const CommandReport &report, std::map<std::string, std::string
     env["GITHUB_STEP_SUMMARY"] = (dir.path() / "summary").string();
   }
   std::ostringstream lines;
-  std::ostringstream warnings;
-  gitops::cli::publish_to_ci(report, with_outputs, fixed_env(env), secrets, lines, warnings);
-  Published p{lines.str(), warnings.str(), "", ""};
+  std::string problems;
+  for (const std::string &problem :
+       gitops::cli::publish_to_ci(report, with_outputs, fixed_env(env), secrets, lines)) {
+    problems += problem + "\n";
+  }
+  Published p{lines.str(), problems, "", ""};
   if (std::filesystem::exists(dir.path() / "out")) {
     p.output_file = gitops::test::read_file(dir.path() / "out");
   }
@@ -170,16 +173,24 @@ TEST(CiPublish, GithubOutputsAreSkippedWhenNotWanted) {
   EXPECT_EQ(p.output_file, "");
 }
 
-TEST(CiPublish, UnwritableOutputFileIsAWarning) {
+TEST(CiPublish, UnwritableOutputFilesAreReportedWithTheirReason) {
   std::ostringstream lines;
-  std::ostringstream warnings;
-  gitops::cli::publish_to_ci(promoted(), true,
-                             fixed_env({{"GITHUB_ACTIONS", "true"},
-                                        {"GITHUB_OUTPUT", "/nonexistent-dir/out"},
-                                        {"GITHUB_STEP_SUMMARY", "/nonexistent-dir/sum"}}),
-                             {}, lines, warnings);
-  EXPECT_TRUE(contains(warnings.str(), "$GITHUB_OUTPUT")) << warnings.str();
-  EXPECT_TRUE(contains(warnings.str(), "$GITHUB_STEP_SUMMARY")) << warnings.str();
+  const std::vector<std::string> problems =
+      gitops::cli::publish_to_ci(promoted(), true,
+                                 fixed_env({{"GITHUB_ACTIONS", "true"},
+                                            {"GITHUB_OUTPUT", "/nonexistent-dir/out"},
+                                            {"GITHUB_STEP_SUMMARY", "/nonexistent-dir/sum"}}),
+                                 {}, lines);
+  ASSERT_EQ(problems.size(), 2U);
+  EXPECT_EQ(problems[0], "cannot append the outputs to $GITHUB_OUTPUT (/nonexistent-dir/out): "
+                         "No such file or directory");
+  EXPECT_EQ(problems[1], "cannot append the summary to $GITHUB_STEP_SUMMARY "
+                         "(/nonexistent-dir/sum): No such file or directory");
+}
+
+TEST(CiPublish, WritableFilesReportNoProblem) {
+  const Published p = publish(promoted(), {{"GITHUB_ACTIONS", "true"}, {"GITHUB_OUTPUT", ""}});
+  EXPECT_EQ(p.warnings, "");
 }
 
 TEST(CiPublish, AzureSetsOutputVariables) {

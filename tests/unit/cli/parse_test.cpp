@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 using gitops::cli::OutputFormat;
 using gitops::test::CliRun;
 using gitops::test::parse_only;
@@ -24,9 +26,12 @@ void expect_usage_error(const CliRun &r, const std::string &subcommand_usage,
   EXPECT_EQ(r.code, 2);
   EXPECT_FALSE(r.invocation.has_value());
   EXPECT_TRUE(r.out.empty()) << r.out;
-  EXPECT_TRUE(contains(r.err, "Error: ")) << r.err;
+  EXPECT_TRUE(r.err.starts_with("Error: ")) << r.err;
   EXPECT_TRUE(contains(r.err, message)) << r.err;
-  EXPECT_TRUE(contains(r.err, "Usage: " + subcommand_usage)) << r.err;
+  // One line naming the problem, one pointing at the command's help; not the whole help text.
+  EXPECT_TRUE(r.err.ends_with("\nRun `" + subcommand_usage + " --help` for usage.\n")) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 2) << r.err;
+  EXPECT_FALSE(contains(r.err, "Usage:")) << r.err;
 }
 
 TEST(CliParse, NewWithDefaults) {
@@ -139,20 +144,45 @@ TEST(CliParse, UsageErrorsExitTwoWithTheSubcommandUsage) {
                      "gitops-promotion set-image", "--path");
   expect_usage_error(parse_only({"feature", "--group", "g", "--app", "a", "--tag", "t"}),
                      "gitops-promotion feature", "--feature");
-  expect_usage_error(parse_only({"promote", "--group", "g"}), "gitops-promotion promote",
-                     "--group");
 }
 
 TEST(CliParse, NoOrUnknownSubcommandIsAUsageError) {
-  const CliRun none = parse_only({});
-  EXPECT_EQ(none.code, 2);
-  EXPECT_TRUE(contains(none.err, "Usage: gitops-promotion")) << none.err;
-  EXPECT_TRUE(contains(none.err, "set-image")) << none.err;
-  const CliRun globals_only = parse_only({"--dry-run"});
-  EXPECT_EQ(globals_only.code, 2);
-  const CliRun unknown = parse_only({"deploy"});
-  EXPECT_EQ(unknown.code, 2);
-  EXPECT_TRUE(contains(unknown.err, "deploy")) << unknown.err;
+  expect_usage_error(parse_only({}), "gitops-promotion",
+                     "a command is required (new, promote, status, feature, feature-stale, "
+                     "set-image or lint)");
+  expect_usage_error(parse_only({"--dry-run"}), "gitops-promotion", "a command is required");
+  expect_usage_error(parse_only({"deploy"}), "gitops-promotion", "unknown command \"deploy\"");
+  EXPECT_FALSE(contains(parse_only({"deploy"}).err, "did you mean")); // nothing close
+  expect_usage_error(parse_only({"neww", "--group", "g"}), "gitops-promotion",
+                     "unknown command \"neww\" (did you mean new?)");
+  expect_usage_error(parse_only({"--dry-run", "stauts"}), "gitops-promotion",
+                     "unknown command \"stauts\" (did you mean status?)");
+  expect_usage_error(parse_only({"setimage"}), "gitops-promotion",
+                     "unknown command \"setimage\" (did you mean set-image?)");
+}
+
+// A mistyped flag is named as such, with the flag it was probably meant to be, before CLI11 would
+// complain that a required flag is missing; values that look like flags are values.
+TEST(CliParse, UnknownFlagsComeFirstWithASuggestion) {
+  expect_usage_error(parse_only({"new", "--grup", "g", "--app", "a", "--tag", "1"}),
+                     "gitops-promotion new", "unknown flag \"--grup\" (did you mean --group?)");
+  expect_usage_error(parse_only({"new", "--tags", "1"}), "gitops-promotion new",
+                     "unknown flag \"--tags\" (did you mean --tag?)");
+  expect_usage_error(parse_only({"new", "--app=a", "--dryrun"}), "gitops-promotion new",
+                     "unknown flag \"--dryrun\" (did you mean --dry-run?)");
+  expect_usage_error(parse_only({"--tokne", "x", "status"}), "gitops-promotion",
+                     "unknown flag \"--tokne\" (did you mean --token?)");
+  expect_usage_error(parse_only({"promote", "--group", "g"}), "gitops-promotion promote",
+                     "unknown flag \"--group\"");
+  expect_usage_error(parse_only({"lint", "--zzzzzz"}), "gitops-promotion lint",
+                     "unknown flag \"--zzzzzz\"");
+  EXPECT_FALSE(contains(parse_only({"lint", "--zzzzzz"}).err, "did you mean"));
+  // A flag's value is not a command, even when it is named like one.
+  const CliRun r = parse_only({"--sourcedir", "status", "new", "--group", "lint", "--app", "a",
+                               "--tag", "1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.invocation->command, "new");
+  EXPECT_EQ(options_of<gitops::commands::NewOptions>(r).group, "lint");
 }
 
 TEST(CliParse, HelpWorksAnywhereWithoutARepository) {

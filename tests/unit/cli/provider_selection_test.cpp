@@ -85,10 +85,12 @@ TEST(ResolveToken, FallbackOrderForGithub) {
                                 {"GITHUB_TOKEN", "gh1"},
                                 {"GH_TOKEN", "gh2"},
                                 {"SYSTEM_ACCESSTOKEN", "az1"}});
-  EXPECT_EQ(resolve_token(std::nullopt, ProviderKind::github, no_gp)->value, "gh1");
-  EXPECT_EQ(
-      resolve_token(std::nullopt, ProviderKind::github, fixed_env({{"GH_TOKEN", "gh2"}}))->source,
-      "GH_TOKEN");
+  // GH_TOKEN before GITHUB_TOKEN, as gh reads them.
+  EXPECT_EQ(resolve_token(std::nullopt, ProviderKind::github, no_gp)->value, "gh2");
+  EXPECT_EQ(resolve_token(std::nullopt, ProviderKind::github, no_gp)->source, "GH_TOKEN");
+  EXPECT_EQ(resolve_token(std::nullopt, ProviderKind::github, fixed_env({{"GITHUB_TOKEN", "gh1"}}))
+                ->source,
+            "GITHUB_TOKEN");
   EXPECT_FALSE(
       resolve_token(std::nullopt, ProviderKind::github, fixed_env({{"SYSTEM_ACCESSTOKEN", "az"}})));
 }

@@ -66,6 +66,32 @@ TEST(CliRun, SetImageTextOutput) {
   EXPECT_TRUE(contains(again.out, "already up to date")) << again.out;
 }
 
+// In GitHub Actions a step whose summary (or outputs) cannot be written fails: later steps would
+// otherwise read empty outputs without a word.
+TEST(CliRun, UnwritableStepSummaryFailsTheCommand) {
+  TempDir dir("gp-cli-set-");
+  gitops::test::write_sample(dir.path());
+  const std::string path = (dir.path() / "webshop" / "dev").string();
+  const CliRun r = execute(
+      {"set-image", "--path", path, "--group", "webshop", "--app", "webui", "--tag", "1.2.0"},
+      dir.path(),
+      {{"GITHUB_ACTIONS", "true"}, {"GITHUB_STEP_SUMMARY", (dir / "missing/summary").string()}});
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_TRUE(contains(r.err, "Application failed with error: cannot append the summary to "
+                              "$GITHUB_STEP_SUMMARY (" +
+                                  (dir / "missing/summary").string() +
+                                  "): No such file or directory"))
+      << r.err;
+  EXPECT_TRUE(contains(r.out, "::error::cannot append the summary")) << r.out;
+
+  const CliRun ok = execute(
+      {"set-image", "--path", path, "--group", "webshop", "--app", "webui", "--tag", "1.3.0"},
+      dir.path(),
+      {{"GITHUB_ACTIONS", "true"}, {"GITHUB_STEP_SUMMARY", (dir / "summary").string()}});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_TRUE(contains(gitops::test::read_file(dir / "summary"), "set-image")) << ok.out;
+}
+
 TEST(CliRun, SetImageJsonAndDryRun) {
   TempDir dir("gp-cli-set-");
   gitops::test::write_sample(dir.path());
@@ -104,7 +130,7 @@ TEST(CliRun, SetImageErrors) {
                                  dir.path());
   EXPECT_EQ(bad_tag.code, 2);
   EXPECT_TRUE(contains(bad_tag.err, "--tag")) << bad_tag.err;
-  EXPECT_TRUE(contains(bad_tag.err, "Usage: gitops-promotion set-image")) << bad_tag.err;
+  EXPECT_TRUE(contains(bad_tag.err, "Run `gitops-promotion set-image --help` for usage.")) << bad_tag.err;
 }
 
 TEST(CliRun, LintExitCodes) {

@@ -425,6 +425,15 @@ TEST_F(FlowTest, StatusTimesOutIgnoringUnrelatedContexts) {
     EXPECT_TRUE(contains(e.what(), "none")) << e.what();
   }
   EXPECT_EQ(sleeps.size(), 3U); // 0s, 20s, 40s, then 60s is the deadline
+  // Every poll says how long it has waited, against which limit and for what.
+  const std::string progress = log_stream.str();
+  for (const char *elapsed : {"(0s of 1m0s)", "(20s of 1m0s)", "(40s of 1m0s)"}) {
+    EXPECT_TRUE(contains(progress, std::string("retrying status check for webshop-dev ") + elapsed +
+                                       ": waiting for a success status whose context names "
+                                       "webshop-dev (e.g. kustomization/webshop-dev) on \"" +
+                                       recorded + "\" or main; statuses seen"))
+        << progress;
+  }
 }
 
 TEST_F(FlowTest, StatusOnADetachedHeadUsesGithubHeadRef) {

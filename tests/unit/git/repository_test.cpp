@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <set>
+#include <unistd.h>
 
 namespace {
 
@@ -76,6 +77,32 @@ TEST_F(RepositoryTest, OpenFailsOutsideARepository) {
   EXPECT_THROW((void)Repository::open(elsewhere / "does-not-exist"), gitops::GitError);
 }
 
+// A repository owned by another user (a container's workspace) is named as such, with the fix,
+// never as "no git repository". Changing an owner needs root, which CI and the container tests
+// have.
+TEST_F(RepositoryTest, OpenNamesAForeignOwnerAndTheFix) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "chown to another uid needs root";
+  }
+  const uid_t other = 4242;
+  for (const auto &entry : fs::recursive_directory_iterator(m_repos.work)) {
+    ASSERT_EQ(::lchown(entry.path().c_str(), other, other), 0) << entry.path();
+  }
+  ASSERT_EQ(::lchown(m_repos.work.c_str(), other, other), 0);
+  for (const fs::path &start : {m_repos.work, m_repos.work / "apps" / "dev"}) {
+    try {
+      (void)Repository::open(start);
+      FAIL() << "expected GitError for " << start;
+    } catch (const gitops::GitError &e) {
+      const std::string dir = fs::absolute(m_repos.work).lexically_normal().string();
+      EXPECT_THAT(e.what(), HasSubstr("the git repository at " + dir + " belongs to uid 4242"));
+      EXPECT_THAT(e.what(), HasSubstr("this process runs as uid 0"));
+      EXPECT_THAT(e.what(), HasSubstr("--user 4242"));
+      EXPECT_THAT(e.what(), HasSubstr("git config --global --add safe.directory " + dir));
+      EXPECT_THAT(e.what(), ::testing::Not(HasSubstr("no git repository")));
+    }
+  }
+}
 TEST_F(RepositoryTest, DetachedHeadHasNoBranchButACommit) {
   write_files(m_repos.work, {{"second.txt", "2\n"}});
   const std::string second = commit_all(m_repos.work, "second");
