@@ -178,8 +178,8 @@ TEST(CliParse, UnknownFlagsComeFirstWithASuggestion) {
                      "unknown flag \"--zzzzzz\"");
   EXPECT_FALSE(contains(parse_only({"lint", "--zzzzzz"}).err, "did you mean"));
   // A flag's value is not a command, even when it is named like one.
-  const CliRun r = parse_only({"--sourcedir", "status", "new", "--group", "lint", "--app", "a",
-                               "--tag", "1"});
+  const CliRun r =
+      parse_only({"--sourcedir", "status", "new", "--group", "lint", "--app", "a", "--tag", "1"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.invocation->command, "new");
   EXPECT_EQ(options_of<gitops::commands::NewOptions>(r).group, "lint");

@@ -130,7 +130,8 @@ TEST(CliRun, SetImageErrors) {
                                  dir.path());
   EXPECT_EQ(bad_tag.code, 2);
   EXPECT_TRUE(contains(bad_tag.err, "--tag")) << bad_tag.err;
-  EXPECT_TRUE(contains(bad_tag.err, "Run `gitops-promotion set-image --help` for usage.")) << bad_tag.err;
+  EXPECT_TRUE(contains(bad_tag.err, "Run `gitops-promotion set-image --help` for usage."))
+      << bad_tag.err;
 }
 
 TEST(CliRun, LintExitCodes) {
