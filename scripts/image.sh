@@ -79,6 +79,9 @@ Suites: bookworm-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SOURCES
+    # mktemp made the root directory 0700; the image's / must be 0755 like any root file system,
+    # or nobody but root can run anything in it.
+    chmod 0755 "$rootfs"
     tar -C "$rootfs" --numeric-owner -cf "$tarball.tmp" .
     mv "$tarball.tmp" "$tarball"
     rm -rf "$rootfs"

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Container entrypoint helper: run-as-owner COMMAND [ARGS...]
 #
 # The image starts as root (GitHub runs Docker actions as the image's user and documents root), but
@@ -10,6 +10,9 @@
 #
 # The repository directory is, in order: the value of --sourcedir in ARGS, $INPUT_SOURCEDIR (the
 # Action's input), $GITHUB_WORKSPACE, the working directory.
+#
+# bash, not sh: dash drops variables whose names are not shell identifiers from the environment it
+# passes on, and the runner's INPUT_API-URL and INPUT_DRY-RUN are such names.
 set -eu
 
 if [ "$#" -eq 0 ]; then

@@ -27,13 +27,14 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source=../../scripts/lib/local-forge.sh
 source "$ROOT/scripts/lib/local-forge.sh"
+# shellcheck source=../support/expect.sh
+source "$ROOT/tests/support/expect.sh"
 
 VERSION=$(sed -n 's/^project(gitops-promotion VERSION \([0-9.]*\).*/\1/p' "$ROOT/CMakeLists.txt")
 IMAGE=gitops-promotion:$VERSION
 TOKEN="ctr-token-$RANDOM$RANDOM-secret"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gp-container.XXXXXX")
 chmod 0755 "$WORK"
-FAILURES=0
 PODMAN=(podman --storage-driver "${GP_STORAGE_DRIVER:-vfs}")
 RUN_FLAGS=(--rm --runtime runc --cgroups enabled --network host
   --ulimit nofile=20000:20000 --ulimit nproc=32768:32768)
@@ -45,25 +46,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-fail() {
-  echo "FAIL: $*" >&2
-  FAILURES=$((FAILURES + 1))
-}
-fatal() {
-  echo "FATAL: $*" >&2
-  echo "--- last stdout:" >&2
-  cat "$WORK/out" >&2 2>/dev/null
-  echo "--- last stderr:" >&2
-  cat "$WORK/err" >&2 2>/dev/null
-  exit 1
-}
-expect_eq() {
-  [[ $1 == "$2" ]] || fail "$3: expected [$2], got [$1]"
-}
-expect_contains() {
-  [[ $1 == *"$2"* ]] || fail "$3: [$2] not found in [$1]"
-}
 
 # --- the image -------------------------------------------------------------------------------------
 echo "building $IMAGE (scripts/image.sh)"
@@ -145,6 +127,9 @@ expect_owned_by() {
   [[ -z $foreign ]] || fail "files not owned by $2 after $3: $foreign"
 }
 
+# (The test itself runs as root: reading a workspace it handed to another uid needs
+# `-c safe.directory=*`, as git would tell it.)
+
 # One walk: dev PR by `new`, its gate, the merge, Flux, the qa PR by `promote`, its gate.
 walk() {
   local uid=$1 depth=$2 repo="webshop-u$1-$2" run
@@ -174,7 +159,7 @@ status:
   [[ $RC -eq 0 ]] || fatal "status on the dev PR ($what) exited $RC: $OUT"
   expect_contains "$OUT" "is the first environment so status check is skipped" "status ($what)"
   expect_owned_by "$run" "$uid" "status on the dev PR ($what)"
-  lf_post_status github "$OWNER" "$repo" "$(git -C "$run/workspace" rev-parse HEAD)" \
+  lf_post_status github "$OWNER" "$repo" "$(git -c safe.directory="*" -C "$run/workspace" rev-parse HEAD)" \
     gitops-promotion status success >/dev/null || fatal "cannot report the check"
   local merged
   merged=$(lf_wait_merged "$OWNER" "$repo" "$pr") || fatal "the dev PR ($what) did not merge"
@@ -183,7 +168,7 @@ status:
 
   run="$WORK/run-$repo-promote"
   checkout "$run" "$uid" "$depth" main "$repo" detach
-  expect_eq "$(git -C "$run/workspace" rev-parse HEAD)" "$merged" "main after the merge ($what)"
+  expect_eq "$(git -c safe.directory="*" -C "$run/workspace" rev-parse HEAD)" "$merged" "main after the merge ($what)"
   action "$run" "$uid" promote
   [[ $RC -eq 0 ]] || fatal "promote ($what) exited $RC: $OUT"
   local qa

@@ -27,11 +27,12 @@ SPEC=${6:-}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../../scripts/lib/local-forge.sh
 source "$HERE/../../scripts/lib/local-forge.sh"
+# shellcheck source=../support/expect.sh
+source "$HERE/../support/expect.sh"
 
 TOKEN="e2e-token-$RANDOM$RANDOM-secret"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gp-e2e-$PROVIDER-$SCENARIO.XXXXXX")
 PRISM_PID=""
-FAILURES=0
 lf_isolate "$WORK" ci
 
 cleanup() {
@@ -45,27 +46,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-fail() {
-  echo "FAIL: $*" >&2
-  FAILURES=$((FAILURES + 1))
-}
-# A broken precondition: nothing after it can be meaningful.
-fatal() {
-  echo "FATAL: $*" >&2
-  echo "--- last stdout:" >&2
-  cat "$WORK/out" >&2 2>/dev/null
-  echo "--- last stderr:" >&2
-  cat "$WORK/err" >&2 2>/dev/null
-  echo "--- simulator log:" >&2
-  tail -n 20 "$WORK/forge/sim.log" >&2 2>/dev/null
-  exit 1
-}
-expect_eq() {
-  [[ $1 == "$2" ]] || fail "$3: expected [$2], got [$1]"
-}
-expect_contains() {
-  [[ $1 == *"$2"* ]] || fail "$3: [$2] not found in [$1]"
-}
 expect_no_token() {
   local f
   for f in "$WORK/out" "$WORK/err"; do
