@@ -220,10 +220,11 @@ Invocation to_invocation(const CLI::App &app, Bound &b, const RunContext &contex
 
 // A usage error is one line naming the problem and one pointing at the right --help: the whole
 // help text would bury the line that matters.
+// Known secrets are redacted: CLI11 quotes stray arguments, and `--token T T` makes T one.
 void print_usage_error(const RunContext &context, std::string_view command,
-                       std::string_view message) {
-  *context.err << "Error: " << message << "\nRun `gitops-promotion" << (command.empty() ? "" : " ")
-               << command << " --help` for usage.\n";
+                       std::string_view message, const std::vector<std::string> &secrets) {
+  *context.err << "Error: " << redact(std::string(message), secrets) << "\nRun `gitops-promotion"
+               << (command.empty() ? "" : " ") << command << " --help` for usage.\n";
 }
 
 // The command a usage error belongs to ("" before one was named).
@@ -368,7 +369,7 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
   const std::vector<std::string> secrets = secrets_of(token_in(args), context.env);
   Invocation invocation;
   if (const auto problem = unknown_word(app, args)) {
-    print_usage_error(context, problem->second, problem->first);
+    print_usage_error(context, problem->second, problem->first, secrets);
     CommandReport report;
     report.command = problem->second.empty() ? std::string("gitops-promotion") : problem->second;
     report.error = problem->first;
@@ -395,7 +396,7 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
                                     ? std::string("a command is required (new, promote, status, "
                                                   "feature, feature-stale, set-image or lint)")
                                     : std::string(e.what());
-    print_usage_error(context, command_of(app), message);
+    print_usage_error(context, command_of(app), message, secrets);
     publish_usage_error(context, app, bound.globals, message, secrets);
     return k_exit_usage;
   }
@@ -418,7 +419,7 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
     }
     return code;
   } catch (const UsageError &e) {
-    print_usage_error(context, invocation.command, e.what());
+    print_usage_error(context, invocation.command, e.what(), secrets);
     publish_usage_error(context, app, bound.globals, e.what(), secrets);
     return k_exit_usage;
   } catch (const Error &e) {

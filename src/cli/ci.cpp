@@ -144,15 +144,26 @@ std::string redact(std::string text, const std::vector<std::string> &secrets) {
 std::vector<std::string> secrets_of(const std::optional<std::string> &token_flag,
                                     const util::EnvLookup &env) {
   std::vector<std::string> secrets;
-  if (token_flag && !token_flag->empty()) {
-    secrets.push_back(*token_flag);
+  // A token read from a file often ends in a newline; the tool uses it trimmed, so both spellings
+  // are secrets.
+  const auto add = [&secrets](const std::string &value) {
+    if (!value.empty()) {
+      secrets.push_back(value);
+    }
+    const std::string trimmed(util::trim(value));
+    if (!trimmed.empty() && trimmed != value) {
+      secrets.push_back(trimmed);
+    }
+  };
+  if (token_flag) {
+    add(*token_flag);
   }
   constexpr std::array<std::string_view, 6> k_names = {
       "GITOPS_PROMOTION_TOKEN", "GITHUB_TOKEN",         "GH_TOKEN",
       "SYSTEM_ACCESSTOKEN",     "AZURE_DEVOPS_EXT_PAT", "INPUT_TOKEN"};
   for (std::string_view name : k_names) {
     if (auto value = non_empty(env, name)) {
-      secrets.push_back(*value);
+      add(*value);
     }
   }
   return secrets;

@@ -82,8 +82,12 @@ providers::ProviderKind choose_provider(const std::optional<providers::ProviderK
 
 std::optional<Token> resolve_token(const std::optional<std::string> &flag,
                                    providers::ProviderKind kind, const util::EnvLookup &env) {
-  if (flag && !flag->empty()) {
-    return Token{*flag, "--token"};
+  // Surrounding whitespace is never part of a token (a file read with $(cat f) keeps no newline,
+  // but `--token "$(< f)"` variants and secrets stores often do); gh trims it too.
+  if (flag) {
+    if (const std::string_view value = util::trim(*flag); !value.empty()) {
+      return Token{std::string(value), "--token"};
+    }
   }
   // GH_TOKEN before GITHUB_TOKEN, as gh reads them: in Actions GITHUB_TOKEN is often the workflow's
   // own token, and GH_TOKEN the one a user set on purpose.
@@ -92,8 +96,8 @@ std::optional<Token> resolve_token(const std::optional<std::string> &flag,
   constexpr std::array<std::string_view, 3> k_azdo = {"GITOPS_PROMOTION_TOKEN",
                                                       "SYSTEM_ACCESSTOKEN", "AZURE_DEVOPS_EXT_PAT"};
   for (std::string_view name : kind == providers::ProviderKind::github ? k_github : k_azdo) {
-    if (auto value = env(name); value && !value->empty()) {
-      return Token{*value, std::string(name)};
+    if (auto value = env(name); value && !util::trim(*value).empty()) {
+      return Token{std::string(util::trim(*value)), std::string(name)};
     }
   }
   return std::nullopt;

@@ -29,8 +29,8 @@ struct Token {
 };
 
 // The token to use, first non-empty of: `flag`, GITOPS_PROMOTION_TOKEN, then GH_TOKEN, GITHUB_TOKEN
-// (github, in gh's order) or SYSTEM_ACCESSTOKEN, AZURE_DEVOPS_EXT_PAT (azdo). std::nullopt when
-// none is set.
+// (github, in gh's order) or SYSTEM_ACCESSTOKEN, AZURE_DEVOPS_EXT_PAT (azdo), with surrounding
+// whitespace trimmed (only whitespace does not count). std::nullopt when none is set.
 [[nodiscard]] std::optional<Token> resolve_token(const std::optional<std::string> &flag,
                                                  providers::ProviderKind kind,
                                                  const util::EnvLookup &env);

@@ -71,6 +71,13 @@ TEST(CiRedact, SecretsComeFromTheFlagAndTheTokenVariables) {
             (std::vector<std::string>{"flag-secret", "gh-secret", "az-secret", "in-secret"}));
 }
 
+TEST(CiRedact, ATokenWithANewlineIsASecretInBothSpellings) {
+  const auto secrets =
+      gitops::cli::secrets_of(std::nullopt, fixed_env({{"GITOPS_PROMOTION_TOKEN", "tok-123\n"}}));
+  EXPECT_EQ(secrets, (std::vector<std::string>{"tok-123\n", "tok-123"}));
+  EXPECT_EQ(gitops::cli::redact("used tok-123 here", secrets), "used *** here");
+}
+
 TEST(CiGithubOutput, HeredocWithADelimiterNotInTheValue) {
   const std::string entry = gitops::cli::github_output_entry("branch", "line1\nline2");
   const auto first_newline = entry.find('\n');

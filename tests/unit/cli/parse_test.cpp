@@ -214,6 +214,18 @@ TEST(CliParse, VersionWorksAnywhere) {
   }
 }
 
+// CLI11 quotes a stray argument; when that argument is the token (`--token T T`) it is redacted.
+TEST(CliParse, UsageErrorsNeverShowTheToken) {
+  const CliRun twice = parse_only({"status", "--token", "ghp_twice12345", "ghp_twice12345"});
+  EXPECT_EQ(twice.code, 2);
+  EXPECT_FALSE(contains(twice.err, "ghp_twice12345")) << twice.err;
+  EXPECT_TRUE(contains(twice.err, "***")) << twice.err;
+  const CliRun typo = parse_only({"status", "--tokne", "ghp_typo12345"});
+  EXPECT_EQ(typo.code, 2);
+  EXPECT_FALSE(contains(typo.err, "ghp_typo12345")) << typo.err;
+  EXPECT_TRUE(contains(typo.err, "unknown flag \"--tokne\" (did you mean --token?)")) << typo.err;
+}
+
 TEST(CliParse, HelpNeverShowsTheToken) {
   const CliRun r = parse_only({"new", "--token", "ghp_supersecret", "--help"});
   EXPECT_EQ(r.code, 0);

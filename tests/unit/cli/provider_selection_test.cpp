@@ -95,6 +95,20 @@ TEST(ResolveToken, FallbackOrderForGithub) {
       resolve_token(std::nullopt, ProviderKind::github, fixed_env({{"SYSTEM_ACCESSTOKEN", "az"}})));
 }
 
+// A token read from a file or a secret store often carries a newline; it is never part of the
+// token.
+TEST(ResolveToken, SurroundingWhitespaceIsTrimmed) {
+  EXPECT_EQ(resolve_token(std::string(" ghp_flag\n"), ProviderKind::github, fixed_env({}))->value,
+            "ghp_flag");
+  const auto newline = fixed_env({{"GITHUB_TOKEN", "ghp_env\r\n"}});
+  EXPECT_EQ(resolve_token(std::nullopt, ProviderKind::github, newline)->value, "ghp_env");
+  // Only whitespace does not count: the next source is used.
+  const auto blank = fixed_env({{"GITOPS_PROMOTION_TOKEN", " \n"}, {"SYSTEM_ACCESSTOKEN", "az\n"}});
+  EXPECT_EQ(resolve_token(std::string("\t"), ProviderKind::azdo, blank)->value, "az");
+  EXPECT_EQ(resolve_token(std::string("\t"), ProviderKind::azdo, blank)->source,
+            "SYSTEM_ACCESSTOKEN");
+}
+
 TEST(ResolveToken, FallbackOrderForAzdo) {
   const auto env = fixed_env(
       {{"GITHUB_TOKEN", "gh"}, {"SYSTEM_ACCESSTOKEN", "az1"}, {"AZURE_DEVOPS_EXT_PAT", "az2"}});
