@@ -3,6 +3,7 @@
 #include "gitops/cli/provider_selection.hpp"
 #include "gitops/cli/render.hpp"
 #include "gitops/providers/factory.hpp"
+#include "gitops/providers/remote_url.hpp"
 #include "gitops/util/duration.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
@@ -146,6 +147,48 @@ void setup(CLI::App &app, Bound &b) {
   add_command(app, b, "lint", "Check gitops-promotion.yaml and the $imagepolicy markers");
 }
 
+// --api-url must be an http(s) URL with a plausible host (and a numeric port), so that a mistyped
+// value is a usage error before anything is pushed, not a failed API call after the push.
+void check_api_url(const std::string &url) {
+  const auto refuse = [&url] {
+    throw CLI::ValidationError("--api-url",
+                               util::quote_for_message(url) +
+                                   " is not an http:// or https:// URL with a host, such as "
+                                   "https://ghe.example.com/api/v3");
+  };
+  std::string_view rest = url;
+  if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else {
+    refuse();
+  }
+  if (std::any_of(url.begin(), url.end(),
+                  [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 0x7f; })) {
+    refuse();
+  }
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.find('@') != std::string_view::npos) {
+    refuse(); // credentials belong in --token, never in a URL
+  }
+  std::string_view host = authority;
+  std::string_view port;
+  const std::size_t bracket = authority.rfind(']');
+  const std::size_t colon = authority.rfind(':');
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    if (port.empty() ||
+        !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      refuse();
+    }
+  }
+  if (!providers::is_valid_host(host)) {
+    refuse();
+  }
+}
+
 std::optional<std::string> value_if_given(const CLI::Option *option, const std::string &value) {
   if (option != nullptr && option->count() > 0) {
     return value;
@@ -170,6 +213,9 @@ Invocation to_invocation(const CLI::App &app, Bound &b, const RunContext &contex
     g.sourcedir = *b.globals.sourcedir;
   } else {
     g.sourcedir = context.cwd;
+  }
+  if (b.globals.api_url) {
+    check_api_url(*b.globals.api_url);
   }
   g.api_url = b.globals.api_url;
   g.dry_run = b.globals.dry_run;

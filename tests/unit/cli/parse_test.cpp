@@ -146,6 +146,25 @@ TEST(CliParse, UsageErrorsExitTwoWithTheSubcommandUsage) {
                      "gitops-promotion feature", "--feature");
 }
 
+// A mistyped --api-url is a usage error before any network call (or push).
+TEST(CliParse, ApiUrlMustBeAnHttpUrlWithAHost) {
+  for (const char *bad :
+       {"api.example.com", "ftp://api.example.com", "https://", "https:///x",
+        "http://host:port/api", "https://user:pw@ghe.example.com/api/v3", "https://ghe example.com",
+        "https://ghe.example.com/\napi", "http://h:/"}) {
+    SCOPED_TRACE(bad);
+    expect_usage_error(parse_only({"promote", "--api-url", bad}), "gitops-promotion promote",
+                       "--api-url");
+  }
+  for (const char *good : {"https://ghe.example.com/api/v3", "http://127.0.0.1:8080",
+                           "http://[::1]:9000/", "https://dev.azure.com/org"}) {
+    SCOPED_TRACE(good);
+    const CliRun r = parse_only({"promote", "--api-url", good});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.invocation->globals.api_url.value_or(""), good);
+  }
+}
+
 TEST(CliParse, NoOrUnknownSubcommandIsAUsageError) {
   expect_usage_error(parse_only({}), "gitops-promotion",
                      "a command is required (new, promote, status, feature, feature-stale, "
