@@ -4,7 +4,8 @@
 #
 # 1. action.yml against SchemaStore's github-action schema, .github/workflows/*.yml against its
 #    github-workflow schema, azure-pipelines/*.yml against Microsoft's service-schema.json (every
-#    scalar read as a string, as Azure Pipelines reads them). The schemas are vendored in
+#    scalar read as a string, as Azure Pipelines reads them), and likewise the workflows and pipelines
+#    the documentation shows (docs/github.md, docs/azure-devops.md). The schemas are vendored in
 #    tests/data/schemas/ (SOURCE.md); the validator is tools/contract/validate-schemas.mjs (ajv).
 # 2. One release everywhere: the version of CMakeLists.txt is the tag of the image action.yml runs,
 #    of the templates' default image and of the template repository the example pipelines pin.
@@ -40,6 +41,25 @@ validate "$schemas/github-action.json" "$src/action.yml" || fail "action.yml doe
 validate "$schemas/github-workflow.json" "${workflows[@]}" || fail "a workflow does not match the github-workflow schema"
 validate --strings "$schemas/azure-pipelines-service-schema.json" "${pipelines[@]}" ||
   fail "a pipeline file does not match Azure Pipelines' service-schema.json"
+
+# The workflows the documentation shows (fenced yaml blocks with a top-level `jobs:`) are workflows too.
+awk -v dir="$work" '
+  /^```yaml/ { inside = 1; n++; text = ""; next }
+  inside && /^```/ { inside = 0; if (text ~ /(^|\n)jobs:/) { f = dir "/doc-workflow-" n ".yml"; printf "%s", text > f; close(f) } next }
+  inside { text = text $0 "\n" }' "$src/docs/github.md"
+doc_workflows=("$work"/doc-workflow-*.yml)
+[[ ${#doc_workflows[@]} -ge 3 ]] || fail "found ${#doc_workflows[@]} workflows in docs/github.md, expected the three"
+validate "$schemas/github-workflow.json" "${doc_workflows[@]}" ||
+  fail "a workflow shown in docs/github.md does not match the github-workflow schema"
+# Likewise the pipelines docs/azure-devops.md shows (blocks with a top-level `steps:`).
+awk -v dir="$work" '
+  /^```yaml/ { inside = 1; n++; text = ""; next }
+  inside && /^```/ { inside = 0; if (text ~ /(^|\n)steps:/) { f = dir "/doc-pipeline-" n ".yml"; printf "%s", text > f; close(f) } next }
+  inside { text = text $0 "\n" }' "$src/docs/azure-devops.md"
+doc_pipelines=("$work"/doc-pipeline-*.yml)
+[[ ${#doc_pipelines[@]} -ge 3 ]] || fail "found ${#doc_pipelines[@]} pipelines in docs/azure-devops.md, expected at least three"
+validate --strings "$schemas/azure-pipelines-service-schema.json" "${doc_pipelines[@]}" ||
+  fail "a pipeline shown in docs/azure-devops.md does not match Azure Pipelines' service-schema.json"
 
 version=$(sed -n 's/^project(gitops-promotion VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
 [[ -n $version ]] || fail "no project VERSION in CMakeLists.txt"
