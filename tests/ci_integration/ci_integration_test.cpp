@@ -7,6 +7,7 @@
 // - Azure Pipelines: the binary with TF_BUILD=True, SYSTEM_ACCESSTOKEN, BUILD_SOURCEBRANCH,
 //   SYSTEM_PULLREQUEST_SOURCEBRANCH and a detached HEAD, checking the ##vso lines.
 // Every run also checks that the token appears in no output, file or summary.
+#include "gp_test_paths.hpp"
 #include "server.hpp"
 #include "support/git_sandbox.hpp"
 #include "support/git_server.hpp"

@@ -1,6 +1,7 @@
 // The Azure DevOps provider against the forge simulator's Azure DevOps module, through Prism 5.14.2
 // as a validating proxy with Microsoft's git 7.1 description (tests/data/specs/azdo): every request
 // the provider sends and every answer the simulator gives must satisfy the spec.
+#include "gp_test_paths.hpp"
 #include "server.hpp"
 #include "support/prism.hpp"
 #include "support/temp_dir.hpp"

@@ -5,6 +5,7 @@
 // Prism (validating proxy with GitHub's REST description) in front of the simulator. GraphQL is not
 // in that description, so /graphql goes to the simulator directly; its documents are checked
 // against GitHub's GraphQL schema instead.
+#include "gp_test_paths.hpp"
 #include "server.hpp"
 #include "support/git_server.hpp"
 #include "support/kit.hpp"

@@ -3,6 +3,7 @@
 // answer against GitHub's published OpenAPI description (tests/data/specs/github/). Any violation
 // fails the test; every GraphQL document sent is validated against @octokit/graphql-schema.
 // GraphQL is not in the REST description, so it goes straight to the simulator.
+#include "gp_test_paths.hpp"
 #include "support/prism.hpp"
 #include "support/temp_dir.hpp"
 #include "support/validating_client.hpp"

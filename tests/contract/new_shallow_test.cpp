@@ -4,6 +4,7 @@
 // (in-process). A shallow clone cannot push, so the commit is made through the forge's API (GitHub:
 // Git Data API, Azure DevOps: Pushes API). Checks the branch, the PR, auto-merge, the untouched
 // clone and the request budget counted by the simulator.
+#include "gp_test_paths.hpp"
 #include "server.hpp"
 #include "support/kit.hpp"
 #include "support/prism.hpp"

@@ -1,5 +1,7 @@
 #include "support/prism.hpp"
 
+#include "gp_test_paths.hpp"
+
 #include <stdexcept>
 
 namespace gitops::contract {

@@ -1,3 +1,4 @@
+#include "gp_test_paths.hpp"
 #include "support/temp_dir.hpp"
 
 #include "gitops/config/config.hpp"

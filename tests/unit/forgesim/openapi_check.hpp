@@ -1,5 +1,7 @@
 #pragma once
 
+#include "gp_test_paths.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <filesystem>

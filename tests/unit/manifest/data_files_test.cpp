@@ -1,3 +1,5 @@
+#include "gp_test_paths.hpp"
+
 #include "gitops/manifest/rewriter.hpp"
 
 #include <gtest/gtest.h>

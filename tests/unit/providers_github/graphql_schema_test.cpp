@@ -1,6 +1,7 @@
 // Validates every GraphQL document the GitHub provider sends against GitHub's published schema
 // (@octokit/graphql-schema), with tools/contract/validate-graphql.mjs. The npm packages are
 // installed by scripts/setup.sh, so their absence is a failure, not a skip.
+#include "gp_test_paths.hpp"
 #include "support/temp_dir.hpp"
 
 #include "gitops/providers/github_provider.hpp"
