@@ -395,11 +395,11 @@ bool publish(const RunContext &context, const CommandReport &report, bool json,
 }
 
 // A usage error as a failed CommandReport for CI (never JSON on stdout: there is no command yet).
-void publish_usage_error(const RunContext &context, const CLI::App &app, const RawGlobals &raw,
-                         const std::string &message, const std::vector<std::string> &secrets) {
+void publish_usage_error(const RunContext &context, const std::string &command,
+                         const RawGlobals &raw, const std::string &message,
+                         const std::vector<std::string> &secrets) {
   CommandReport report;
-  report.command = app.get_subcommands().empty() ? std::string("gitops-promotion")
-                                                 : app.get_subcommands().front()->get_name();
+  report.command = command.empty() ? std::string("gitops-promotion") : command;
   report.error = message;
   (void)publish(context, report, raw.output == "json", secrets);
 }
@@ -416,10 +416,7 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
   Invocation invocation;
   if (const auto problem = unknown_word(app, args)) {
     print_usage_error(context, problem->second, problem->first, secrets);
-    CommandReport report;
-    report.command = problem->second.empty() ? std::string("gitops-promotion") : problem->second;
-    report.error = problem->first;
-    (void)publish(context, report, bound.globals.output == "json", secrets);
+    publish_usage_error(context, problem->second, bound.globals, problem->first, secrets);
     return k_exit_usage;
   }
   try {
@@ -443,7 +440,7 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
                                                   "feature, feature-stale, set-image or lint)")
                                     : std::string(e.what());
     print_usage_error(context, command_of(app), message, secrets);
-    publish_usage_error(context, app, bound.globals, message, secrets);
+    publish_usage_error(context, command_of(app), bound.globals, message, secrets);
     return k_exit_usage;
   }
 
@@ -466,7 +463,7 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
     return code;
   } catch (const UsageError &e) {
     print_usage_error(context, invocation.command, e.what(), secrets);
-    publish_usage_error(context, app, bound.globals, e.what(), secrets);
+    publish_usage_error(context, invocation.command, bound.globals, e.what(), secrets);
     return k_exit_usage;
   } catch (const Error &e) {
     failure = e.what();
