@@ -10,11 +10,14 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <fcntl.h>
 #include <iterator>
+#include <memory>
 #include <span>
 #include <sstream>
+#include <sys/stat.h>
 #include <system_error>
+#include <unistd.h>
 #include <unordered_map>
 
 namespace gitops::config {
@@ -723,40 +726,84 @@ const Application &Config::application(std::string_view group, std::string_view 
 }
 
 Config parse_config(std::string_view text, const std::string &file) {
+  // The same limit as on disk (load_config), so a committed file cannot get around it.
+  if (text.size() > k_max_file_size) {
+    throw ConfigError(file + " is " + std::to_string(text.size()) +
+                      " bytes; a config file larger than 1 MiB is refused");
+  }
   Config config;
   config.file = file;
   Loader(config).load(text);
   return config;
 }
 
+namespace {
+
+// Closes a file descriptor on every path out.
+struct FdCloser {
+  void operator()(const int *fd) const noexcept {
+    if (fd != nullptr && *fd >= 0) {
+      ::close(*fd);
+    }
+  }
+};
+
+} // namespace
+
 Config load_config(const std::filesystem::path &root) {
   const std::filesystem::path path = root / k_file_name;
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (!std::filesystem::exists(status)) {
-    throw ConfigError(path.string() +
-                      " does not exist: --sourcedir must point at the root of the GitOps "
-                      "repository (the directory that holds " +
-                      std::string(k_file_name) + ")");
+  const std::string name = path.string();
+  // O_NOFOLLOW: a symbolic link is refused, never followed out of the repository (to /dev/zero, a
+  // FIFO or someone's secrets); O_NONBLOCK: opening a FIFO cannot hang. What was opened is then
+  // checked with fstat, so nothing can be swapped in between the check and the read.
+  int raw = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (raw < 0) {
+    const int error = errno;
+    if (error == ENOENT || error == ENOTDIR) {
+      throw ConfigError(name +
+                        " does not exist: --sourcedir must point at the root of the GitOps "
+                        "repository (the directory that holds " +
+                        std::string(k_file_name) + ")");
+    }
+    if (error == ELOOP) {
+      throw ConfigError(name + " is a symbolic link; " + std::string(k_file_name) +
+                        " must be a regular file in the repository (links are not followed)");
+    }
+    throw ConfigError("cannot read " + name + ": " + std::strerror(error));
   }
-  if (std::filesystem::is_directory(status)) {
-    throw ConfigError(path.string() + " is a directory, not a config file");
+  const std::unique_ptr<const int, FdCloser> fd(&raw);
+  struct stat st {};
+  if (::fstat(raw, &st) != 0) {
+    throw ConfigError("cannot read " + name + ": " + std::strerror(errno));
   }
-  const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > k_max_file_size) {
-    throw ConfigError(path.string() + " is " + std::to_string(size) +
+  if (S_ISDIR(st.st_mode)) {
+    throw ConfigError(name + " is a directory, not a config file");
+  }
+  if (!S_ISREG(st.st_mode)) {
+    throw ConfigError(name + " is not a regular file (a FIFO, socket or device); " +
+                      std::string(k_file_name) + " must be a regular file in the repository");
+  }
+  if (static_cast<std::uintmax_t>(st.st_size) > k_max_file_size) {
+    throw ConfigError(name + " is " + std::to_string(st.st_size) +
                       " bytes; a config file larger than 1 MiB is refused");
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw ConfigError("cannot read " + path.string() + ": " + std::strerror(errno));
+  // Read at most one byte past the limit: a file that grows while it is read is still bounded.
+  std::string text;
+  std::array<char, 65536> chunk{};
+  while (text.size() <= k_max_file_size) {
+    const ssize_t got = ::read(raw, chunk.data(), chunk.size());
+    if (got < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw ConfigError("cannot read " + name + ": " + std::strerror(errno));
+    }
+    if (got == 0) {
+      break;
+    }
+    text.append(chunk.data(), static_cast<std::size_t>(got));
   }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) {
-    throw ConfigError("cannot read " + path.string() + ": " + std::strerror(errno));
-  }
-  return parse_config(buffer.str(), path.string());
+  return parse_config(text, name);
 }
 
 } // namespace gitops::config

@@ -73,11 +73,12 @@ struct Config {
 inline constexpr std::string_view k_file_name = "gitops-promotion.yaml";
 
 // Parses config text; `file` is only used in messages. Throws ConfigError naming file, key and
-// line.
+// line, and for text over 1 MiB.
 [[nodiscard]] Config parse_config(std::string_view text, const std::string &file);
 
-// Reads and parses `<root>/gitops-promotion.yaml`. Throws ConfigError (also when the file is
-// missing).
+// Reads and parses `<root>/gitops-promotion.yaml`, which must be a regular file (a symbolic link is
+// not followed; a FIFO or device is not opened for reading) of at most 1 MiB. Throws ConfigError
+// naming the file (also when it is missing).
 [[nodiscard]] Config load_config(const std::filesystem::path &root);
 
 // Parses a bare integer meaning minutes (`5`), or numbers with the units h, m and s in any

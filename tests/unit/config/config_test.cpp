@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sys/stat.h>
 
 namespace gitops::config {
 namespace {
@@ -603,6 +604,52 @@ TEST(LoadConfig, DirectoryInsteadOfFile) {
     ADD_FAILURE();
   } catch (const ConfigError &e) {
     EXPECT_THAT(e.what(), HasSubstr("is a directory"));
+  }
+}
+
+// Only a regular file in the repository is read: a link is never followed (out of the repository,
+// to /dev/zero), a FIFO is never opened for reading (it would hang), and the size is checked first.
+TEST(LoadConfig, RefusesLinksFifosAndDevicesWithoutReadingThem) {
+  const test::TempDir outside;
+  test::write_file(outside / "secret.yaml", "environments:\n  - name: leaked-secret-value\n");
+  const test::TempDir dir;
+  const auto path = dir / "gitops-promotion.yaml";
+  const auto expect_refused = [&](const std::string &why) {
+    try {
+      (void)load_config(dir.path());
+      ADD_FAILURE() << "accepted: " << why;
+    } catch (const ConfigError &e) {
+      EXPECT_THAT(e.what(), HasSubstr(path.string() + " is " + why)) << e.what();
+      EXPECT_THAT(e.what(), Not(HasSubstr("leaked-secret-value")));
+    }
+  };
+  std::filesystem::create_symlink(outside / "secret.yaml", path);
+  expect_refused("a symbolic link; gitops-promotion.yaml must be a regular file in the repository");
+  std::filesystem::remove(path);
+  std::filesystem::create_symlink("/dev/zero", path);
+  expect_refused("a symbolic link");
+  std::filesystem::remove(path);
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  expect_refused("not a regular file (a FIFO, socket or device)");
+}
+
+TEST(LoadConfig, FilesOverOneMebibyteAreRefusedOnDiskAndInACommit) {
+  const test::TempDir dir;
+  std::string big = std::string(k_simple) + "# " + std::string(1024 * 1024, 'x') + "\n";
+  test::write_file(dir / "gitops-promotion.yaml", big);
+  try {
+    (void)load_config(dir.path());
+    ADD_FAILURE();
+  } catch (const ConfigError &e) {
+    EXPECT_THAT(e.what(), HasSubstr("a config file larger than 1 MiB is refused"));
+  }
+  // parse_config is what reads the committed file (new, promote, status): the same limit.
+  try {
+    (void)parse_config(big, "gitops-promotion.yaml");
+    ADD_FAILURE();
+  } catch (const ConfigError &e) {
+    EXPECT_THAT(e.what(), HasSubstr("gitops-promotion.yaml is " + std::to_string(big.size()) +
+                                    " bytes; a config file larger than 1 MiB is refused"));
   }
 }
 
