@@ -105,9 +105,22 @@ std::string describe(milliseconds wait) {
   return std::to_string(wait.count()) + " ms";
 }
 
+// Where libcurl writes an answer's body: into the response, up to `limit` bytes.
+struct BodySink {
+  Response *response;
+  std::size_t limit;
+  bool over = false;
+};
+
 size_t on_body(char *data, size_t size, size_t count, void *user) {
-  static_cast<Response *>(user)->body.append(data, size * count);
-  return size * count;
+  auto *sink = static_cast<BodySink *>(user);
+  const std::size_t bytes = size * count;
+  if (sink->response->body.size() + bytes > sink->limit) {
+    sink->over = true;
+    return 0; // anything but `bytes` makes libcurl stop with CURLE_WRITE_ERROR
+  }
+  sink->response->body.append(data, bytes);
+  return bytes;
 }
 
 size_t on_header(char *data, size_t size, size_t count, void *user) {
@@ -253,8 +266,9 @@ struct CurlHttpClient::Impl {
     set(CURLOPT_ACCEPT_ENCODING, "", "CURLOPT_ACCEPT_ENCODING");
     set(CURLOPT_TCP_KEEPALIVE, 1L, "CURLOPT_TCP_KEEPALIVE");
     set(CURLOPT_USERAGENT, options.user_agent.c_str(), "CURLOPT_USERAGENT");
+    BodySink sink{&attempt.response, options.max_response_bytes};
     set(CURLOPT_WRITEFUNCTION, &on_body, "CURLOPT_WRITEFUNCTION");
-    set(CURLOPT_WRITEDATA, static_cast<void *>(&attempt.response), "CURLOPT_WRITEDATA");
+    set(CURLOPT_WRITEDATA, static_cast<void *>(&sink), "CURLOPT_WRITEDATA");
     set(CURLOPT_HEADERFUNCTION, &on_header, "CURLOPT_HEADERFUNCTION");
     set(CURLOPT_HEADERDATA, static_cast<void *>(&attempt.response), "CURLOPT_HEADERDATA");
 
@@ -293,7 +307,11 @@ struct CurlHttpClient::Impl {
     } else {
       attempt.response.url = request.url;
     }
-    if (attempt.code != CURLE_OK) {
+    if (attempt.code != CURLE_OK && sink.over) {
+      attempt.error = "the answer is larger than " + std::to_string(options.max_response_bytes) +
+                      " bytes, the most this client reads; stopped reading it";
+      attempt.sent = true;
+    } else if (attempt.code != CURLE_OK) {
       attempt.error = curl_easy_strerror(attempt.code);
       const std::string detail(error_buffer.data());
       if (!detail.empty() && detail != attempt.error) {

@@ -46,6 +46,10 @@ struct ClientOptions {
   std::function<std::chrono::system_clock::time_point()> now;
   // Uniform random number in [0, 1] for the jitter. Default: a seeded std::mt19937.
   std::function<double()> random;
+  // Most bytes of one answer's body this client reads: past it the transfer stops and send()
+  // throws HttpError saying so (an endless or hostile answer cannot grow memory without bound).
+  // The largest answers the tool asks for (a page of 100 statuses or pull requests) are far below.
+  std::size_t max_response_bytes = 32U * 1024U * 1024U;
   // Receives one debug line per attempt (see CurlHttpClient). Default: nothing is logged.
   std::function<void(std::string_view)> log;
   std::string user_agent = default_user_agent();

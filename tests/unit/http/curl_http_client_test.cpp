@@ -507,6 +507,28 @@ TEST_F(CurlHttpClientTest, TotalTimeoutThrows) {
   EXPECT_EQ(m_sleeps.size(), 1U);
 }
 
+// An answer larger than max_response_bytes stops the transfer with an error that says so, and is
+// not retried (the same answer would come again); one at the limit is read whole.
+TEST_F(CurlHttpClientTest, AnswersOverTheSizeLimitStopWithAClearError) {
+  m_server.on("GET", "/big", scripted({{200, {}, std::string(4096, 'x')}}));
+  m_server.on("GET", "/fits", scripted({{200, {}, std::string(1024, 'y')}}));
+  m_server.start();
+  auto o = options();
+  o.max_response_bytes = 1024;
+  CurlHttpClient client(o);
+  try {
+    (void)client.send(get(m_server.url("/big")));
+    FAIL() << "expected HttpError";
+  } catch (const HttpError &e) {
+    EXPECT_THAT(e.what(), HasSubstr("the answer is larger than 1024 bytes, the most this client "
+                                    "reads; stopped reading it"));
+  }
+  EXPECT_TRUE(m_sleeps.empty());
+  const Response fits = client.send(get(m_server.url("/fits")));
+  EXPECT_EQ(fits.status, 200);
+  EXPECT_EQ(fits.body.size(), 1024U);
+}
+
 TEST_F(CurlHttpClientTest, TemporaryRedirectResendsPatchWithBody) {
   m_server.on("PATCH", "/repos/old/pulls/1",
               [this](const httplib::Request &, httplib::Response &res) {
