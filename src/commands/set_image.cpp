@@ -4,7 +4,9 @@
 #include "gitops/util/error.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -37,9 +39,35 @@ std::string read_bytes(const fs::path &path) {
   return ss.str();
 }
 
-// Every manifest candidate below `root`, sorted so output and failures are deterministic.
-std::vector<fs::path> candidate_files(const fs::path &root, const util::Logger &log) {
+// The temp file write_temp makes beside `target`: `.<name>.gp-XXXXXX` (mkstemp's six characters).
+constexpr std::string_view k_temp_infix = ".gp-";
+
+// Whether `name` is such a temp file of a manifest: what a run killed between write_temp and the
+// rename leaves behind.
+bool is_temp_name(const std::string &name) {
+  const std::size_t infix = name.rfind(k_temp_infix);
+  if (name.size() < 2 || name.front() != '.' || infix == std::string::npos ||
+      name.size() != infix + k_temp_infix.size() + 6) {
+    return false;
+  }
+  const std::string tail = name.substr(infix + k_temp_infix.size());
+  return std::all_of(tail.begin(), tail.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }) &&
+         manifest::is_manifest_file_name(name.substr(1, infix - 1));
+}
+
+// What a scan of the directory finds: the manifest candidates, sorted so output and failures are
+// deterministic, and the temp files that interrupted runs left (older than a minute, so that a run
+// writing at the same moment keeps its own).
+struct Scan {
   std::vector<fs::path> files;
+  std::vector<fs::path> stale_temps;
+};
+
+Scan scan_directory(const fs::path &root, const util::Logger &log) {
+  Scan scan;
+  std::vector<fs::path> &files = scan.files;
+  const auto stale_before = fs::file_time_type::clock::now() - std::chrono::minutes(1);
   std::error_code ec;
   // The default options never descend into a symlinked directory.
   fs::recursive_directory_iterator it(root, ec);
@@ -62,13 +90,18 @@ std::vector<fs::path> candidate_files(const fs::path &root, const util::Logger &
       }
       continue;
     }
-    if (entry.is_regular_file() &&
-        manifest::is_manifest_file_name(entry.path().filename().string())) {
+    if (!entry.is_regular_file()) {
+      continue;
+    }
+    const std::string name = entry.path().filename().string();
+    if (manifest::is_manifest_file_name(name)) {
       files.push_back(entry.path());
+    } else if (is_temp_name(name) && entry.last_write_time(ec) < stale_before && !ec) {
+      scan.stale_temps.push_back(entry.path());
     }
   }
   std::sort(files.begin(), files.end());
-  return files;
+  return scan;
 }
 
 void remove_temps(const std::vector<PendingWrite> &writes) {
@@ -86,8 +119,9 @@ void write_temp(PendingWrite &w) {
   if (::stat(w.target.c_str(), &st) != 0) {
     throw ManifestError("cannot stat " + w.target.string() + ": " + std::strerror(errno));
   }
-  std::string pattern =
-      (w.target.parent_path() / ("." + w.target.filename().string() + ".gp-XXXXXX")).string();
+  std::string pattern = (w.target.parent_path() / ("." + w.target.filename().string() +
+                                                   std::string(k_temp_infix) + "XXXXXX"))
+                            .string();
   const int fd = ::mkstemp(pattern.data());
   if (fd < 0) {
     throw ManifestError("cannot create a temporary file beside " + w.target.string() + ": " +
@@ -131,9 +165,20 @@ SetImageResult run_set_image(const SetImageOptions &options, const util::Logger 
     throw CommandError("set-image: " + options.path.string() + " is not a directory");
   }
 
+  const Scan scan = scan_directory(options.path, log);
+  if (!options.dry_run) {
+    // A run killed with -9 between writing a temp file and renaming it left that file, which
+    // `git add -A` would commit: the next run removes it.
+    for (const fs::path &stale : scan.stale_temps) {
+      std::error_code ignored;
+      if (fs::remove(stale, ignored)) {
+        log.info("removed " + stale.string() + ", a temporary file an interrupted run left");
+      }
+    }
+  }
   std::vector<PendingWrite> writes;
   std::vector<std::string> failures;
-  for (const fs::path &file : candidate_files(options.path, log)) {
+  for (const fs::path &file : scan.files) {
     const std::string shown =
         (options.path / file.lexically_relative(options.path)).lexically_normal().generic_string();
     try {

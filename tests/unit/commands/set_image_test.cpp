@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <sstream>
 #include <sys/stat.h>
 
@@ -54,6 +55,43 @@ TEST_F(SetImageTest, RewritesMarkersInPlaceAndReportsEachChange) {
             gitops::test::cart_deployment("1.0.0"));
   EXPECT_EQ(read_file(dir / "webshop/dev/webui/kustomization.yaml"),
             gitops::test::webui_kustomization("1.0.0"));
+}
+
+// A run killed with -9 between writing its temp file and the rename leaves `.<name>.gp-XXXXXX`,
+// which `git add -A` would commit; the next run removes it once it is a minute old (a run writing
+// at that moment keeps its own), and a dry run leaves everything as it is.
+TEST_F(SetImageTest, TempFilesOfAnInterruptedRunAreRemovedByTheNextRun) {
+  gitops::test::write_sample(dir.path());
+  const fs::path cart = dir / "webshop/dev/cart";
+  const fs::path stale = cart / ".deployment.yaml.gp-Ab12Cd";
+  const fs::path fresh = cart / ".deployment.yaml.gp-Zz99Yy";
+  const fs::path foreign = cart / ".notes.txt.gp-Ab12Cd"; // not a manifest's temp: not ours
+  for (const fs::path &p : {stale, fresh, foreign}) {
+    write_file(p, "half-written");
+  }
+  const auto old = fs::file_time_type::clock::now() - std::chrono::minutes(5);
+  fs::last_write_time(stale, old);
+  fs::last_write_time(foreign, old);
+
+  SetImageOptions dry = options("cart", "1.1.0");
+  dry.dry_run = true;
+  (void)run_set_image(dry, log);
+  EXPECT_TRUE(fs::exists(stale)) << "a dry run changes nothing";
+
+  (void)run_set_image(options("cart", "1.1.0"), log);
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(fresh));
+  EXPECT_TRUE(fs::exists(foreign));
+  EXPECT_NE(log_stream.str().find("removed " + stale.string() +
+                                  ", a temporary file an interrupted run left"),
+            std::string::npos)
+      << log_stream.str();
+  // And a normal run leaves no temp file of its own.
+  for (const auto &entry : fs::directory_iterator(cart)) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_TRUE(name == "deployment.yaml" || entry.path() == fresh || entry.path() == foreign)
+        << name;
+  }
 }
 
 TEST_F(SetImageTest, ShownFileNamesAreDirJoinedWithTheRelativePathNormalised) {
