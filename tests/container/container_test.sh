@@ -135,6 +135,17 @@ expect_owned_by() {
 # (The test itself runs as root: reading a workspace it handed to another uid needs
 # `-c safe.directory=*`, as git would tell it.)
 
+# gate RUN_DIR UID DEPTH REPO WHAT EXPECTED: the PR pipeline's `status` on promote/webshop-cart
+# (detached, GITHUB_HEAD_REF set), which must pass with EXPECTED in its output.
+gate() {
+  local run=$1 uid=$2 depth=$3 repo=$4 what=$5 expected=$6
+  checkout "$run" "$uid" "$depth" promote/webshop-cart "$repo" detach
+  action "$run" "$uid" status GITHUB_HEAD_REF=promote/webshop-cart
+  [[ $RC -eq 0 ]] || fatal "$what exited $RC: $OUT"
+  expect_contains "$OUT" "$expected" "$what"
+  expect_owned_by "$run" "$uid" "$what"
+}
+
 # One walk: dev PR by `new`, its gate, the merge, Flux, the qa PR by `promote`, its gate.
 walk() {
   local uid=$1 depth=$2 repo="webshop-u$1-$2" run
@@ -159,11 +170,8 @@ status:
   expect_owned_by "$run" "$uid" "new ($what)"
 
   run="$WORK/run-$repo-gate-dev"
-  checkout "$run" "$uid" "$depth" promote/webshop-cart "$repo" detach
-  action "$run" "$uid" status GITHUB_HEAD_REF=promote/webshop-cart
-  [[ $RC -eq 0 ]] || fatal "status on the dev PR ($what) exited $RC: $OUT"
-  expect_contains "$OUT" "is the first environment so status check is skipped" "status ($what)"
-  expect_owned_by "$run" "$uid" "status on the dev PR ($what)"
+  gate "$run" "$uid" "$depth" "$repo" "status on the dev PR ($what)" \
+    "is the first environment so status check is skipped"
   lf_post_status github "$OWNER" "$repo" "$(git -c safe.directory="*" -C "$run/workspace" rev-parse HEAD)" \
     gitops-promotion status success >/dev/null || fatal "cannot report the check"
   local merged
@@ -181,13 +189,9 @@ status:
   [[ -n $qa && $qa != "$pr" ]] || fatal "promote ($what): pr-number output [$qa]: $OUTPUTS"
   expect_owned_by "$run" "$uid" "promote ($what)"
 
-  run="$WORK/run-$repo-gate-qa"
-  checkout "$run" "$uid" "$depth" promote/webshop-cart "$repo" detach
-  action "$run" "$uid" status GITHUB_HEAD_REF=promote/webshop-cart
-  [[ $RC -eq 0 ]] || fatal "status on the qa PR ($what) exited $RC: $OUT"
-  expect_contains "$OUT" "successful reconciliation for webshop-dev found on" "status ($what)"
+  gate "$WORK/run-$repo-gate-qa" "$uid" "$depth" "$repo" "status on the qa PR ($what)" \
+    "successful reconciliation for webshop-dev found on"
   expect_eq "$(output_of pr-number)" "$qa" "status ($what): pr-number output"
-  expect_owned_by "$run" "$uid" "status on the qa PR ($what)"
   echo "ok: new → promote → status, $what"
 }
 

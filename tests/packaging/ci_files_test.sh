@@ -42,20 +42,24 @@ validate "$schemas/github-workflow.json" "${workflows[@]}" || fail "a workflow d
 validate --strings "$schemas/azure-pipelines-service-schema.json" "${pipelines[@]}" ||
   fail "a pipeline file does not match Azure Pipelines' service-schema.json"
 
-# The workflows the documentation shows (fenced yaml blocks with a top-level `jobs:`) are workflows too.
-awk -v dir="$work" '
-  /^```yaml/ { inside = 1; n++; text = ""; next }
-  inside && /^```/ { inside = 0; if (text ~ /(^|\n)jobs:/) { f = dir "/doc-workflow-" n ".yml"; printf "%s", text > f; close(f) } next }
-  inside { text = text $0 "\n" }' "$src/docs/github.md"
+# doc_blocks DOC KEY NAME: the fenced yaml blocks of DOC with a top-level KEY, as $work/NAME-<n>.yml.
+doc_blocks() {
+  awk -v dir="$work" -v key="$2" -v name="$3" '
+    /^```yaml/ { inside = 1; n++; text = ""; next }
+    inside && /^```/ {
+      inside = 0
+      if (text ~ ("(^|\n)" key ":")) { f = dir "/" name "-" n ".yml"; printf "%s", text > f; close(f) }
+      next
+    }
+    inside { text = text $0 "\n" }' "$1"
+}
+# The workflows and pipelines the documentation shows are checked like the files themselves.
+doc_blocks "$src/docs/github.md" jobs doc-workflow
 doc_workflows=("$work"/doc-workflow-*.yml)
 [[ ${#doc_workflows[@]} -ge 3 ]] || fail "found ${#doc_workflows[@]} workflows in docs/github.md, expected the three"
 validate "$schemas/github-workflow.json" "${doc_workflows[@]}" ||
   fail "a workflow shown in docs/github.md does not match the github-workflow schema"
-# Likewise the pipelines docs/azure-devops.md shows (blocks with a top-level `steps:`).
-awk -v dir="$work" '
-  /^```yaml/ { inside = 1; n++; text = ""; next }
-  inside && /^```/ { inside = 0; if (text ~ /(^|\n)steps:/) { f = dir "/doc-pipeline-" n ".yml"; printf "%s", text > f; close(f) } next }
-  inside { text = text $0 "\n" }' "$src/docs/azure-devops.md"
+doc_blocks "$src/docs/azure-devops.md" steps doc-pipeline
 doc_pipelines=("$work"/doc-pipeline-*.yml)
 [[ ${#doc_pipelines[@]} -ge 3 ]] || fail "found ${#doc_pipelines[@]} pipelines in docs/azure-devops.md, expected at least three"
 validate --strings "$schemas/azure-pipelines-service-schema.json" "${doc_pipelines[@]}" ||
