@@ -314,8 +314,9 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string> &
   return suggestion ? " (did you mean " + *suggestion + "?)" : std::string();
 }
 
-// Words CLI11 would report late or vaguely, checked before it parses: an unknown command, and an
-// unknown flag of the command (before any "--group is required"), each with a "did you mean".
+// Words CLI11 would report late or vaguely, checked before it parses: an unknown command, an
+// unknown flag of the command (before any "--group is required"), each with a "did you mean", and a
+// stray argument after the command.
 // Returns the usage error and the command it belongs to, or nullopt when CLI11 may go on.
 std::optional<std::pair<std::string, std::string>>
 unknown_word(const CLI::App &app, const std::vector<std::string> &args) {
@@ -340,7 +341,10 @@ unknown_word(const CLI::App &app, const std::vector<std::string> &args) {
       continue;
     }
     if (scope != &app) {
-      continue; // a stray argument: CLI11 names it
+      // No command takes positional arguments: this is a stray word (often an unquoted value).
+      return std::make_pair("unexpected argument " + util::quote_for_message(word) +
+                                " (no command takes one; quote a value that has spaces)",
+                            command);
     }
     const std::vector<const CLI::App *> subs =
         app.get_subcommands([](const CLI::App *) { return true; });

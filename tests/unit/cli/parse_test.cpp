@@ -131,7 +131,12 @@ TEST(CliParse, UsageErrorsExitTwoWithTheSubcommandUsage) {
   expect_usage_error(parse_only({"new", "--group", "g", "--app", "a", "--tag", "1", "--tags", "2"}),
                      "gitops-promotion new", "--tags");
   expect_usage_error(parse_only({"new", "--group", "g", "--app", "a", "--tag", "1", "stray"}),
-                     "gitops-promotion new", "stray");
+                     "gitops-promotion new",
+                     "unexpected argument \"stray\" (no command takes one; quote a value that "
+                     "has spaces)");
+  // Before a missing flag, too.
+  expect_usage_error(parse_only({"new", "--tag", "1", "2"}), "gitops-promotion new",
+                     "unexpected argument \"2\"");
   expect_usage_error(parse_only({"lint", "--output", "xml"}), "gitops-promotion lint", "xml");
   expect_usage_error(parse_only({"lint", "--provider", "gitlab"}), "gitops-promotion lint",
                      "gitlab");
