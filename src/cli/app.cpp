@@ -269,7 +269,7 @@ Invocation to_invocation(const CLI::App &app, Bound &b, const RunContext &contex
 // Known secrets are redacted: CLI11 quotes stray arguments, and `--token T T` makes T one.
 void print_usage_error(const RunContext &context, std::string_view command,
                        std::string_view message, const std::vector<std::string> &secrets) {
-  *context.err << "Error: " << redact(std::string(message), secrets) << "\nRun `gitops-promotion"
+  *context.err << "Error: " << util::redact(message, secrets) << "\nRun `gitops-promotion"
                << (command.empty() ? "" : " ") << command << " --help` for usage.\n";
 }
 
@@ -386,41 +386,47 @@ bool has_outputs(const std::string &command) {
 
 // Publishes `report` to the CI system. A CI file that cannot be written (the step's outputs or
 // summary would go missing silently) is reported as an error; returns false then.
-bool publish(const RunContext &context, const CommandReport &report, bool json,
+// The guarded stdout and stderr of one run (see run()).
+struct Sinks {
+  util::GuardedStream &out;
+  util::GuardedStream &err;
+};
+
+bool publish(const RunContext &context, const Sinks &sinks, const CommandReport &report, bool json,
              const std::vector<std::string> &secrets) {
-  std::ostream &lines = json ? *context.err : *context.out;
+  util::GuardedStream &lines = json ? sinks.err : sinks.out;
   const std::vector<std::string> problems =
       publish_to_ci(report, has_outputs(report.command), context.env, secrets, lines);
   for (const std::string &problem : problems) {
-    *context.err << "Application failed with error: " << redact(problem, secrets) << '\n';
-    lines << "::error::" << escape_github_data(redact(problem, secrets)) << '\n';
+    // Only GitHub's files can fail to be written, so the annotation is GitHub's.
+    sinks.err << "Application failed with error: " << problem << '\n';
+    lines.command("::error::" + escape_github_data(util::redact(problem, secrets)));
   }
   return problems.empty();
 }
 
 // A usage error as a failed CommandReport for CI (never JSON on stdout: there is no command yet).
-void publish_usage_error(const RunContext &context, const std::string &command,
+void publish_usage_error(const RunContext &context, const Sinks &sinks, const std::string &command,
                          const RawGlobals &raw, const std::string &message,
                          const std::vector<std::string> &secrets) {
   CommandReport report;
   report.command = command.empty() ? std::string("gitops-promotion") : command;
   report.error = message;
-  (void)publish(context, report, raw.output == "json", secrets);
+  (void)publish(context, sinks, report, raw.output == "json", secrets);
 }
 
-} // namespace
-
-int run(const std::vector<std::string> &args, const RunContext &context) {
+// run() once its output is guarded: `context.out`/`err` are `sinks`.
+int run_guarded(const std::vector<std::string> &args, const RunContext &context, const Sinks &sinks,
+                const std::vector<std::string> &secrets) {
   CLI::App app("Promote container images through GitOps environments with pull requests",
                "gitops-promotion");
   Bound bound;
   setup(app, bound);
 
-  const std::vector<std::string> secrets = secrets_of(token_in(args), context.env);
   Invocation invocation;
   if (const auto problem = unknown_word(app, args)) {
     print_usage_error(context, problem->second, problem->first, secrets);
-    publish_usage_error(context, problem->second, bound.globals, problem->first, secrets);
+    publish_usage_error(context, sinks, problem->second, bound.globals, problem->first, secrets);
     return k_exit_usage;
   }
   try {
@@ -444,7 +450,7 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
                                                   "feature, feature-stale, set-image or lint)")
                                     : std::string(e.what());
     print_usage_error(context, command_of(app), message, secrets);
-    publish_usage_error(context, command_of(app), bound.globals, message, secrets);
+    publish_usage_error(context, sinks, command_of(app), bound.globals, message, secrets);
     return k_exit_usage;
   }
 
@@ -453,6 +459,10 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
   }
   const util::Logger log(*context.err, invocation.globals.log_level);
   const bool json = invocation.globals.output == OutputFormat::json;
+  if (json) {
+    // stdout is one JSON document: a neutralised character must stay valid JSON there.
+    sinks.out.set_escaping(util::Escaping::json);
+  }
   CommandReport report;
   std::optional<std::string> failure;
   try {
@@ -461,13 +471,13 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
       // lint with errors: its findings are the report; CI gets the verdict.
       report.error = "lint found errors";
     }
-    if (!publish(context, report, json, secrets)) {
+    if (!publish(context, sinks, report, json, secrets)) {
       return k_exit_failed;
     }
     return code;
   } catch (const UsageError &e) {
     print_usage_error(context, invocation.command, e.what(), secrets);
-    publish_usage_error(context, invocation.command, bound.globals, e.what(), secrets);
+    publish_usage_error(context, sinks, invocation.command, bound.globals, e.what(), secrets);
     return k_exit_usage;
   } catch (const Error &e) {
     failure = e.what();
@@ -480,8 +490,24 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
   failed.command = invocation.command;
   failed.dry_run = invocation.globals.dry_run;
   failed.error = failure;
-  (void)publish(context, failed, json, secrets);
+  (void)publish(context, sinks, failed, json, secrets);
   return k_exit_failed;
+}
+
+} // namespace
+
+int run(const std::vector<std::string> &args, const RunContext &context) {
+  // Every known secret, then the two streams every byte goes through (see output_guard.hpp).
+  const std::vector<std::string> secrets = secrets_of(token_in(args), context.env);
+  util::GuardedStream out(*context.out, secrets);
+  util::GuardedStream err(*context.err, secrets);
+  RunContext guarded = context;
+  guarded.out = &out;
+  guarded.err = &err;
+  const int code = run_guarded(args, guarded, Sinks{out, err}, secrets);
+  out.finish();
+  err.finish();
+  return code;
 }
 
 int run(int argc, char **argv) {

@@ -1,5 +1,6 @@
 #include "gitops/cli/ci.hpp"
 
+#include "gitops/util/output_guard.hpp"
 #include "gitops/util/strings.hpp"
 
 #include <nlohmann/json.hpp>
@@ -131,16 +132,6 @@ std::string escape_azure_data(std::string_view text) {
                      {{'%', "%AZP25"}, {';', "%3B"}, {'\r', "%0D"}, {'\n', "%0A"}, {']', "%5D"}});
 }
 
-std::string redact(std::string text, const std::vector<std::string> &secrets) {
-  for (const std::string &secret : secrets) {
-    // Very short values would blank out ordinary text and are no real tokens.
-    if (secret.size() >= 4) {
-      text = util::replace_all(std::move(text), secret, "***");
-    }
-  }
-  return text;
-}
-
 std::vector<std::string> secrets_of(const std::optional<std::string> &token_flag,
                                     const util::EnvLookup &env) {
   std::vector<std::string> secrets;
@@ -164,6 +155,16 @@ std::vector<std::string> secrets_of(const std::optional<std::string> &token_flag
   for (std::string_view name : k_names) {
     if (auto value = non_empty(env, name)) {
       add(*value);
+    }
+  }
+  // A server that echoes the request's Authorization header shows the token base64-encoded with
+  // the user the tool sends (Azure DevOps API: none; git pushes: x-access-token or
+  // gitops-promotion).
+  const std::size_t plain = secrets.size();
+  for (std::size_t i = 0; i < plain; ++i) {
+    const std::string token(util::trim(secrets[i]));
+    for (std::string_view user : {"", "x-access-token", "gitops-promotion"}) {
+      secrets.push_back(util::base64_encode(std::string(user) + ":" + token));
     }
   }
   return secrets;
@@ -227,7 +228,7 @@ std::string step_summary(const CommandReport &report) {
 std::vector<std::string> publish_to_ci(const CommandReport &report, bool with_outputs,
                                        const util::EnvLookup &env,
                                        const std::vector<std::string> &secrets,
-                                       std::ostream &lines) {
+                                       util::GuardedStream &lines) {
   std::vector<std::string> problems;
   const CiSystem ci = detect_ci(env);
   if (ci == CiSystem::none) {
@@ -238,14 +239,14 @@ std::vector<std::string> publish_to_ci(const CommandReport &report, bool with_ou
   const std::string commit = report.commit.value_or("");
   if (ci == CiSystem::github_actions) {
     if (report.error) {
-      lines << "::error::" << escape_github_data(redact(*report.error, secrets)) << '\n';
+      lines.command("::error::" + escape_github_data(util::redact(*report.error, secrets)));
     }
     if (with_outputs && !report.error) {
       if (auto path = non_empty(env, "GITHUB_OUTPUT")) {
         const std::string text = github_output_entry("pr-number", pr_number_text(report)) +
-                                 github_output_entry("pr-url", redact(pr_url, secrets)) +
-                                 github_output_entry("branch", redact(branch, secrets)) +
-                                 github_output_entry("commit", redact(commit, secrets));
+                                 github_output_entry("pr-url", util::redact(pr_url, secrets)) +
+                                 github_output_entry("branch", util::redact(branch, secrets)) +
+                                 github_output_entry("commit", util::redact(commit, secrets));
         if (auto why = append_to(*path, text)) {
           problems.push_back("cannot append the outputs to $GITHUB_OUTPUT (" + *path +
                              "): " + *why);
@@ -253,7 +254,7 @@ std::vector<std::string> publish_to_ci(const CommandReport &report, bool with_ou
       }
     }
     if (auto path = non_empty(env, "GITHUB_STEP_SUMMARY")) {
-      if (auto why = append_to(*path, redact(step_summary(report), secrets))) {
+      if (auto why = append_to(*path, util::redact(step_summary(report), secrets))) {
         problems.push_back("cannot append the summary to $GITHUB_STEP_SUMMARY (" + *path +
                            "): " + *why);
       }
@@ -261,8 +262,8 @@ std::vector<std::string> publish_to_ci(const CommandReport &report, bool with_ou
     return problems;
   }
   if (report.error) {
-    lines << "##vso[task.logissue type=error]" << escape_azure_data(redact(*report.error, secrets))
-          << '\n';
+    lines.command("##vso[task.logissue type=error]" +
+                  escape_azure_data(util::redact(*report.error, secrets)));
   }
   if (with_outputs && !report.error) {
     const std::array<std::pair<std::string_view, std::string>, 4> variables = {
@@ -271,8 +272,8 @@ std::vector<std::string> publish_to_ci(const CommandReport &report, bool with_ou
          {"branch", branch},
          {"commit", commit}}};
     for (const auto &[name, value] : variables) {
-      lines << "##vso[task.setvariable variable=" << name << ";isOutput=true]"
-            << escape_azure_data(redact(value, secrets)) << '\n';
+      lines.command("##vso[task.setvariable variable=" + std::string(name) + ";isOutput=true]" +
+                    escape_azure_data(util::redact(value, secrets)));
     }
   }
   return problems;

@@ -3,6 +3,7 @@
 #include "curl_handles.hpp"
 
 #include "gitops/util/error.hpp"
+#include "gitops/util/output_guard.hpp"
 
 #include <curl/curl.h>
 
@@ -459,8 +460,8 @@ struct CurlHttpClient::Impl {
       secrets.push_back(std::move(*password));
     }
     const std::string method = request.method.empty() ? std::string("GET") : upper(request.method);
-    const std::string shown_url = redact(strip_userinfo(request.url), secrets);
-    const std::string shown_path = redact(path_and_query(request.url), secrets);
+    const std::string shown_url = util::redact(strip_userinfo(request.url), secrets);
+    const std::string shown_path = util::redact(path_and_query(request.url), secrets);
     const int attempts = options.max_attempts;
 
     for (int number = 1;; ++number) {
@@ -483,11 +484,11 @@ struct CurlHttpClient::Impl {
         if (again) {
           line += "; retrying in " + describe(decision.wait);
         }
-        options.log(redact(line, secrets));
+        options.log(util::redact(line, secrets));
       }
 
       if (decision.fail) {
-        throw HttpError(redact(method + " " + shown_url + ": " + *decision.fail, secrets));
+        throw HttpError(util::redact(method + " " + shown_url + ": " + *decision.fail, secrets));
       }
       if (!again) {
         if (attempt.code != CURLE_OK) {
@@ -499,7 +500,7 @@ struct CurlHttpClient::Impl {
           } else if (attempt.sent && !is_idempotent(request)) {
             message += " (not retried: the request may have reached the server)";
           }
-          throw HttpError(redact(message, secrets));
+          throw HttpError(util::redact(message, secrets));
         }
         return std::move(attempt.response);
       }

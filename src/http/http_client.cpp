@@ -278,27 +278,6 @@ void for_each_page(HttpClient &client, const Request &first,
   }
 }
 
-std::string redact(std::string_view text, const std::vector<std::string> &secrets) {
-  std::vector<std::string_view> sorted;
-  for (const auto &secret : secrets) {
-    if (!secret.empty()) {
-      sorted.emplace_back(secret);
-    }
-  }
-  // Longest first, so a secret that contains another one is replaced whole.
-  std::sort(sorted.begin(), sorted.end(),
-            [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
-  std::string out(text);
-  for (const auto secret : sorted) {
-    std::size_t pos = 0;
-    while ((pos = out.find(secret, pos)) != std::string::npos) {
-      out.replace(pos, secret.size(), "***");
-      pos += 3;
-    }
-  }
-  return out;
-}
-
 std::string strip_userinfo(std::string_view url) {
   const auto start = authority_start(url);
   if (start == std::string_view::npos) {

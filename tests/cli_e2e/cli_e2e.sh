@@ -138,6 +138,69 @@ expect 1 "set-image no marker" -- set-image --path repo/apps/prod --group apps -
 check "set-image no marker" "$err" "repo/apps/prod"
 expect 2 "set-image bad tag" -- set-image --path repo/apps/prod --group apps --app api --tag 'a b'
 
+# Outside text never starts a CI command (file names, manifest values, flag values): only the
+# tool's own ::error:: / ##vso[task.logissue|setvariable] lines may, and what was neutralised stays
+# visible, escaped.
+injected() { # LABEL TEXT: fails on any line that would start a command the tool did not mean
+  local label=$1 line
+  while IFS= read -r line; do
+    case $line in
+    '##vso[task.logissue type=error]'* | '##vso[task.setvariable variable='[a-zA-Z]*';isOutput=true]'*) ;;
+    *'##vso['* | *'##VSO['* | *'##['*)
+      echo "FAIL: $label: injected Azure command: $line"
+      failures=$((failures + 1))
+      ;;
+    esac
+    if [[ $line =~ ^[[:space:]]*:: && $line != '::error::'* ]]; then
+      echo "FAIL: $label: injected GitHub command: $line"
+      failures=$((failures + 1))
+    fi
+  done <<<"$2"
+}
+evil=$work/evil
+mkdir -p "$evil"
+evil_name=$'a\n##vso[task.setvariable variable=pwned]yes\n::warning::pwned\n.yaml'
+printf 'image: "1\\n::warning::pwned-value\\n##vso[task.complete result=Failed]x" # {"$imagepolicy": "apps:evil:tag"}\n' >"$evil/$evil_name"
+printf 'image: x:1 # {"$imagepolicy": "apps:other"\n' >"$evil/broken.yaml"
+for ci in TF_BUILD=True GITHUB_ACTIONS=true; do
+  for format in text json; do
+    cd "$work" || exit 1
+    env "$ci" "$bin" set-image --output "$format" --path evil --group apps --app evil --tag 2 >"$work/out" 2>"$work/err"
+    out=$(cat "$work/out") err=$(cat "$work/err")
+    injected "set-image $ci $format" "$out"$'\n'"$err"
+    check "set-image $ci $format changed" "$(cat "$evil/$evil_name")" 'image: "2"'
+    if [[ $format == text ]]; then
+      check "set-image $ci shows the escaped name" "$out" '\x23#vso[task.setvariable variable=pwned]yes'
+      check "set-image $ci shows the escaped value" "$out" '\x3a:warning::pwned-value'
+    else
+      jq -e . "$work/out" >/dev/null || { echo "FAIL: set-image $ci json is not JSON: $out"; failures=$((failures + 1)); }
+      [[ $(jq -r '.changes[0].file' "$work/out") == *"$evil_name" ]] ||
+        { echo "FAIL: set-image $ci json file name changed: $out"; failures=$((failures + 1)); }
+    fi
+    printf 'image: "1\\n::warning::pwned-value\\n##vso[task.complete result=Failed]x" # {"$imagepolicy": "apps:evil:tag"}\n' >"$evil/$evil_name"
+    env "$ci" "$bin" set-image --output "$format" --path evil --group apps --app evil --tag 'bad tag' >"$work/out" 2>"$work/err"
+    injected "set-image bad tag $ci $format" "$(cat "$work/out" "$work/err")"
+  done
+  lrepo=$work/evil-repo
+  rm -rf "$lrepo" && mkdir -p "$lrepo/apps/dev" && cp "$evil"/* "$lrepo/apps/dev/"
+  printf 'environments:\n  - name: dev\n    auto: true\n' >"$lrepo/gitops-promotion.yaml"
+  git -C "$lrepo" init -q . && git -C "$lrepo" add -A && git -C "$lrepo" commit -qm evil
+  cd "$lrepo" || exit 1
+  env "$ci" "$bin" lint >"$work/out" 2>"$work/err"
+  injected "lint $ci" "$(cat "$work/out" "$work/err")"
+  check "lint $ci found the broken marker" "$(cat "$work/out")" "broken.yaml"
+  check "lint $ci shows the escaped name" "$(cat "$work/out")" '\x23#vso[task.setvariable'
+  cd "$work" || exit 1
+  # A flag value with a newline, echoed by the usage error.
+  env "$ci" "$bin" set-image --path $'x\n::warning::flag' --group apps --app evil --tag $'1\n##vso[task.complete]' >"$work/out" 2>"$work/err"
+  injected "usage error $ci" "$(cat "$work/out" "$work/err")"
+  # Mistyped or doubled token flags: the value never appears, in CI or not.
+  env "$ci" GITOPS_PROMOTION_TOKEN=ENV-SECRET-1 "$bin" lint --tokne FLAG-SECRET-2 >"$work/out" 2>"$work/err"
+  check_not "mistyped token flag $ci" "$(cat "$work/out" "$work/err")" "FLAG-SECRET-2"
+  env "$ci" "$bin" lint --token FLAG-SECRET-3 FLAG-SECRET-3 >"$work/out" 2>"$work/err"
+  check_not "doubled token flag $ci" "$(cat "$work/out" "$work/err")" "FLAG-SECRET-3"
+done
+
 if [[ $failures -ne 0 ]]; then
   echo "$failures failure(s)"
   exit 1

@@ -2,6 +2,7 @@
 
 #include "gitops/commands/image_update.hpp"
 #include "gitops/util/env.hpp"
+#include "gitops/util/output_guard.hpp"
 
 #include <optional>
 #include <ostream>
@@ -43,12 +44,10 @@ void render_report_json(std::ostream &out, const CommandReport &report);
 // % → %AZP25, ; → %3B, CR → %0D, LF → %0A, ] → %5D.
 [[nodiscard]] std::string escape_azure_data(std::string_view text);
 
-// `text` with every occurrence of every secret of at least 4 characters replaced by `***`.
-[[nodiscard]] std::string redact(std::string text, const std::vector<std::string> &secrets);
-
 // The values that must never be printed: the --token flag (when given) and the token variables
 // GITOPS_PROMOTION_TOKEN, GITHUB_TOKEN, GH_TOKEN, SYSTEM_ACCESSTOKEN, AZURE_DEVOPS_EXT_PAT,
-// INPUT_TOKEN that are set in `env`.
+// INPUT_TOKEN that are set in `env`, each also trimmed of whitespace and as the base64 of the
+// `user:token` pairs the tool sends in Basic authorization headers.
 [[nodiscard]] std::vector<std::string> secrets_of(const std::optional<std::string> &token_flag,
                                                   const util::EnvLookup &env);
 
@@ -59,7 +58,8 @@ void render_report_json(std::ostream &out, const CommandReport &report);
 // The Markdown written to $GITHUB_STEP_SUMMARY for `report` (a heading, then the result or error).
 [[nodiscard]] std::string step_summary(const CommandReport &report);
 
-// Tells the CI system `detect_ci(env)` about `report`, with every secret redacted:
+// Tells the CI system `detect_ci(env)` about `report`, with every secret redacted (the command
+// lines through GuardedStream::command, the only lines allowed to start a CI command):
 // - GitHub Actions: on failure `::error::<message>` on `lines`; otherwise the outputs pr-number,
 //   pr-url, branch and commit (empty when unknown) appended to the file $GITHUB_OUTPUT; always
 //   step_summary() appended to $GITHUB_STEP_SUMMARY (each only when the variable names a file);
@@ -72,6 +72,6 @@ void render_report_json(std::ostream &out, const CommandReport &report);
 [[nodiscard]] std::vector<std::string> publish_to_ci(const CommandReport &report, bool with_outputs,
                                                      const util::EnvLookup &env,
                                                      const std::vector<std::string> &secrets,
-                                                     std::ostream &lines);
+                                                     util::GuardedStream &lines);
 
 } // namespace gitops::cli

@@ -71,9 +71,6 @@ void for_each_page(HttpClient &client, const Request &first,
                    const std::function<void(const Response &)> &on_page,
                    std::size_t max_pages = 1000);
 
-// `text` with every occurrence of every non-empty secret replaced by "***" (longest secrets first).
-[[nodiscard]] std::string redact(std::string_view text, const std::vector<std::string> &secrets);
-
 // `url` without user information ("user:pass@"), for messages; the query string is kept.
 [[nodiscard]] std::string strip_userinfo(std::string_view url);
 

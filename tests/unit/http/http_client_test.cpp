@@ -154,17 +154,6 @@ TEST(NextLink, ResolvesRelativeTargets) {
   }
 }
 
-TEST(Redact, ReplacesEverySecretEverywhere) {
-  EXPECT_EQ(redact("token abc and abc again", {"abc"}), "token *** and *** again");
-  EXPECT_EQ(redact("nothing here", {"abc"}), "nothing here");
-  EXPECT_EQ(redact("abc", {}), "abc");
-  EXPECT_EQ(redact("keep", {""}), "keep");
-  // The longer secret wins when one contains the other.
-  EXPECT_EQ(redact("Bearer ghp_123 / ghp_", {"ghp_", "ghp_123"}), "Bearer *** / ***");
-  EXPECT_EQ(redact("aaaa", {"aa"}), "******");
-  EXPECT_EQ(redact("", {"x"}), "");
-}
-
 TEST(Urls, StripUserinfo) {
   EXPECT_EQ(strip_userinfo("https://user:pass@dev.azure.com/o/p?x=1"),
             "https://dev.azure.com/o/p?x=1");
