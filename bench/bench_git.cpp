@@ -107,7 +107,7 @@ int commit_push(const std::string &work, const std::string &group, const std::st
   const std::string commit =
       repo.create_commit(head, {{target_path, target_content + "# bench run " + run + "\n"}},
                          "Promote " + group + "/" + app, {"Bench", "bench@example.com"});
-  repo.set_branch(branch, commit);
+  repo.stage_branch(branch, commit);
   const double commit_ms = ms_since(start);
 
   start = Clock::now();

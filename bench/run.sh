@@ -272,7 +272,7 @@ cat "$scratch"/push.out.* | awk -v n="$repeats" '
   }
   END {
     printf "inside bench_git commit + push (median of %d fresh processes):\n", NR
-    printf "  open + HEAD %.2f ms; read_files %.2f ms; create_commit + set_branch %.2f ms; push (HTTP, Basic auth) %.2f ms\n", med(2), med(3), med(4), med(5)
+    printf "  open + HEAD %.2f ms; read_files %.2f ms; create_commit + stage_branch %.2f ms; push (HTTP, Basic auth) %.2f ms\n", med(2), med(3), med(4), med(5)
     printf "  process peak RSS (getrusage ru_maxrss): %.1f MiB after read_files, %.1f MiB at the end\n", med(6) / 1024, med(7) / 1024
   }'
 awk '{ printf "bench_git reads (in-process, median of %s): open + HEAD %.2f ms; read_files %s %.2f ms (%d manifests); whole tree %.2f ms (%d manifests); peak RSS %.1f MiB\n", n, $2, dir, $3, $4, $5, $6, $7 / 1024 }' \

@@ -1,5 +1,6 @@
 #include "gitops/commands/new.hpp"
 
+#include "gitops/commands/consistency.hpp"
 #include "gitops/util/error.hpp"
 
 #include <algorithm>
@@ -74,6 +75,46 @@ NewPlan plan_new(const git::Repository &repo, const RepositoryRoot &root, const 
   return plan_promotion(repo, root, cfg, commit, update, cfg.environments.front());
 }
 
+namespace {
+
+// Our push was overtaken: `tip` (another run's commit) is what the branch, and so the PR, will
+// merge. The PR is made to describe `tip` from the state the commit carries, when its content
+// agrees; otherwise auto-merge stays off and the run fails, naming what to re-run.
+Outcome converge_after_lost_race(const NewPlan &plan, const config::Config &cfg, Services &services,
+                                 const providers::PullRequest &pr, const std::string &tip,
+                                 Outcome outcome) {
+  providers::GitProvider &provider = *services.provider;
+  const std::optional<promotion::PrState> winner = state_of_commit(services.repository, tip);
+  const bool consistent =
+      winner && !disagreement(services.repository, services.root, tip, *winner).has_value();
+  if (!consistent) {
+    provider.set_auto_merge(pr, false, cfg.merge_method);
+    throw CommandError("another run pushed " + tip + " to " + plan.branch +
+                       " after this run, and that commit does not carry a promotion state its "
+                       "content agrees with; auto-merge of pull request " +
+                       std::to_string(pr.number) + " is off until a run of `new` or `promote` " +
+                       "for that branch completes (re-running this one does)");
+  }
+  const providers::PullRequest described =
+      provider.update_pr(pr, winner->title(), winner->description());
+  const config::Environment *env = cfg.find_environment(winner->env);
+  const bool automated = env != nullptr && env->automated;
+  (void)provider.update_auto_merge(described, automated, cfg.merge_method);
+  services.log.warn("another run pushed " + tip + " (" + winner->group + "/" + winner->app +
+                    " version " + winner->tag + " to environment " + winner->env + ") to " +
+                    plan.branch + " after this run; pull request " + std::to_string(pr.number) +
+                    " now describes that commit, and " + describe(plan.update) +
+                    " was not promoted by this run");
+  outcome.skipped = true;
+  outcome.commit = tip;
+  outcome.message = "superseded: " + plan.branch + " holds " + tip + " (version " + winner->tag +
+                    " for environment " + winner->env + ") from another run; pull request " +
+                    std::to_string(pr.number) + " describes it";
+  return outcome;
+}
+
+} // namespace
+
 Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &services) {
   Outcome outcome;
   outcome.branch = plan.branch;
@@ -89,6 +130,18 @@ Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &ser
                        " and its pull request needs a git provider (none was configured)");
   }
   providers::GitProvider &provider = *services.provider;
+  const std::string message = promotion_commit_message(plan.title, plan.description);
+
+  // The PR (if any) is looked at before the branch changes under it: while the branch and the PR
+  // describe different versions, nothing may merge, so auto-merge goes off first and comes back
+  // only once both agree (see ARCHITECTURE.md, "Promotion integrity").
+  std::optional<providers::PullRequest> open = provider.find_open_pr(plan.branch, cfg.base_branch);
+  if (open && open->auto_merge && open->description != plan.description) {
+    provider.set_auto_merge(*open, false, cfg.merge_method);
+    open->auto_merge = false;
+    services.log.debug("turned auto-merge of pull request " + std::to_string(open->number) +
+                       " off while its branch changes");
+  }
 
   std::string sha;
   if (services.repository.is_shallow()) {
@@ -98,23 +151,39 @@ Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &ser
     for (const FileEdit &edit : plan.edits) {
       changes.push_back({edit.path, edit.new_content});
     }
-    sha = provider.commit_via_api(plan.branch, plan.base_commit, changes, plan.title, cfg);
+    sha = provider.commit_via_api(plan.branch, plan.base_commit, changes, message, cfg);
   } else {
     std::map<std::string, std::string> changes;
     for (const FileEdit &edit : plan.edits) {
       changes[edit.path] = edit.new_content;
     }
-    sha = services.repository.create_commit(plan.base_commit, changes, plan.title,
+    sha = services.repository.create_commit(plan.base_commit, changes, message,
                                             {cfg.author_name, cfg.author_email});
-    services.repository.set_branch(plan.branch, sha);
-    services.log.debug("created commit " + sha + " on refs/heads/" + plan.branch +
-                       " with message '" + plan.title + "'");
+    services.repository.stage_branch(plan.branch, sha);
+    services.log.debug("created commit " + sha + " for " + plan.branch + " with message '" +
+                       plan.title + "'");
     services.repository.push(cfg.remote, plan.branch, services.credentials);
     services.log.debug("pushed branch +refs/heads/" + plan.branch + " to remote " + cfg.remote);
   }
 
-  const providers::PullRequest pr =
-      provider.create_or_update_pr(plan.branch, cfg.base_branch, plan.title, plan.description);
+  providers::PullRequest pr =
+      open ? provider.update_pr(*open, plan.title, plan.description)
+           : provider.create_pr(plan.branch, cfg.base_branch, plan.title, plan.description);
+  outcome.pr_number = pr.number;
+  if (!pr.url.empty()) {
+    outcome.pr_url = pr.url;
+  }
+
+  // Another run may have pushed between our push and our PR update. The forge's view of the head
+  // can lag a push, so the remote branch decides.
+  if (pr.head_sha != sha) {
+    const std::string tip =
+        services.repository.fetch(cfg.remote, plan.branch, services.credentials);
+    if (tip != sha) {
+      return converge_after_lost_race(plan, cfg, services, pr, tip, std::move(outcome));
+    }
+  }
+
   const providers::AutoMergeOutcome merge =
       provider.update_auto_merge(pr, plan.auto_merge, cfg.merge_method);
   if (merge == providers::AutoMergeOutcome::already_mergeable) {
@@ -122,10 +191,6 @@ Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &ser
     services.log.warn("pull request " + std::to_string(pr.number) +
                       " is already mergeable (clean status), so auto-merge was not enabled; it is "
                       "left open for its required checks and reviewers");
-  }
-  outcome.pr_number = pr.number;
-  if (!pr.url.empty()) {
-    outcome.pr_url = pr.url;
   }
   outcome.commit = sha;
   outcome.changes = plan.changes;

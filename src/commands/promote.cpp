@@ -1,9 +1,11 @@
 #include "gitops/commands/promote.hpp"
 
+#include "gitops/commands/consistency.hpp"
 #include "gitops/commands/new.hpp"
 #include "gitops/promotion/pr_state.hpp"
 #include "gitops/util/duration.hpp"
 #include "gitops/util/error.hpp"
+#include "gitops/util/strings.hpp"
 
 #include <algorithm>
 #include <thread>
@@ -131,6 +133,38 @@ std::string describe_seen(const std::string &sha, const Observation &on_sha,
          (on_base.seen.empty() ? std::string("none") : on_base.seen);
 }
 
+// The version that was merged into `state.env`: what its markers hold at `head`, which is what
+// that environment runs. The PR's metadata is only a claim about it; when they differ the content
+// wins (loudly). Throws CommandError when the merged markers disagree among themselves and none of
+// them is the PR's tag.
+std::string merged_tag(Services &services, const std::string &head, const promotion::PrState &state,
+                       long pr_number) {
+  const std::string directory = services.root.prefix + state.group + "/" + state.env;
+  const std::vector<std::string> tags =
+      marked_tags(services.repository, head, directory, state.group, state.app);
+  const bool listed = std::find(tags.begin(), tags.end(), state.tag) != tags.end();
+  if (tags.empty() || (tags.size() == 1 && listed)) {
+    return state.tag;
+  }
+  const std::string claim = "pull request " + std::to_string(pr_number) + " says " + state.group +
+                            "/" + state.app + " version " + state.tag + " for " + state.env;
+  if (tags.size() == 1) {
+    services.log.warn(claim + ", but what was merged (" + directory + " at " + head + ") holds " +
+                      tags.front() + ": promoting " + tags.front() + ", the version " + state.env +
+                      " runs");
+    return tags.front();
+  }
+  if (listed) {
+    services.log.warn(claim + ", and " + directory + " at " + head + " holds several versions (" +
+                      util::join(tags, ", ") + "): promoting " + state.tag);
+    return state.tag;
+  }
+  throw CommandError(claim + ", but " + directory + " at " + head + " holds " +
+                     util::join(tags, ", ") +
+                     ": cannot tell which version was merged; set one version for " + state.app +
+                     " in " + directory + " and merge that");
+}
+
 } // namespace
 
 Outcome run_promote(const PromoteOptions & /*options*/, Services &services) {
@@ -155,7 +189,7 @@ Outcome run_promote(const PromoteOptions & /*options*/, Services &services) {
   manifest::ImageUpdate update;
   update.group = state->group;
   update.app = state->app;
-  update.tag = state->tag;
+  update.tag = merged_tag(services, head, *state, pr->number);
   services.log.debug("promoting " + state->group + "/" + state->app + " " + state->tag + " from " +
                      state->env + " (pull request " + std::to_string(pr->number) + ") to " +
                      next->name);
@@ -191,6 +225,18 @@ Outcome run_status(const StatusOptions &options, Services &services) {
   }
   if (state->type == promotion::PrType::feature) {
     return skip("Automatically allowing feature branch PR");
+  }
+  // What the PR says must be what it would merge, in every environment (the first one has no
+  // health gate, but must not merge a version its PR does not name): the branch is read as the
+  // remote has it now, since a push may have overtaken the PR.
+  const std::string tip = services.repository.fetch(cfg.remote, branch, services.credentials);
+  if (const std::optional<std::string> why =
+          disagreement(services.repository, services.root, tip, *state)) {
+    throw GateError("pull request " + std::to_string(pr->number) + " does not describe what it " +
+                    "would merge: " + *why +
+                    ". A run of `new` or `promote` was interrupted or overtaken between pushing " +
+                    branch + " and updating the pull request; re-run it (it converges), then run " +
+                    "this check again");
   }
   if (state->env == cfg.environments.front().name) {
     return skip("\"" + state->env + "\" is the first environment so status check is skipped");

@@ -217,12 +217,12 @@ void Repository::push(const std::string &remote_name, const std::string &branch,
         " is a shallow clone, and libgit2 1.5 cannot push from one; fetch the full history first "
         "(actions/checkout: `fetch-depth: 0`; elsewhere: `git fetch --unshallow`)");
   }
-  const std::string ref = "refs/heads/" + branch;
+  const std::string ref = std::string(k_push_namespace) + branch;
   git_reference *raw_ref = nullptr;
   const int lrc = git_reference_lookup(&raw_ref, repo, ref.c_str());
   ReferencePtr local{raw_ref};
   if (lrc == GIT_ENOTFOUND) {
-    throw GitError("cannot push " + branch + ": there is no local branch " + ref, lrc);
+    throw GitError("cannot push " + branch + ": nothing was staged for it (" + ref + ")", lrc);
   }
   check(lrc, "look up " + ref);
 
@@ -233,7 +233,7 @@ void Repository::push(const std::string &remote_name, const std::string &branch,
   options.custom_headers = transfer.headers();
   options.proxy_opts.type = GIT_PROXY_AUTO;
 
-  std::string refspec = "+" + ref + ":" + ref;
+  std::string refspec = "+" + ref + ":refs/heads/" + branch;
   char *refspec_ptr = refspec.data();
   const git_strarray refspecs{&refspec_ptr, 1};
   const int rc = git_remote_push(remote.remote.get(), &refspecs, &options);
@@ -264,7 +264,8 @@ std::string Repository::fetch(const std::string &remote_name, const std::string 
   options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 
   const std::string source = "refs/heads/" + branch;
-  std::string refspec = "+" + source + ":refs/remotes/" + remote_name + "/" + branch;
+  std::string refspec =
+      "+" + source + ":" + std::string(k_fetch_namespace) + remote_name + "/" + branch;
   char *refspec_ptr = refspec.data();
   const git_strarray refspecs{&refspec_ptr, 1};
   const int rc =

@@ -276,6 +276,12 @@ std::string Repository::head_commit() const {
   return resolve_commit(to_hex(oid));
 }
 
+std::string Repository::commit_message(const std::string &revision) const {
+  CommitPtr commit = lookup_commit(m_repo.get(), revision);
+  const char *message = git_commit_message_raw(commit.get());
+  return message == nullptr ? std::string() : std::string(message);
+}
+
 std::optional<std::string> Repository::current_branch() const {
   const int detached = check(git_repository_head_detached(m_repo.get()),
                              "check whether HEAD of " + describe(m_repo.get()) + " is detached");
@@ -425,17 +431,13 @@ std::string Repository::create_commit(const std::string &base,
   return to_hex(commit_id);
 }
 
-void Repository::set_branch(const std::string &branch, const std::string &commit) {
+void Repository::stage_branch(const std::string &branch, const std::string &commit) {
   validate_branch_name(branch);
-  const std::string ref_name = "refs/heads/" + branch;
-  if (current_branch() == branch) {
-    throw GitError("refusing to move branch '" + branch + "': it is checked out in " +
-                   describe(m_repo.get()));
-  }
+  const std::string ref_name = std::string(k_push_namespace) + branch;
   CommitPtr target = lookup_commit(m_repo.get(), commit);
   git_reference *raw = nullptr;
   check(git_reference_create(&raw, m_repo.get(), ref_name.c_str(), git_commit_id(target.get()), 1,
-                             "gitops-promotion: set branch"),
+                             "gitops-promotion: stage push"),
         "point " + ref_name + " at " + commit);
   ReferencePtr ref{raw};
 }

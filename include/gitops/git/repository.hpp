@@ -87,6 +87,9 @@ public:
   // that names a commit). Throws GitError naming the revision when it does not resolve to a commit.
   [[nodiscard]] std::string resolve_commit(const std::string &revision) const;
 
+  // The full message of commit `revision`, byte for byte. Throws GitError as resolve_commit().
+  [[nodiscard]] std::string commit_message(const std::string &revision) const;
+
   // Reads a regular file (blob, executable or not) of `commit`'s tree, or std::nullopt when absent
   // or not a regular file (a directory, symlink or submodule).
   [[nodiscard]] std::optional<std::string> read_file(const std::string &commit,
@@ -115,21 +118,23 @@ public:
                                           const std::map<std::string, std::string> &changes,
                                           const std::string &message, const Identity &author);
 
-  // Points refs/heads/<branch> at `commit`, replacing whatever it pointed to. Throws StateError for
-  // an invalid branch name and GitError when `branch` is the branch HEAD is on (moving it would
-  // change the user's checkout).
-  void set_branch(const std::string &branch, const std::string &commit);
+  // Points the tool's own ref for `branch` (k_push_namespace + branch) at `commit`, ready for
+  // push(). The user's branches (refs/heads/…) are never created, moved or deleted. Throws
+  // StateError for an invalid branch name.
+  void stage_branch(const std::string &branch, const std::string &commit);
 
-  // Force-pushes refs/heads/<branch> to remote `remote` (a remote name, e.g. `origin`). Throws
+  // Force-pushes what stage_branch() staged for `branch` to refs/heads/<branch> on remote `remote`
+  // (a remote name, e.g. `origin`). Throws
   // GitError with a message naming the remote URL without credentials (never the token) on
   // authentication failure ("authentication failed for <url>"), rejection by the server, an
   // unreachable host, a missing remote, a remote URL with embedded credentials, or a shallow
   // repository (libgit2 1.5 cannot push from one).
   void push(const std::string &remote, const std::string &branch, const Credentials &credentials);
 
-  // Fetches refs/heads/<branch> from `remote` into refs/remotes/<remote>/<branch> (no tags) and
-  // returns the commit id the remote has for it now. Errors as for push(), plus GitError when the
-  // remote has no such branch.
+  // Fetches refs/heads/<branch> from `remote` into the tool's own
+  // k_fetch_namespace/<remote>/<branch> (no tags; the user's remote-tracking refs stay as they
+  // were) and returns the commit id the remote has for it now, whose objects are then readable.
+  // Errors as for push(), plus GitError when the remote has no such branch.
   [[nodiscard]] std::string fetch(const std::string &remote, const std::string &branch,
                                   const Credentials &credentials);
 
@@ -142,6 +147,10 @@ private:
   std::unique_ptr<LibGit2Session> m_session;
   std::unique_ptr<git_repository, Deleter> m_repo;
 };
+
+// Where the tool keeps the refs it needs, away from the user's branches and tracking refs.
+inline constexpr std::string_view k_push_namespace = "refs/gitops-promotion/heads/";
+inline constexpr std::string_view k_fetch_namespace = "refs/gitops-promotion/remotes/";
 
 // Throws StateError unless refs/heads/<name> is a valid ref for git (git_reference_name_is_valid)
 // and `name` is neither `HEAD` nor starts with '-'.

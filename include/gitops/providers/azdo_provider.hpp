@@ -55,9 +55,11 @@ public:
 
   [[nodiscard]] std::optional<PullRequest> find_open_pr(const std::string &head,
                                                         const std::string &base) override;
-  [[nodiscard]] PullRequest create_or_update_pr(const std::string &head, const std::string &base,
-                                                const std::string &title,
-                                                const std::string &description) override;
+  [[nodiscard]] PullRequest create_pr(const std::string &head, const std::string &base,
+                                      const std::string &title,
+                                      const std::string &description) override;
+  [[nodiscard]] PullRequest update_pr(const PullRequest &pr, const std::string &title,
+                                      const std::string &description) override;
   void set_auto_merge(const PullRequest &pr, bool enabled, config::MergeMethod method) override;
   [[nodiscard]] std::optional<PullRequest>
   find_merged_pr_for_commit(const std::string &sha) override;
@@ -85,8 +87,6 @@ private:
              bool allow_not_found = false);
   [[nodiscard]] std::string url(const std::string &sub_path, const Query &query) const;
   std::vector<PullRequest> list_prs(const Query &criteria);
-  PullRequest update_pr(const PullRequest &pr, const std::string &title,
-                        const std::string &description);
   std::string creator_of(const PullRequest &pr);
   std::optional<std::string> branch_head(const std::string &branch);
   bool item_exists(const std::string &path, const std::string &commit);

@@ -60,12 +60,26 @@ public:
   [[nodiscard]] virtual std::optional<PullRequest> find_open_pr(const std::string &head,
                                                                 const std::string &base) = 0;
 
-  // Opens a PR from `head` into `base`, or updates title and description of the open one (never
-  // two).
-  [[nodiscard]] virtual PullRequest create_or_update_pr(const std::string &head,
-                                                        const std::string &base,
-                                                        const std::string &title,
-                                                        const std::string &description) = 0;
+  // Opens a PR from `head` into `base`. When one is already open (a retried or racing create),
+  // updates that one instead: never two.
+  [[nodiscard]] virtual PullRequest create_pr(const std::string &head, const std::string &base,
+                                              const std::string &title,
+                                              const std::string &description) = 0;
+
+  // Sets title and description of the open PR `pr`; returns it as the forge now describes it
+  // (head_sha included).
+  [[nodiscard]] virtual PullRequest update_pr(const PullRequest &pr, const std::string &title,
+                                              const std::string &description) = 0;
+
+  // update_pr on the open PR from `head` into `base`, or create_pr when there is none.
+  [[nodiscard]] PullRequest create_or_update_pr(const std::string &head, const std::string &base,
+                                                const std::string &title,
+                                                const std::string &description) {
+    if (const std::optional<PullRequest> open = find_open_pr(head, base)) {
+      return update_pr(*open, title, description);
+    }
+    return create_pr(head, base, title, description);
+  }
 
   // Turns auto-merge (GitHub) / auto-complete (Azure DevOps) on with `method`, or off.
   virtual void set_auto_merge(const PullRequest &pr, bool enabled, config::MergeMethod method) = 0;

@@ -112,12 +112,16 @@ public:
   [[nodiscard]] std::optional<PullRequest> find_open_pr(const std::string &head,
                                                         const std::string &base) override;
 
-  // Looks, then PATCHes title/body of the open PR or POSTs a new one; a 422 "A pull request already
-  // exists" (a retried or racing create) makes it look again and update. The result carries
-  // `auto_merge`, so update_auto_merge needs no extra GET.
-  [[nodiscard]] PullRequest create_or_update_pr(const std::string &head, const std::string &base,
-                                                const std::string &title,
-                                                const std::string &description) override;
+  // POSTs a new PR; a 422 "A pull request already exists" (a retried or racing create) makes it
+  // look again and update that one. The result carries `auto_merge`, so update_auto_merge needs no
+  // extra GET.
+  [[nodiscard]] PullRequest create_pr(const std::string &head, const std::string &base,
+                                      const std::string &title,
+                                      const std::string &description) override;
+
+  // PATCHes title and body of `pr`.
+  [[nodiscard]] PullRequest update_pr(const PullRequest &pr, const std::string &title,
+                                      const std::string &description) override;
 
   // GraphQL enable/disable when `pr.auto_merge` differs from `enabled`. Throws ProviderError with
   // an actionable message, also when the PR is already mergeable (use update_auto_merge to catch

@@ -381,12 +381,8 @@ PullRequest AzdoProvider::update_pr(const PullRequest &pr, const std::string &ti
   return remember(std::move(parsed.pr), parsed.creator);
 }
 
-PullRequest AzdoProvider::create_or_update_pr(const std::string &head, const std::string &base,
-                                              const std::string &title,
-                                              const std::string &description) {
-  if (auto existing = find_open_pr(head, base)) {
-    return update_pr(*existing, title, description);
-  }
+PullRequest AzdoProvider::create_pr(const std::string &head, const std::string &base,
+                                    const std::string &title, const std::string &description) {
   const json body{{"sourceRefName", std::string(k_heads) + head},
                   {"targetRefName", std::string(k_heads) + base},
                   {"title", title},

@@ -465,19 +465,17 @@ std::optional<PullRequest> GitHubProvider::find_open_pr(const std::string &head,
   return found;
 }
 
-PullRequest GitHubProvider::create_or_update_pr(const std::string &head, const std::string &base,
-                                                const std::string &title,
-                                                const std::string &description) {
+PullRequest GitHubProvider::update_pr(const PullRequest &pr, const std::string &title,
+                                      const std::string &description) {
   const json update = {{"title", title}, {"body", description}};
-  const auto patch = [&](const PullRequest &pr) {
-    const auto response =
-        call({"PATCH", repo_path() + "/pulls/" + std::to_string(pr.number), update.dump(), true,
-              "update pull request #" + std::to_string(pr.number)});
-    return pull_request_from_json(parse_body(response, "update pull request"));
-  };
-  if (const auto existing = find_open_pr(head, base)) {
-    return patch(*existing);
-  }
+  const auto response =
+      call({"PATCH", repo_path() + "/pulls/" + std::to_string(pr.number), update.dump(), true,
+            "update pull request #" + std::to_string(pr.number)});
+  return pull_request_from_json(parse_body(response, "update pull request"));
+}
+
+PullRequest GitHubProvider::create_pr(const std::string &head, const std::string &base,
+                                      const std::string &title, const std::string &description) {
   const json create = {{"title", title},
                        {"head", head},
                        {"base", base},
@@ -497,7 +495,7 @@ PullRequest GitHubProvider::create_or_update_pr(const std::string &head, const s
   const std::string message = github_message(response);
   if (contains(message, "already exists")) {
     if (const auto existing = find_open_pr(head, base)) {
-      return patch(*existing);
+      return update_pr(*existing, title, description);
     }
   }
   std::string text = "create pull request " + head + " -> " + base + ": POST " + repo_path() +

@@ -58,11 +58,12 @@ TEST_F(NetworkCli, UndetectableProviderAsksForTheFlag) {
   EXPECT_TRUE(contains(r.err, "--provider")) << r.err;
 }
 
-TEST_F(NetworkCli, NewPushesAndNeverPrintsTheToken) {
+TEST_F(NetworkCli, NewWithAnUnreachableApiFailsBeforePushingAndNeverPrintsTheToken) {
   gitops::test::GitServer server;
   server.create_bare_repo("gitops");
   repo.git("remote add origin " + server.url("gitops"));
-  // The forge API is unreachable (a closed loopback port), so the run fails after the push.
+  // The forge API is unreachable (a closed loopback port): the look for an open PR, made before
+  // anything is pushed, fails, so nothing is left behind.
   const CliRun r =
       execute({"new", "--group", "webshop", "--app", "cart", "--tag", "1.1.0", "--provider",
                "github", "--api-url", "http://127.0.0.1:1", "--log-level", "debug"},
@@ -71,10 +72,10 @@ TEST_F(NetworkCli, NewPushesAndNeverPrintsTheToken) {
   EXPECT_FALSE(contains(r.err, server.password())) << r.err;
   EXPECT_FALSE(contains(r.out, server.password())) << r.out;
   EXPECT_TRUE(contains(r.err, "Application failed with error: ")) << r.err;
-  // The branch reached the server with the token as x-access-token's password.
-  EXPECT_NO_THROW(
+  EXPECT_THROW(
       gitops::test::shell("git --git-dir=" + gitops::test::quote(server.repo_path("gitops")) +
-                          " rev-parse --verify refs/heads/promote/webshop-cart"));
+                          " rev-parse --verify -q refs/heads/promote/webshop-cart"),
+      std::runtime_error);
 }
 
 } // namespace

@@ -21,6 +21,9 @@ public:
   bool merged_lookup_fails = false;                        // ... throws ProviderError
   std::vector<providers::PullRequest> open_prs_for_commit; // find_open_prs_for_commit
   bool already_mergeable = false;                          // update_auto_merge(on) refuses
+  bool update_fails = false;                               // update_pr throws ProviderError
+  std::function<void()> before_update;                     // runs as update_pr starts (races)
+  std::string head_sha; // what the forge reports as the PR's head (empty: unknown)
   // list_statuses answers: per sha, a list of answers consumed one per call (the last repeats).
   std::map<std::string, std::vector<std::vector<providers::CommitStatus>>> statuses;
 
@@ -32,10 +35,10 @@ public:
     calls.push_back("find_open_pr " + head + " " + base);
     return open_pr;
   }
-  providers::PullRequest create_or_update_pr(const std::string &head, const std::string &base,
-                                             const std::string &title,
-                                             const std::string &description) override {
-    calls.push_back("create_or_update_pr " + head + " " + base);
+  providers::PullRequest create_pr(const std::string &head, const std::string &base,
+                                   const std::string &title,
+                                   const std::string &description) override {
+    calls.push_back("create_pr " + head + " " + base);
     if (open_pr && open_pr->head_branch == head) {
       open_pr->title = title;
       open_pr->description = description;
@@ -45,11 +48,33 @@ public:
     pr.number = next_number++;
     pr.head_branch = head;
     pr.base_branch = base;
+    pr.head_sha = head_sha;
     pr.title = title;
     pr.description = description;
     pr.state = "open";
     open_pr = pr;
     return pr;
+  }
+  providers::PullRequest update_pr(const providers::PullRequest &pr, const std::string &title,
+                                   const std::string &description) override {
+    calls.push_back("update_pr " + std::to_string(pr.number));
+    if (before_update) {
+      const std::function<void()> race = std::move(before_update);
+      before_update = nullptr;
+      race();
+    }
+    if (update_fails) {
+      throw ProviderError("PATCH /pulls/" + std::to_string(pr.number) + ": 500 Server Error");
+    }
+    if (!open_pr || open_pr->number != pr.number) {
+      throw ProviderError("update_pr: no open pull request " + std::to_string(pr.number));
+    }
+    open_pr->title = title;
+    open_pr->description = description;
+    if (!head_sha.empty()) {
+      open_pr->head_sha = head_sha;
+    }
+    return *open_pr;
   }
   void set_auto_merge(const providers::PullRequest &pr, bool enabled,
                       config::MergeMethod /*method*/) override {
@@ -100,7 +125,8 @@ public:
                              const std::string & /*message*/,
                              const config::Config & /*config*/) override {
     calls.push_back("commit_via_api " + branch + " " + base_sha);
-    return std::string(40, 'f');
+    head_sha = std::string(40, 'f'); // the forge's branch now points there
+    return head_sha;
   }
 };
 

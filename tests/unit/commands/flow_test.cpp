@@ -5,6 +5,7 @@
 #include "support/git_server.hpp"
 #include "support/temp_dir.hpp"
 
+#include "gitops/commands/consistency.hpp"
 #include "gitops/commands/new.hpp"
 #include "gitops/commands/promote.hpp"
 #include "gitops/git/repository.hpp"
@@ -136,12 +137,44 @@ struct FlowTest : ::testing::Test {
     return pr;
   }
 
-  // An open promotion PR into `env` recorded on `sha`.
+  // What merging a promotion of cart `tag` into `env` leaves on main: the new HEAD (and `base`).
+  void merge_on_main(const std::string &env, const std::string &tag) {
+    repo.write("webshop/" + env + "/cart/deployment.yaml", gitops::test::cart_deployment(tag));
+    base = repo.commit_all("merged " + tag + " into " + env);
+    push_main();
+  }
+
+  // An open promotion PR into `env` recorded on `sha`, with its branch on the server holding what
+  // it describes (webshop/cart 1.1.0 in `env`).
   void open_pr(const std::string &env, const std::string &sha) {
     PullRequest pr = merged(env, sha);
     pr.state = "open";
     pr.number = 7;
+    pr.head_sha = push_promotion_branch(env, "1.1.0");
     provider.open_pr = pr;
+  }
+
+  // Pushes promote/webshop-cart as the tool would for cart `tag` in `env`; returns the commit.
+  std::string push_promotion_branch(const std::string &env, const std::string &tag) {
+    return with_services([&](Services &s) {
+      const gitops::config::Config cfg = gitops::commands::read_config(s.repository, s.root, base);
+      gitops::manifest::ImageUpdate update;
+      update.group = "webshop";
+      update.app = "cart";
+      update.tag = tag;
+      const auto plan = gitops::commands::plan_promotion(s.repository, s.root, cfg, base, update,
+                                                         *cfg.find_environment(env));
+      std::map<std::string, std::string> changes;
+      for (const auto &edit : plan.edits) {
+        changes[edit.path] = edit.new_content;
+      }
+      const std::string sha = s.repository.create_commit(
+          base, changes, gitops::commands::promotion_commit_message(plan.title, plan.description),
+          {"t", "t@example.com"});
+      s.repository.stage_branch(plan.branch, sha);
+      s.repository.push("origin", plan.branch, s.credentials);
+      return sha;
+    });
   }
 };
 
@@ -157,17 +190,20 @@ TEST_F(FlowTest, NewCommitsPushesAndOpensAnAutoMergePr) {
   EXPECT_EQ(o.pr_number, 1);
   EXPECT_TRUE(contains(show(sha + ":webshop/dev/cart/deployment.yaml"), "cart:1.1.0 #"));
   EXPECT_TRUE(contains(show(sha + ":webshop/qa/cart/deployment.yaml"), "cart:1.0.0 #"));
-  EXPECT_EQ(trim(show("-s --format=%P%n%B%n%an " + sha)),
-            base + "\nPromote webshop/cart version 1.1.0 to environment dev\ngitops-promotion");
-  EXPECT_EQ(provider.calls,
-            (std::vector<std::string>{"create_or_update_pr promote/webshop-cart main",
-                                      "set_auto_merge 1 on"}));
+  // The commit carries its own promotion state: the PR's title and description.
   ASSERT_TRUE(provider.open_pr);
+  EXPECT_EQ(trim(show("-s --format=%P%n%B%n%an " + sha)),
+            base + "\nPromote webshop/cart version 1.1.0 to environment dev\n\n" +
+                provider.open_pr->description + "\n\ngitops-promotion");
+  EXPECT_EQ(provider.calls, (std::vector<std::string>{"find_open_pr promote/webshop-cart main",
+                                                      "create_pr promote/webshop-cart main",
+                                                      "set_auto_merge 1 on"}));
   EXPECT_EQ(provider.open_pr->title, "Promote webshop/cart version 1.1.0 to environment dev");
   EXPECT_TRUE(contains(provider.open_pr->description, "\"sha\":\"" + base + "\""));
-  // The user's checkout is untouched.
+  // The user's checkout and branches are untouched.
   EXPECT_EQ(repo.head(), base);
   EXPECT_EQ(repo.git("status --porcelain"), "");
+  EXPECT_EQ(trim(repo.git("branch --list")), "* main");
   EXPECT_EQ(remote_ref("main"), base);
 }
 
@@ -206,8 +242,76 @@ TEST_F(FlowTest, NewRerunConvergesOnOnePr) {
   EXPECT_EQ(provider.next_number, 2);
   EXPECT_TRUE(contains(show(*second.commit + ":webshop/dev/cart/deployment.yaml"), "cart:1.2.0"));
   EXPECT_EQ(remote_ref("promote/webshop-cart"), *second.commit);
-  // auto-merge was already on: no second request.
-  EXPECT_EQ(std::count(provider.calls.begin(), provider.calls.end(), "set_auto_merge 1 on"), 1);
+  // The branch changed what the PR describes: auto-merge went off before the push and on again
+  // only once the PR described the new commit.
+  const auto at = [&](const std::string &call) {
+    return std::find(provider.calls.begin(), provider.calls.end(), call) - provider.calls.begin();
+  };
+  EXPECT_LT(at("set_auto_merge 1 off"), at("update_pr 1"));
+  EXPECT_EQ(provider.calls.back(), "set_auto_merge 1 on");
+  // The same version again changes nothing about auto-merge.
+  provider.calls.clear();
+  (void)run_new("cart", "1.2.0");
+  EXPECT_FALSE(called("set_auto_merge 1 off"));
+  EXPECT_FALSE(called("set_auto_merge 1 on"));
+}
+
+TEST_F(FlowTest, NewFailingOnThePrUpdateLeavesAutoMergeOffAndTheGateRed) {
+  // A PR for 2.0.0 with auto-merge; `new --tag 3.0.0` pushes, then the PR update fails.
+  (void)run_new("cart", "2.0.0");
+  ASSERT_TRUE(provider.open_pr && provider.open_pr->auto_merge);
+  provider.update_fails = true;
+  EXPECT_THROW((void)run_new("cart", "3.0.0"), gitops::ProviderError);
+  const std::string pushed = remote_ref("promote/webshop-cart");
+  EXPECT_TRUE(contains(show(pushed + ":webshop/dev/cart/deployment.yaml"), "cart:3.0.0"));
+  EXPECT_TRUE(contains(provider.open_pr->title, "version 2.0.0"));
+  // Nothing can merge 3.0.0 under 2.0.0's name: auto-merge is off and the required check fails,
+  // even in the first environment, which has no health gate.
+  EXPECT_FALSE(provider.open_pr->auto_merge);
+  try {
+    (void)status("promote/webshop-cart");
+    FAIL() << "expected GateError";
+  } catch (const gitops::GateError &e) {
+    EXPECT_TRUE(contains(e.what(), "does not describe what it would merge")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "made for webshop/cart version 3.0.0")) << e.what();
+  }
+  // The re-run converges: the PR describes 3.0.0, auto-merge is back, the check passes.
+  provider.update_fails = false;
+  const Outcome rerun = run_new("cart", "3.0.0");
+  EXPECT_FALSE(rerun.skipped);
+  EXPECT_TRUE(contains(provider.open_pr->title, "version 3.0.0"));
+  EXPECT_TRUE(provider.open_pr->auto_merge);
+  EXPECT_TRUE(contains(status("promote/webshop-cart").message, "first environment"));
+}
+
+TEST_F(FlowTest, NewThatLosesARaceMakesThePrDescribeTheWinner) {
+  (void)run_new("cart", "2.0.0");
+  // Run B pushes 4.0.0 while run A (3.0.0) is between its push and its PR update.
+  std::string winner;
+  provider.before_update = [&] { winner = push_promotion_branch("dev", "4.0.0"); };
+  const Outcome a = run_new("cart", "3.0.0");
+  EXPECT_TRUE(a.skipped);
+  EXPECT_EQ(a.commit, winner);
+  EXPECT_TRUE(contains(a.message, "superseded")) << a.message;
+  EXPECT_EQ(remote_ref("promote/webshop-cart"), winner);
+  // The PR describes what its branch holds, and so the gate agrees.
+  EXPECT_EQ(provider.open_pr->title, "Promote webshop/cart version 4.0.0 to environment dev");
+  EXPECT_TRUE(provider.open_pr->auto_merge);
+  EXPECT_TRUE(contains(log_stream.str(), "another run pushed " + winner)) << log_stream.str();
+  EXPECT_NO_THROW((void)status("promote/webshop-cart"));
+}
+
+TEST_F(FlowTest, StatusFailsWhenTheBranchHoldsAnotherVersionThanThePrSays) {
+  open_pr("qa", base);
+  provider.statuses[base] = {{{"kustomization/webshop-dev", "success", "applied"}}};
+  EXPECT_NO_THROW((void)status("promote/webshop-cart"));
+  (void)push_promotion_branch("qa", "9.9.9");
+  try {
+    (void)status("promote/webshop-cart");
+    FAIL() << "expected GateError";
+  } catch (const gitops::GateError &e) {
+    EXPECT_TRUE(contains(e.what(), "was made for webshop/cart version 9.9.9")) << e.what();
+  }
 }
 
 TEST_F(FlowTest, NewLeavesAnAlreadyMergeablePrAlone) {
@@ -229,7 +333,7 @@ TEST_F(FlowTest, NewWithAWrongTokenFailsBeforeAnyPr) {
   EXPECT_THROW(with_services([&](Services &s) { return gitops::commands::run_new(o, s); },
                              repo.path(), "wrong-token"),
                gitops::GitError);
-  EXPECT_TRUE(provider.calls.empty());
+  EXPECT_EQ(provider.calls, (std::vector<std::string>{"find_open_pr promote/webshop-cart main"}));
   EXPECT_EQ(remote_ref("promote/webshop-cart"), "");
   EXPECT_FALSE(contains(log_stream.str(), "wrong-token"));
 }
@@ -282,18 +386,47 @@ TEST_F(FlowTest, PromoteStopsAtTheLastEnvironment) {
   EXPECT_EQ(remote_ref("promote/webshop-cart"), "");
 }
 
+TEST_F(FlowTest, PromotePromotesWhatWasMergedNotWhatThePrSays) {
+  // The PR said 1.1.0, but the commit that merged set dev to 3.0.0 (a run failed between its push
+  // and its PR update): qa gets what dev runs.
+  merge_on_main("dev", "3.0.0");
+  provider.merged_pr = merged("dev", base);
+  const Outcome o = promote();
+  ASSERT_TRUE(o.commit);
+  EXPECT_TRUE(contains(show(*o.commit + ":webshop/qa/cart/deployment.yaml"), "cart:3.0.0 #"));
+  ASSERT_TRUE(provider.open_pr);
+  EXPECT_EQ(provider.open_pr->title, "Promote webshop/cart version 3.0.0 to environment qa");
+  EXPECT_TRUE(contains(log_stream.str(), "pull request 41 says webshop/cart version 1.1.0 for "
+                                         "dev, but what was merged"))
+      << log_stream.str();
+}
+
+TEST_F(FlowTest, PromoteRefusesWhenTheMergedMarkersDisagreeWithEachOtherAndThePr) {
+  repo.write("webshop/dev/cart/other.yaml", gitops::test::cart_deployment("2.0.0"));
+  merge_on_main("dev", "3.0.0");
+  provider.merged_pr = merged("dev", base);
+  try {
+    (void)promote();
+    FAIL() << "expected CommandError";
+  } catch (const gitops::CommandError &e) {
+    EXPECT_TRUE(contains(e.what(), "cannot tell which version was merged")) << e.what();
+  }
+  EXPECT_EQ(remote_ref("promote/webshop-cart"), "");
+}
+
 TEST_F(FlowTest, PromoteRejectsAnUnknownEnvironment) {
   provider.merged_pr = merged("staging", base);
   EXPECT_THROW((void)promote(), gitops::ConfigError);
 }
 
 TEST_F(FlowTest, PromoteOpensTheNextEnvironmentsPr) {
+  merge_on_main("dev", "1.1.0");
   provider.merged_pr = merged("dev", "0123456789012345678901234567890123456789");
   const Outcome o = promote();
   const std::string sha = remote_ref("promote/webshop-cart");
   EXPECT_EQ(o.message, "created branch promote/webshop-cart with pull request 1 on commit " + sha);
   EXPECT_TRUE(contains(show(sha + ":webshop/qa/cart/deployment.yaml"), "cart:1.1.0 #"));
-  EXPECT_TRUE(contains(show(sha + ":webshop/dev/cart/deployment.yaml"), "cart:1.0.0 #"));
+  EXPECT_TRUE(contains(show(sha + ":webshop/prod/cart/deployment.yaml"), "cart:1.0.0 #"));
   ASSERT_TRUE(provider.open_pr);
   EXPECT_EQ(provider.open_pr->title, "Promote webshop/cart version 1.1.0 to environment qa");
   // The new state records HEAD, not the previous PR's sha.
@@ -307,6 +440,7 @@ TEST_F(FlowTest, PromoteOpensTheNextEnvironmentsPr) {
 }
 
 TEST_F(FlowTest, PromoteToAManualEnvironmentTurnsAutoMergeOff) {
+  merge_on_main("qa", "1.1.0");
   provider.merged_pr = merged("qa", base);
   PullRequest existing;
   existing.number = 9;

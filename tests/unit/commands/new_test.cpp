@@ -206,7 +206,8 @@ TEST_F(NewTest, WithoutDryRunAnUnchangedTagIsSkippedAndTouchesNothing) {
 
 TEST_F(NewTest, WithoutDryRunAndWithoutARemoteThePushFailsBeforeAnyPr) {
   EXPECT_THROW((void)run(options("cart", "1.1.0", false)), gitops::GitError);
-  EXPECT_TRUE(provider.calls.empty());
+  // Only the look at an existing PR happened: nothing was opened or changed.
+  EXPECT_EQ(provider.calls, (std::vector<std::string>{"find_open_pr promote/webshop-cart main"}));
 }
 
 TEST(LocateRoot, RejectsADirectoryOutsideTheWorkTree) {

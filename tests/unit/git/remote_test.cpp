@@ -76,7 +76,7 @@ protected:
   std::string prepare(Repository &repo, const std::string &content) {
     const std::string commit = repo.create_commit(
         repo.head_commit(), {{"apps/dev/app1/deployment.yaml", content}}, k_title, k_author);
-    repo.set_branch(k_branch, commit);
+    repo.stage_branch(k_branch, commit);
     return commit;
   }
 
@@ -333,7 +333,7 @@ TEST_F(RemoteTest, PushRefusesBadBranchNamesAndMissingLocalBranches) {
   EXPECT_THROW(repo.push("origin", "bad..name", token()), gitops::StateError);
   EXPECT_THROW(repo.push("origin", "-f", token()), gitops::StateError);
   EXPECT_THAT(git_error_of([&] { repo.push("origin", "never-created", token()); }),
-              HasSubstr("no local branch refs/heads/never-created"));
+              HasSubstr("nothing was staged for it (refs/gitops-promotion/heads/never-created)"));
 }
 
 TEST_F(RemoteTest, FetchReturnsTheRemoteBranchHead) {
@@ -344,7 +344,7 @@ TEST_F(RemoteTest, FetchReturnsTheRemoteBranchHead) {
 
   Repository repo = Repository::open(m_work);
   EXPECT_EQ(repo.fetch("origin", "main", token()), newer);
-  EXPECT_EQ(rev_parse(m_work, "refs/remotes/origin/main"), newer);
+  EXPECT_EQ(rev_parse(m_work, "refs/gitops-promotion/remotes/origin/main"), newer);
   EXPECT_EQ(repo.read_file(newer, "README.md"), "newer\n");
   EXPECT_EQ(repo.head_commit(), m_base);
 }

@@ -263,7 +263,7 @@ TEST_F(CreateCommitTest, LeavesWorkTreeIndexHeadAndUntrackedFilesByteIdentical) 
   Repository repo = Repository::open(m_repos.work);
   const std::string commit = repo.create_commit(
       "HEAD", {{"apps/dev/app1/deployment.yaml", "promoted\n"}}, m_title, m_author);
-  repo.set_branch("promote/dev-app1", commit);
+  repo.stage_branch("promote/dev-app1", commit);
 
   EXPECT_EQ(snapshot_dir(m_repos.work, {".git/objects", ".git/refs", ".git/logs"}), before);
   EXPECT_EQ(git(m_repos.work, {"status", "--porcelain"}),
@@ -312,30 +312,34 @@ TEST_F(CreateCommitTest, RefusesAnInvalidIdentityAndUnknownBase) {
   EXPECT_THROW((void)repo.create_commit("nope", {{"a", "b"}}, "t", m_author), gitops::GitError);
 }
 
-TEST_F(CreateCommitTest, SetBranchCreatesAndForceReplacesTheRef) {
+TEST_F(CreateCommitTest, StageBranchCreatesAndForceReplacesTheToolsOwnRef) {
   Repository repo = Repository::open(m_repos.work);
+  const std::string ref = "refs/gitops-promotion/heads/promote/dev-app1";
   const std::string first = repo.create_commit("HEAD", {{"a.yaml", "1\n"}}, "one", m_author);
-  repo.set_branch("promote/dev-app1", first);
-  EXPECT_EQ(rev_parse(m_repos.work, "refs/heads/promote/dev-app1"), first);
+  repo.stage_branch("promote/dev-app1", first);
+  EXPECT_EQ(rev_parse(m_repos.work, ref), first);
   const std::string second = repo.create_commit("HEAD", {{"a.yaml", "2\n"}}, "two", m_author);
-  repo.set_branch("promote/dev-app1", second);
-  EXPECT_EQ(rev_parse(m_repos.work, "refs/heads/promote/dev-app1"), second);
-  EXPECT_EQ(git(m_repos.work, {"rev-list", "--count", m_repos.base_commit + "..promote/dev-app1"}),
-            "1");
+  repo.stage_branch("promote/dev-app1", second);
+  EXPECT_EQ(rev_parse(m_repos.work, ref), second);
+  EXPECT_EQ(git(m_repos.work, {"rev-list", "--count", m_repos.base_commit + ".." + ref}), "1");
 }
 
-TEST_F(CreateCommitTest, SetBranchRefusesInvalidNamesAndTheCheckedOutBranch) {
+TEST_F(CreateCommitTest, StageBranchNeverTouchesTheUsersBranches) {
+  // The user's own promote/dev-app1 holds an unpushed commit; HEAD is on main.
+  git(m_repos.work, {"branch", "promote/dev-app1"});
+  write_files(m_repos.work, {{"mine.txt", "unpushed\n"}});
+  const std::string users = commit_all(m_repos.work, "unpushed work");
+  git(m_repos.work, {"branch", "-f", "promote/dev-app1", users});
+  git(m_repos.work, {"reset", "-q", "--hard", m_repos.base_commit});
   Repository repo = Repository::open(m_repos.work);
   const std::string commit = repo.create_commit("HEAD", {{"a.yaml", "1\n"}}, "one", m_author);
-  EXPECT_THROW(repo.set_branch("bad..name", commit), gitops::StateError);
-  EXPECT_THROW(repo.set_branch("-x", commit), gitops::StateError);
-  try {
-    repo.set_branch("main", commit);
-    FAIL() << "expected GitError";
-  } catch (const gitops::GitError &e) {
-    EXPECT_THAT(e.what(), HasSubstr("checked out"));
-  }
-  EXPECT_EQ(rev_parse(m_repos.work, "main"), m_repos.base_commit);
+  EXPECT_THROW(repo.stage_branch("bad..name", commit), gitops::StateError);
+  EXPECT_THROW(repo.stage_branch("-x", commit), gitops::StateError);
+  repo.stage_branch("promote/dev-app1", commit);
+  repo.stage_branch("main", commit);
+  EXPECT_EQ(rev_parse(m_repos.work, "refs/heads/promote/dev-app1"), users);
+  EXPECT_EQ(rev_parse(m_repos.work, "refs/heads/main"), m_repos.base_commit);
+  EXPECT_EQ(rev_parse(m_repos.work, "HEAD"), m_repos.base_commit);
 }
 
 } // namespace
