@@ -41,34 +41,11 @@ std::string escape_controls(std::string_view line, Escaping escaping) {
   return out;
 }
 
-// Length of the blank (whitespace as .NET's Trim sees it, ASCII and the common Unicode spaces in
-// UTF-8) at `pos`, or 0.
-std::size_t blank_at(std::string_view s, std::size_t pos) {
-  const auto byte = [&](std::size_t i) {
-    return i < s.size() ? static_cast<unsigned char>(s[i]) : 0U;
-  };
-  const unsigned int b0 = byte(pos);
-  const unsigned int b2 = byte(pos + 2);
-  if (b0 == ' ' || b0 == '\t' || b0 == '\v' || b0 == '\f') {
-    return 1;
-  }
-  if (b0 == 0xc2 && (byte(pos + 1) == 0x85 || byte(pos + 1) == 0xa0)) {
-    return 2;
-  }
-  if (b0 == 0xe1 && byte(pos + 1) == 0x9a && b2 == 0x80) {
-    return 3; // U+1680
-  }
-  if (b0 == 0xe2 && byte(pos + 1) == 0x80 &&
-      ((b2 >= 0x80 && b2 <= 0x8a) || b2 == 0xa8 || b2 == 0xa9 || b2 == 0xaf)) {
-    return 3; // U+2000-U+200A, U+2028, U+2029, U+202F
-  }
-  if (b0 == 0xe2 && byte(pos + 1) == 0x81 && b2 == 0x9f) {
-    return 3; // U+205F
-  }
-  if (b0 == 0xe3 && byte(pos + 1) == 0x80 && b2 == 0x80) {
-    return 3; // U+3000
-  }
-  return 0;
+// True for a byte that may be part of a blank a CI runner trims before looking for `::`: ASCII
+// blanks, and every byte of a non-ASCII character (.NET's Trim removes Unicode spaces; taking all
+// of them is simpler than the table, and only ever escapes more).
+bool maybe_blank(unsigned char c) {
+  return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c >= 0x80;
 }
 
 bool starts_with_ci(std::string_view s, std::size_t pos, std::string_view prefix) {
@@ -126,12 +103,8 @@ std::string redact(std::string_view text, const std::vector<std::string> &secret
 std::string neutralise_line(std::string_view line, Escaping escaping) {
   std::string escaped = escape_controls(line, escaping);
   std::size_t start = 0;
-  while (start < escaped.size()) {
-    const std::size_t blank = blank_at(escaped, start);
-    if (blank == 0) {
-      break;
-    }
-    start += blank;
+  while (start < escaped.size() && maybe_blank(static_cast<unsigned char>(escaped[start]))) {
+    ++start;
   }
   if (escaped.compare(start, 2, "::") == 0) {
     std::string colon;
@@ -200,6 +173,9 @@ private:
   }
 
   void emit_line() {
+    // Redacted before escaping, so no secret is split by an escape. (An escape's last digit next
+    // to ordinary text may spell a secret's bytes that were never printed; redacting again would
+    // cut escapes and so break JSON.)
     *m_target << neutralise_line(redact(m_line, *m_secrets), m_escaping);
     m_line.clear();
   }

@@ -14,7 +14,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 seconds="${GP_FUZZ_SECONDS:-${1:-20}}"
 [ $# -gt 0 ] && shift
-all_targets=(fuzz_rewriter fuzz_image_ref fuzz_pr_state fuzz_remote_url fuzz_config)
+all_targets=(fuzz_rewriter fuzz_image_ref fuzz_pr_state fuzz_remote_url fuzz_config fuzz_output_guard)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
 build="${GP_FUZZ_BUILD:-$root/build-fuzz}"

@@ -26,8 +26,8 @@ enum class Escaping { text, json };
 // - control characters (C0 except tab, DEL, and the C1 range as UTF-8) are shown escaped;
 // - `##vso[` and `##[` anywhere (Azure Pipelines, and GitHub's older syntax) get their first `#`
 //   escaped;
-// - a line whose first non-blank characters are `::` (a GitHub workflow command) gets its first
-//   `:` escaped.
+// - a line whose first characters after blanks (ASCII, or anything non-ASCII, which covers the
+//   Unicode spaces runners trim) are `::` (a GitHub workflow command) gets its first `:` escaped.
 // Other bytes, invalid UTF-8 included, are kept.
 [[nodiscard]] std::string neutralise_line(std::string_view line, Escaping escaping);
 
