@@ -8,8 +8,11 @@
 #include <git2.h>
 
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <exception>
+#include <random>
+#include <thread>
 
 namespace gitops::git {
 
@@ -97,6 +100,25 @@ public:
       }
     }
     throw GitError(scrub(std::move(message)), rc, klass);
+  }
+
+  // True when the failed call `rc` broke off in transport (a cut connection, an early EOF, a
+  // timeout), where trying again may succeed; never for authentication or HTTP refusals.
+  [[nodiscard]] bool transient(int rc) const {
+    if (!m_auth_failure.empty() || rc == GIT_EAUTH) {
+      return false;
+    }
+    const std::string lg2 = last_error_message();
+    if (lg2.find("status code: 4") != std::string::npos) {
+      return false;
+    }
+    for (const char *sign : {"early EOF", "unexpected EOF", "Connection reset", "timed out",
+                             "connection was closed"}) {
+      if (lg2.find(sign) != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
   }
 
   [[nodiscard]] std::string scrub(std::string text) const {
@@ -204,6 +226,15 @@ OpenedRemote open_remote(git_repository *repo, const std::string &name, bool for
   return OpenedRemote{std::move(remote), redacted};
 }
 
+// Waits before retry number `attempt` of a transfer: growing, and a little random so that
+// concurrent runs spread apart.
+void pause_before_retry(int attempt) {
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(50 * attempt + static_cast<int>(std::random_device{}() % 100U)));
+}
+
+constexpr int k_attempts = 5;
+
 } // namespace
 
 void Repository::push(const std::string &remote_name, const std::string &branch,
@@ -226,26 +257,47 @@ void Repository::push(const std::string &remote_name, const std::string &branch,
   }
   check(lrc, "look up " + ref);
 
-  Transfer transfer(credentials, remote.url);
-  git_push_options options;
-  check(git_push_options_init(&options, GIT_PUSH_OPTIONS_VERSION), "initialise push options");
-  options.callbacks = transfer.callbacks();
-  options.custom_headers = transfer.headers();
-  options.proxy_opts.type = GIT_PROXY_AUTO;
-
   std::string refspec = "+" + ref + ":refs/heads/" + branch;
-  char *refspec_ptr = refspec.data();
-  const git_strarray refspecs{&refspec_ptr, 1};
-  const int rc = git_remote_push(remote.remote.get(), &refspecs, &options);
-  if (rc < 0) {
-    transfer.fail(rc, "push " + branch + " to");
-  }
-  if (!transfer.rejections().empty()) {
+  // The server refuses a ref another push is updating at the same moment ("failed to update ref",
+  // "cannot lock ref"). A force push of the same commit is idempotent, so that race is retried;
+  // whichever push lands last decides, and the caller checks what the branch holds afterwards.
+  for (int attempt = 1;; ++attempt) {
+    Transfer transfer(credentials, remote.url);
+    git_push_options options;
+    check(git_push_options_init(&options, GIT_PUSH_OPTIONS_VERSION), "initialise push options");
+    options.callbacks = transfer.callbacks();
+    options.custom_headers = transfer.headers();
+    options.proxy_opts.type = GIT_PROXY_AUTO;
+
+    char *refspec_ptr = refspec.data();
+    const git_strarray refspecs{&refspec_ptr, 1};
+    const int rc = git_remote_push(remote.remote.get(), &refspecs, &options);
+    if (rc < 0 && attempt < k_attempts && transfer.transient(rc)) {
+      pause_before_retry(attempt);
+      continue;
+    }
+    if (rc < 0) {
+      transfer.fail(rc, "push " + branch + " to");
+    }
+    if (transfer.rejections().empty()) {
+      return;
+    }
     std::string list;
+    bool raced = true;
     for (const auto &r : transfer.rejections()) {
       list += (list.empty() ? "" : ", ") + r;
+      raced = raced && (r.find("failed to update ref") != std::string::npos ||
+                        r.find("lock") != std::string::npos);
     }
-    throw GitError(transfer.scrub(remote.url + " rejected the push of " + list));
+    if (!raced) {
+      throw GitError(transfer.scrub(remote.url + " rejected the push of " + list));
+    }
+    if (attempt == k_attempts) {
+      throw GitError(transfer.scrub(remote.url + " rejected the push of " + list + " " +
+                                    std::to_string(k_attempts) +
+                                    " times: other pushes to the same branch kept it locked"));
+    }
+    pause_before_retry(attempt);
   }
 }
 
@@ -255,22 +307,29 @@ std::string Repository::fetch(const std::string &remote_name, const std::string 
   git_repository *repo = m_repo.get();
   OpenedRemote remote = open_remote(repo, remote_name, false);
 
-  Transfer transfer(credentials, remote.url);
-  git_fetch_options options;
-  check(git_fetch_options_init(&options, GIT_FETCH_OPTIONS_VERSION), "initialise fetch options");
-  options.callbacks = transfer.callbacks();
-  options.custom_headers = transfer.headers();
-  options.proxy_opts.type = GIT_PROXY_AUTO;
-  options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-
   const std::string source = "refs/heads/" + branch;
   std::string refspec =
       "+" + source + ":" + std::string(k_fetch_namespace) + remote_name + "/" + branch;
-  char *refspec_ptr = refspec.data();
-  const git_strarray refspecs{&refspec_ptr, 1};
-  const int rc =
-      git_remote_fetch(remote.remote.get(), &refspecs, &options, "gitops-promotion: fetch");
-  if (rc < 0) {
+  // A fetch changes nothing on the server: a transport failure is tried again.
+  for (int attempt = 1;; ++attempt) {
+    Transfer transfer(credentials, remote.url);
+    git_fetch_options options;
+    check(git_fetch_options_init(&options, GIT_FETCH_OPTIONS_VERSION), "initialise fetch options");
+    options.callbacks = transfer.callbacks();
+    options.custom_headers = transfer.headers();
+    options.proxy_opts.type = GIT_PROXY_AUTO;
+    options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+    char *refspec_ptr = refspec.data();
+    const git_strarray refspecs{&refspec_ptr, 1};
+    const int rc =
+        git_remote_fetch(remote.remote.get(), &refspecs, &options, "gitops-promotion: fetch");
+    if (rc >= 0) {
+      break;
+    }
+    if (attempt < k_attempts && transfer.transient(rc)) {
+      pause_before_retry(attempt);
+      continue;
+    }
     transfer.fail(rc, "fetch " + branch + " from");
   }
   // The advertised heads stay readable after the fetch disconnected; they, not a possibly stale

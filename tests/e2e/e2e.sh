@@ -504,6 +504,193 @@ scenario_fault_rerun() {
   expect_eq "$(pr_field "$PR" title)" "$(title cart 1.1.0 qa)" "qa PR after the re-run"
 }
 
+# A failure between the push and the PR update never lets the wrong version merge or be promoted:
+# auto-merge goes off first, the required check fails while the PR and its branch disagree, and
+# the re-run converges to a PR that describes its branch; promote then takes what was merged.
+scenario_integrity() {
+  new_repo
+  step_new cart 2.0.0 dev
+  local first=$PR update='.*/pulls/[0-9]+$'
+  [[ $PROVIDER == azdo ]] && update='.*/pullrequests/[0-9]+$'
+  # Only the update of title and description fails (auto-merge requests are PATCHes too on Azure).
+  lf_admin POST faults "{\"path_regex\":\"$update\",\"method\":\"PATCH\",\"body_contains\":\"\\\"title\\\"\",\"count\":20,\"action\":\"500\"}" \
+    >/dev/null || fatal "cannot inject the fault"
+  app_pipeline cart 3.0.0
+  expect_eq "$RC" 1 "new fails when the PR cannot be updated"
+  lf_admin DELETE faults >/dev/null
+  expect_eq "$(tag_at promote/webshop-cart cart dev)" 3.0.0 "the branch holds the new version"
+  expect_eq "$(pr_field "$first" title)" "$(title cart 2.0.0 dev)" "the PR still says the old one"
+  expect_eq "$(pr_field "$first" auto_merge)" null "auto-merge is off while they disagree"
+  pr_pipeline promote/webshop-cart
+  expect_eq "$RC" 1 "the required check fails while the PR and its branch disagree"
+  expect_contains "$ERR" "does not describe what it would merge" "the check says why"
+  expect_eq "$(pr_field "$first" state)" open "nothing merged"
+  # The re-run converges, and what merges is what qa gets.
+  step_new cart 3.0.0 dev
+  expect_eq "$PR" "$first" "the same PR"
+  step_gate_and_merge promote/webshop-cart "$PR"
+  expect_eq "$(tag_at "$MERGED" cart dev)" 3.0.0 "dev runs 3.0.0"
+  step_flux "$MERGED" dev
+  step_promote "$MERGED" cart 3.0.0 qa
+  expect_eq "$(tag_at promote/webshop-cart cart qa)" 3.0.0 "qa's branch holds 3.0.0"
+}
+
+# A server that echoes the Authorization header and CI commands in its error messages: no token
+# (plain or base64) and no injected command reaches the log, in text or JSON, on either CI.
+scenario_hostile_server() {
+  new_repo
+  local create='.*/pulls$' basic
+  [[ $PROVIDER == azdo ]] && create='.*/pullrequests$'
+  basic=$(printf ':%s' "$TOKEN" | base64 -w0)
+  local ci format dir="$WORK/ci-hostile"
+  lf_ci_checkout "$PROVIDER" "$OWNER" "$REPO" "$dir" || fatal "clone failed"
+  for ci in TF_BUILD=True GITHUB_ACTIONS=true; do
+    for format in text json; do
+      lf_admin POST faults "{\"path_regex\":\"$create\",\"method\":\"POST\",\"count\":5,\"action\":\"echo\"}" \
+        >/dev/null || fatal "cannot inject the fault"
+      run_gp "$dir" "$ci" "GITHUB_OUTPUT=$WORK/gh-out" "GITHUB_STEP_SUMMARY=$WORK/gh-sum" -- \
+        new --group webshop --app cart --tag 4.0.0 --output "$format"
+      lf_admin DELETE faults >/dev/null
+      expect_eq "$RC" 1 "new fails on the hostile answer ($ci $format)"
+      expect_contains "$ERR$OUT" "pwned by the server" "the server's message is shown ($ci $format)"
+      local all="$OUT"$'\n'"$ERR"
+      [[ $all != *"$basic"* ]] || fail "the base64 token appears ($ci $format)"
+      while IFS= read -r line; do
+        case $line in
+        '##vso[task.logissue type=error]'*) ;;
+        *'##vso['*) fail "an injected Azure command reached the log ($ci $format): $line" ;;
+        esac
+        if [[ $line =~ ^[[:space:]]*:: && $line != '::error::'* ]]; then
+          fail "an injected GitHub command reached the log ($ci $format): $line"
+        fi
+      done <<<"$all"
+      if [[ $format == json ]]; then
+        jq -e '.error | test("pwned by the server")' <<<"$OUT" >/dev/null ||
+          fail "--output json is not one JSON document with the error: $OUT"
+      fi
+      expect_no_token_in "$WORK/gh-sum"
+      grep -q "$basic" "$WORK/gh-sum" 2>/dev/null && fail "the base64 token is in the step summary"
+    done
+  done
+}
+
+# Several `new` runs for the same app at once: whatever order their requests land in, the one PR
+# describes the commit its branch holds, and a re-run of any of them converges.
+scenario_concurrency() {
+  new_repo
+  step_new cart 1.1.0 dev
+  local first=$PR n pids=() tag
+  for n in 1 2 3 4; do
+    lf_ci_checkout "$PROVIDER" "$OWNER" "$REPO" "$WORK/ci-race-$n" || fatal "clone failed"
+  done
+  # Two of the PR updates are slow, so other runs push between a run's push and its update.
+  local update='.*/pulls/[0-9]+$'
+  [[ $PROVIDER == azdo ]] && update='.*/pullrequests/[0-9]+$'
+  lf_admin POST faults "{\"path_regex\":\"$update\",\"method\":\"PATCH\",\"body_contains\":\"\\\"title\\\"\",\"count\":2,\"action\":\"delay\",\"delay_ms\":400}" \
+    >/dev/null || fatal "cannot inject the delay"
+  for n in 1 2 3 4; do
+    (
+      run_gp "$WORK/ci-race-$n" -- new --group webshop --app cart --tag "2.0.$n"
+      echo "$RC" >"$WORK/rc.$n"
+      printf '%s\n%s\n' "$OUT" "$ERR" >"$WORK/run.$n.log"
+    ) &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  local outcomes=""
+  for n in 1 2 3 4; do
+    outcomes+="run $n: exit $(cat "$WORK/rc.$n"): $(tail -n 2 "$WORK/run.$n.log")"$'\n'
+  done
+  echo "$outcomes"
+  # Every run either made the PR describe its commit, saw it superseded (exit 0), or failed
+  # naming the race.
+  for n in 1 2 3 4; do
+    if [[ $(cat "$WORK/rc.$n") != 0 ]]; then
+      expect_contains "$(cat "$WORK/run.$n.log")" "another run" "run $n failed for another reason"
+    fi
+  done
+  expect_eq "$(open_prs | wc -l)" 1 "one open PR"
+  tag=$(tag_at promote/webshop-cart cart dev)
+  # A run that lost a race and could not repair the PR says so; a re-run of it converges.
+  if [[ $(pr_field "$first" title) != "$(title cart "$tag" dev)" ]]; then
+    app_pipeline cart "$tag"
+    expect_eq "$RC" 0 "a re-run converges"
+  fi
+  expect_eq "$(pr_field "$first" title)" "$(title cart "$tag" dev)" "the PR describes its branch"
+  pr_pipeline promote/webshop-cart
+  expect_eq "$RC" 0 "the required check agrees"
+}
+
+# check_describes NUMBER ENV: the PR's metadata names the version its branch holds for ENV.
+check_describes() {
+  local body tag
+  body=$(pr_field "$1" body)
+  tag=$(tag_at promote/webshop-cart cart "$2")
+  expect_contains "$body" "\"tag\":\"$tag\"" "PR $1 describes what its branch holds ($2 $tag)"
+}
+
+# Every forge call of `new` and `promote` × {500, 502, 503, 429, secondary limit, cut connection},
+# twice in a row (retries win) and, for 500, for good (the run fails): each run ends in success or
+# a clear error, the re-run converges, and the PR always describes its branch; what merges is what
+# the next environment gets.
+scenario_fault_matrix() {
+  new_repo
+  step_new cart 1.0.1 dev
+  local first=$PR n=1 call action count calls
+  case $PROVIDER in
+  # (Creating the PR under faults: scenario fault_rerun.)
+  github) calls=("GET .*/pulls$" "PATCH .*/pulls/[0-9]+$" "POST /graphql$") ;;
+  azdo) calls=("GET .*/pullrequests$" "PATCH .*/pullrequests/[0-9]+$") ;;
+  esac
+  for call in "${calls[@]}"; do
+    for action in 500 502 503 429 403-secondary drop 500-for-good; do
+      count=2
+      [[ $action == 500-for-good ]] && count=50 action=500
+      n=$((n + 1))
+      lf_admin POST faults "{\"path_regex\":\"${call#* }\",\"method\":\"${call%% *}\",\"count\":$count,\"action\":\"$action\",\"retry_after\":1}" \
+        >/dev/null || fatal "cannot inject $action on $call"
+      app_pipeline cart "1.0.$n"
+      lf_admin DELETE faults >/dev/null
+      # A fault for good proves the call is made.
+      [[ $count -eq 50 && $RC -eq 0 ]] && fail "new did not meet the fault on $call"
+      if [[ $RC -ne 0 ]]; then
+        expect_eq "$RC" 1 "new under $action x$count on $call: exit code"
+        expect_contains "$ERR" "Application failed with error:" "new under $action x$count on $call: message"
+        app_pipeline cart "1.0.$n"
+        expect_eq "$RC" 0 "the re-run after $action x$count on $call converges"
+      fi
+      expect_eq "$(open_prs | wc -l)" 1 "one PR after $action x$count on $call"
+      check_describes "$first" dev
+      expect_eq "$(tag_at promote/webshop-cart cart dev)" "1.0.$n" "the branch holds the last version"
+    done
+  done
+  step_gate_and_merge promote/webshop-cart "$first"
+  expect_eq "$(tag_at "$MERGED" cart dev)" "1.0.$n" "dev runs what the PR said"
+  step_flux "$MERGED" dev
+  # promote's lookup of the merged PR, then its own PR calls, under faults.
+  local lookup='GET .*/commits/[0-9a-f]+/pulls'
+  [[ $PROVIDER == azdo ]] && lookup='POST .*/pullrequestquery'
+  for call in "$lookup" "${calls[@]}"; do
+    for action in 503 500-for-good; do
+      count=2
+      [[ $action == 500-for-good ]] && count=50 action=500
+      lf_admin POST faults "{\"path_regex\":\"${call#* }\",\"method\":\"${call%% *}\",\"count\":$count,\"action\":\"$action\"}" \
+        >/dev/null || fatal "cannot inject $action on $call"
+      main_pipeline "$MERGED"
+      lf_admin DELETE faults >/dev/null
+      [[ $count -eq 50 && $RC -eq 0 && $call == "$lookup" ]] && fail "promote did not meet the fault on $call"
+      if [[ $RC -ne 0 ]]; then
+        expect_contains "$ERR" "Application failed with error:" "promote under $action x$count on $call"
+        [[ $OUT != *skipping* ]] || fail "a failed promote must not be a skip: $OUT"
+        main_pipeline "$MERGED"
+        expect_eq "$RC" 0 "promote re-run after $action x$count on $call"
+      fi
+      expect_eq "$(pr_field "$PR" title)" "$(title cart "1.0.$n" qa)" "qa gets what dev runs"
+      check_describes "$PR" qa
+    done
+  done
+}
+
 scenario_upstream_pr() {
   new_repo
   # What upstream's Go tool leaves behind: its branch, commit and PR (body bytes of §4).

@@ -111,7 +111,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
   const Escaping escaping = (all[0] & 1) != 0 ? Escaping::json : Escaping::text;
   std::string_view rest = all.substr(1);
   const std::size_t nul = rest.find('\0');
-  const std::string secret(nul == std::string_view::npos ? std::string_view() : rest.substr(0, nul));
+  const std::string secret(nul == std::string_view::npos ? std::string_view()
+                                                         : rest.substr(0, nul));
   const std::string_view text = nul == std::string_view::npos ? rest : rest.substr(nul + 1);
   const std::vector<std::string> secrets = {secret};
 

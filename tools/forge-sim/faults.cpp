@@ -32,6 +32,7 @@ const Fault &Faults::add(const nlohmann::json &spec) {
     throw std::invalid_argument("fault field 'path_regex' is not a valid regex: " + f.path_regex);
   }
   f.method = spec.value("method", std::string());
+  f.body_contains = spec.value("body_contains", std::string());
   std::transform(f.method.begin(), f.method.end(), f.method.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   f.remaining = int_field(spec, "count", 1);
@@ -50,6 +51,9 @@ const Fault &Faults::add(const nlohmann::json &spec) {
     f.action = FaultAction::delay;
   } else if (action == "drop") {
     f.action = FaultAction::drop;
+  } else if (action == "echo") {
+    f.action = FaultAction::echo;
+    f.status = int_field(spec, "status", 422);
   } else if (action == "403-secondary" || action == "secondary") {
     f.action = FaultAction::status;
     f.status = 403;
@@ -60,22 +64,27 @@ const Fault &Faults::add(const nlohmann::json &spec) {
     f.status = std::stoi(action);
   } else {
     throw std::invalid_argument("fault field 'action' must be a status code, 403-secondary, "
-                                "delay or drop, not '" +
+                                "delay, drop or echo, not '" +
                                 action + "'");
   }
-  if (f.action == FaultAction::status && (f.status < 400 || f.status > 599)) {
+  if ((f.action == FaultAction::status || f.action == FaultAction::echo) &&
+      (f.status < 400 || f.status > 599)) {
     throw std::invalid_argument("fault status must be 4xx or 5xx, not " + std::to_string(f.status));
   }
   m_faults.push_back(std::move(f));
   return m_faults.back();
 }
 
-std::optional<Fault> Faults::take(const std::string &method, const std::string &path) {
+std::optional<Fault> Faults::take(const std::string &method, const std::string &path,
+                                  const std::string &body) {
   for (auto it = m_faults.begin(); it != m_faults.end(); ++it) {
     if (!it->method.empty() && it->method != method) {
       continue;
     }
     if (!std::regex_search(path, it->re)) {
+      continue;
+    }
+    if (!it->body_contains.empty() && body.find(it->body_contains) == std::string::npos) {
       continue;
     }
     Fault hit = *it;
@@ -95,11 +104,13 @@ nlohmann::json Faults::to_json() const {
   for (const auto &f : m_faults) {
     std::string action = f.action == FaultAction::delay  ? "delay"
                          : f.action == FaultAction::drop ? "drop"
+                         : f.action == FaultAction::echo ? "echo"
                          : f.secondary_rate_limit        ? "403-secondary"
                                                          : std::to_string(f.status);
     out.push_back({{"id", f.id},
                    {"path_regex", f.path_regex},
                    {"method", f.method},
+                   {"body_contains", f.body_contains},
                    {"remaining", f.remaining},
                    {"action", action},
                    {"delay_ms", f.delay_ms},

@@ -240,7 +240,7 @@ void Simulator::dispatch(const httplib::Request &req, httplib::Response &res) {
   {
     auto lock = m_state.lock();
     m_state.count_request(key);
-    fault = m_state.faults().take(req.method, path);
+    fault = m_state.faults().take(req.method, path, req.body);
   }
   res.set_header("X-RateLimit-Limit", "5000");
   res.set_header("X-RateLimit-Remaining", "4999");
@@ -262,6 +262,17 @@ void Simulator::dispatch(const httplib::Request &req, httplib::Response &res) {
       res.set_chunked_content_provider("application/json",
                                        [](std::size_t, httplib::DataSink &) { return false; });
       return;
+    case FaultAction::echo: {
+      // What careless servers do: quote the request back, credentials included, with text that
+      // a CI log would run as commands.
+      std::string echoed = "rejected " + req.method + " " + req.path + "; request headers:";
+      for (const auto &[name, value] : req.headers) {
+        echoed += "\n" + name + ": " + value;
+      }
+      echoed += "\n##vso[task.setvariable variable=pwned]yes\n::warning::pwned by the server";
+      send_error(res, fault->status, echoed);
+      return;
+    }
     case FaultAction::status:
       if (fault->status == 429 || fault->status == 403) {
         res.set_header("Retry-After", std::to_string(fault->retry_after));
