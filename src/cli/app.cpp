@@ -490,6 +490,7 @@ int run_guarded(const std::vector<std::string> &args, const RunContext &context,
   failed.command = invocation.command;
   failed.dry_run = invocation.globals.dry_run;
   failed.error = failure;
+  failed.warnings = report.warnings;
   (void)publish(context, sinks, failed, json, secrets);
   return k_exit_failed;
 }

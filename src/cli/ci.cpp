@@ -238,6 +238,9 @@ std::vector<std::string> publish_to_ci(const CommandReport &report, bool with_ou
   const std::string pr_url = report.pr_url.value_or("");
   const std::string commit = report.commit.value_or("");
   if (ci == CiSystem::github_actions) {
+    for (const std::string &warning : report.warnings) {
+      lines.command("::warning::" + escape_github_data(util::redact(warning, secrets)));
+    }
     if (report.error) {
       lines.command("::error::" + escape_github_data(util::redact(*report.error, secrets)));
     }
@@ -260,6 +263,10 @@ std::vector<std::string> publish_to_ci(const CommandReport &report, bool with_ou
       }
     }
     return problems;
+  }
+  for (const std::string &warning : report.warnings) {
+    lines.command("##vso[task.logissue type=warning]" +
+                  escape_azure_data(util::redact(warning, secrets)));
   }
   if (report.error) {
     lines.command("##vso[task.logissue type=error]" +

@@ -24,10 +24,23 @@ struct Network {
   git::Credentials credentials;
 };
 
-Network connect(const Invocation &inv, const RunContext &context, const util::Logger &log) {
+// What `lint` would warn about in the configuration (a mistyped key silently changes nothing),
+// said by every command: on stderr, and as CI warning annotations through the report.
+void warn_about_config(const std::vector<config::Diagnostic> &warnings, const util::Logger &log,
+                       CommandReport &report) {
+  for (const config::Diagnostic &warning : warnings) {
+    const std::string text = config::to_string(warning);
+    log.warn(text);
+    report.warnings.push_back(text);
+  }
+}
+
+Network connect(const Invocation &inv, const RunContext &context, const util::Logger &log,
+                CommandReport &report) {
   Network net{git::Repository::open(inv.globals.sourcedir), {}, nullptr, nullptr, {}};
   net.root = commands::locate_root(net.repo, inv.globals.sourcedir);
   const config::Config cfg = commands::read_config(net.repo, net.root, net.repo.head_commit());
+  warn_about_config(cfg.warnings, log, report);
   const std::optional<std::string> url = net.repo.remote_url(cfg.remote);
   const providers::ProviderKind kind = choose_provider(inv.globals.provider, url, cfg.remote);
   const std::optional<Token> token = resolve_token(inv.globals.token, kind, context.env);
@@ -94,7 +107,7 @@ void fill_report(CommandReport &report, const commands::Outcome &outcome) {
 int execute_new(const Invocation &inv, const commands::NewOptions &options,
                 const RunContext &context, const util::Logger &log, CommandReport &report) {
   if (!options.dry_run) {
-    Network net = connect(inv, context, log);
+    Network net = connect(inv, context, log, report);
     commands::Services services = services_for(net, context, log);
     const commands::NewResult result = commands::run_new(options, services);
     fill_report(report, *result.outcome);
@@ -105,6 +118,8 @@ int execute_new(const Invocation &inv, const commands::NewOptions &options,
   git::Repository repo = git::Repository::open(inv.globals.sourcedir);
   commands::Services services{repo, commands::locate_root(repo, inv.globals.sourcedir), nullptr,
                               log};
+  warn_about_config(commands::read_config(repo, services.root, repo.head_commit()).warnings, log,
+                    report);
   const commands::NewResult result = commands::run_new(options, services);
   report.dry_run = true;
   report.branch = result.plan.branch;
@@ -156,14 +171,14 @@ int execute(const Invocation &inv, const RunContext &context, const util::Logger
     if (o->dry_run) {
       commands::not_implemented("promote --dry-run");
     }
-    Network net = connect(inv, context, log);
+    Network net = connect(inv, context, log, report);
     commands::Services services = services_for(net, context, log);
     fill_report(report, commands::run_promote(*o, services));
     render_report(context, inv.globals.output, report);
     return k_exit_ok;
   }
   if (const auto *o = std::get_if<commands::StatusOptions>(&inv.options)) {
-    Network net = connect(inv, context, log);
+    Network net = connect(inv, context, log, report);
     commands::Services services = services_for(net, context, log);
     fill_report(report, commands::run_status(*o, services));
     render_report(context, inv.globals.output, report);

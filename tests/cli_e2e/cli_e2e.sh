@@ -127,6 +127,23 @@ check_not "json token" "$out$err" "ENV-SECRET"
 expect 1 "new --dry-run no marker" -- new --dry-run --group apps --app web --tag 1
 check "no marker" "$err" "apps/dev"
 
+# A mistyped config key is said by every command, not only lint, and annotated in CI.
+typo=$work/typo
+cp -r "$repo" "$typo"
+printf 'prflwo: per-env\n' >>"$typo/gitops-promotion.yaml"
+git -C "$typo" commit -qam typo
+cwd=$typo
+expect 0 "new --dry-run with a typo" -- new --dry-run --group apps --app api --tag 1.2.0
+check "typo warned" "$err" 'warn: gitops-promotion.yaml:6: prflwo: unknown key, ignored (did you mean "prflow"?)'
+check "typo suggestion" "$err" 'prflow'
+check "typo keeps per-app" "$out" "promote/apps-api"
+GITHUB_ACTIONS=true expect 0 "new --dry-run with a typo in Actions" -- new --dry-run --group apps --app api --tag 1.2.0
+check "typo annotated (GitHub)" "$out" '::warning::gitops-promotion.yaml:'
+TF_BUILD=True expect 0 "new --dry-run with a typo in Azure" -- new --dry-run --group apps --app api --tag 1.2.0
+check "typo annotated (Azure)" "$out" '##vso[task.logissue type=warning]gitops-promotion.yaml:'
+GITHUB_TOKEN=t expect 1 "promote with a typo" -- promote --provider github --api-url http://127.0.0.1:1
+check "typo warned by promote" "$err" 'prflwo: unknown key'
+
 # set-image on a plain directory.
 cwd=$work
 expect 0 "set-image" -- set-image --path repo/apps/prod --group apps --app api --tag 2.0.0

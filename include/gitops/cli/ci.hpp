@@ -26,6 +26,7 @@ struct CommandReport {
   std::optional<std::string> reason;           // why it was skipped
   std::string message;                         // the text-mode result line
   std::optional<std::string> error;            // set when the command failed
+  std::vector<std::string> warnings;           // configuration warnings, also said on stderr
 };
 
 // The CI system the process runs in: GitHub Actions when GITHUB_ACTIONS is "true", Azure Pipelines
@@ -60,6 +61,7 @@ void render_report_json(std::ostream &out, const CommandReport &report);
 
 // Tells the CI system `detect_ci(env)` about `report`, with every secret redacted (the command
 // lines through GuardedStream::command, the only lines allowed to start a CI command):
+// - both: `::warning::<text>` / `##vso[task.logissue type=warning]<text>` per report.warnings;
 // - GitHub Actions: on failure `::error::<message>` on `lines`; otherwise the outputs pr-number,
 //   pr-url, branch and commit (empty when unknown) appended to the file $GITHUB_OUTPUT; always
 //   step_summary() appended to $GITHUB_STEP_SUMMARY (each only when the variable names a file);
