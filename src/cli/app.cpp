@@ -11,8 +11,10 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
+#include <unistd.h>
 #include <utility>
 
 namespace gitops::cli {
@@ -29,6 +31,7 @@ struct RawGlobals {
   bool dry_run = false;
   std::string output = "text";
   std::string log_level = "info";
+  std::optional<std::string> timeout;
 };
 
 // Storage the subcommands' options are bound to.
@@ -91,6 +94,12 @@ void add_global_flags(CLI::App &app, RawGlobals &raw) {
                  "Log verbosity on stderr: error, warn, info or debug (default: info)")
       ->check(CLI::IsMember({"error", "warn", "info", "debug"}))
       ->type_name("LEVEL")
+      ->group(group);
+  app.add_option_function<std::string>(
+         "--timeout", [&raw](const std::string &v) { raw.timeout = v; },
+         "Give up after this long, saying what was awaited: a Go duration such as 10m or 90s "
+         "(default: 10m; for status, 10m beyond status_timeout_minutes)")
+      ->type_name("DURATION")
       ->group(group);
   app.set_version_flag("--version", version_text(), "Print the version and exit");
 }
@@ -221,6 +230,15 @@ Invocation to_invocation(const CLI::App &app, Bound &b, const RunContext &contex
   g.dry_run = b.globals.dry_run;
   g.output = b.globals.output == "json" ? OutputFormat::json : OutputFormat::text;
   g.log_level = util::parse_log_level(b.globals.log_level).value_or(util::LogLevel::info);
+  if (b.globals.timeout) {
+    const auto limit = util::parse_go_duration(*b.globals.timeout);
+    if (!limit || limit->count() <= 0) {
+      throw CLI::ValidationError("--timeout", util::quote_for_message(*b.globals.timeout) +
+                                                  " is not a positive duration such as 10m or "
+                                                  "90s");
+    }
+    g.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*limit);
+  }
 
   if (inv.command == "new") {
     commands::NewOptions o = b.new_options;
@@ -379,6 +397,18 @@ std::optional<std::string> token_in(const std::vector<std::string> &args) {
   return token;
 }
 
+// True when the raw arguments ask for --output json (for the deadline, which may fire before or
+// without a parsed invocation).
+bool wants_json(const std::vector<std::string> &args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--output=json" ||
+        (args[i] == "--output" && i + 1 < args.size() && args[i + 1] == "json")) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Commands whose result is a branch and pull request: they set CI outputs.
 bool has_outputs(const std::string &command) {
   return command == "new" || command == "promote" || command == "status" || command == "feature";
@@ -505,6 +535,40 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
   RunContext guarded = context;
   guarded.out = &out;
   guarded.err = &err;
+  const CiSystem ci = detect_ci(context.env);
+  const bool json_args = wants_json(args);
+  guarded.on_deadline = [&secrets, ci, json_args](std::chrono::milliseconds limit,
+                                                  const std::string &activity) {
+    // The main thread is blocked inside the guarded streams' users: write to the descriptors
+    // directly, made safe the same way, and end the process.
+    const std::string what = "gave up after --timeout " + util::format_go_duration(limit) +
+                             ": still waiting for " +
+                             (activity.empty() ? std::string("the command to finish") : activity) +
+                             " (pass a longer --timeout if that wait is expected)";
+    const auto put = [](int fd, const std::string &line) {
+      const std::string text = line + "\n";
+      std::size_t done = 0;
+      while (done < text.size()) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n <= 0) {
+          return;
+        }
+        done += static_cast<std::size_t>(n);
+      }
+    };
+    put(2, util::neutralise_line(util::redact("Application failed with error: " + what, secrets),
+                                 util::Escaping::text));
+    const int lines = json_args ? 2 : 1;
+    if (ci == CiSystem::github_actions) {
+      put(lines, util::command_line("::error::" + escape_github_data(util::redact(what, secrets)),
+                                    util::Escaping::text));
+    } else if (ci == CiSystem::azure_pipelines) {
+      put(lines, util::command_line("##vso[task.logissue type=error]" +
+                                        escape_azure_data(util::redact(what, secrets)),
+                                    util::Escaping::text));
+    }
+    std::_Exit(k_exit_failed);
+  };
   const int code = run_guarded(args, guarded, Sinks{out, err}, secrets);
   out.finish();
   err.finish();

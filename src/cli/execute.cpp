@@ -5,6 +5,7 @@
 #include "gitops/git/repository.hpp"
 #include "gitops/http/curl_http_client.hpp"
 #include "gitops/providers/factory.hpp"
+#include "gitops/util/deadline.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
 
@@ -22,6 +23,7 @@ struct Network {
   std::unique_ptr<http::CurlHttpClient> http;
   std::unique_ptr<providers::GitProvider> provider;
   git::Credentials credentials;
+  std::chrono::seconds status_timeout{0}; // from the configuration, for status's deadline
 };
 
 // What `lint` would warn about in the configuration (a mistyped key silently changes nothing),
@@ -37,10 +39,11 @@ void warn_about_config(const std::vector<config::Diagnostic> &warnings, const ut
 
 Network connect(const Invocation &inv, const RunContext &context, const util::Logger &log,
                 CommandReport &report) {
-  Network net{git::Repository::open(inv.globals.sourcedir), {}, nullptr, nullptr, {}};
+  Network net{git::Repository::open(inv.globals.sourcedir), {}, nullptr, nullptr, {}, {}};
   net.root = commands::locate_root(net.repo, inv.globals.sourcedir);
   const config::Config cfg = commands::read_config(net.repo, net.root, net.repo.head_commit());
   warn_about_config(cfg.warnings, log, report);
+  net.status_timeout = cfg.status_timeout;
   const std::optional<std::string> url = net.repo.remote_url(cfg.remote);
   const providers::ProviderKind kind = choose_provider(inv.globals.provider, url, cfg.remote);
   const std::optional<Token> token = resolve_token(inv.globals.token, kind, context.env);
@@ -142,12 +145,30 @@ int execute_new(const Invocation &inv, const commands::NewOptions &options,
   return k_exit_ok;
 }
 
+// Starts the command's deadline: --timeout, or k_default_timeout plus `extra`. Nothing when the
+// caller did not say how to end the process (a test's own RunContext).
+std::unique_ptr<util::Deadline> arm_deadline(const Invocation &inv, const RunContext &context,
+                                             std::chrono::milliseconds extra = {}) {
+  if (!context.on_deadline) {
+    return nullptr;
+  }
+  const std::chrono::milliseconds limit = inv.globals.timeout.value_or(
+      std::chrono::duration_cast<std::chrono::milliseconds>(k_default_timeout) + extra);
+  return std::make_unique<util::Deadline>(
+      limit,
+      [on = context.on_deadline, limit](const std::string &activity) { on(limit, activity); });
+}
+
 } // namespace
 
 int execute(const Invocation &inv, const RunContext &context, const util::Logger &log,
             CommandReport &report) {
   report.command = inv.command;
   report.dry_run = inv.globals.dry_run;
+  // status waits by design: its limit starts from its configured wait, once that is known.
+  const std::unique_ptr<util::Deadline> deadline =
+      std::holds_alternative<commands::StatusOptions>(inv.options) ? nullptr
+                                                                   : arm_deadline(inv, context);
   if (const auto *o = std::get_if<commands::SetImageOptions>(&inv.options)) {
     render_set_image(*context.out, inv.globals.output, commands::run_set_image(*o, log));
     return k_exit_ok;
@@ -179,6 +200,8 @@ int execute(const Invocation &inv, const RunContext &context, const util::Logger
   }
   if (const auto *o = std::get_if<commands::StatusOptions>(&inv.options)) {
     Network net = connect(inv, context, log, report);
+    const std::unique_ptr<util::Deadline> status_deadline = arm_deadline(
+        inv, context, std::chrono::duration_cast<std::chrono::milliseconds>(net.status_timeout));
     commands::Services services = services_for(net, context, log);
     fill_report(report, commands::run_status(*o, services));
     render_report(context, inv.globals.output, report);

@@ -3,6 +3,7 @@
 #include "gitops/commands/consistency.hpp"
 #include "gitops/commands/new.hpp"
 #include "gitops/promotion/pr_state.hpp"
+#include "gitops/util/deadline.hpp"
 #include "gitops/util/duration.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
@@ -302,6 +303,8 @@ Outcome run_status(const StatusOptions &options, Services &services) {
                       util::format_go_duration(elapsed) + " of " +
                       util::format_go_duration(cfg.status_timeout) + "): waiting for " + awaited +
                       " on \"" + state->sha + "\" or " + cfg.base_branch + "; " + seen);
+    const util::ActivityScope activity(awaited + " (status check of pull request " +
+                                       std::to_string(pr->number) + ")");
     sleep(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.poll_interval));
   }
 }

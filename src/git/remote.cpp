@@ -2,6 +2,7 @@
 #include "libgit2.hpp"
 
 #include "gitops/git/repository.hpp"
+#include "gitops/util/deadline.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
 
@@ -258,6 +259,7 @@ void Repository::push(const std::string &remote_name, const std::string &branch,
   check(lrc, "look up " + ref);
 
   std::string refspec = "+" + ref + ":refs/heads/" + branch;
+  const util::ActivityScope activity("the push of " + branch + " to " + remote.url);
   // The server refuses a ref another push is updating at the same moment ("failed to update ref",
   // "cannot lock ref"). A force push of the same commit is idempotent, so that race is retried;
   // whichever push lands last decides, and the caller checks what the branch holds afterwards.
@@ -310,6 +312,7 @@ std::string Repository::fetch(const std::string &remote_name, const std::string 
   const std::string source = "refs/heads/" + branch;
   std::string refspec =
       "+" + source + ":" + std::string(k_fetch_namespace) + remote_name + "/" + branch;
+  const util::ActivityScope activity("the fetch of " + branch + " from " + remote.url);
   // A fetch changes nothing on the server: a transport failure is tried again.
   for (int attempt = 1;; ++attempt) {
     Transfer transfer(credentials, remote.url);

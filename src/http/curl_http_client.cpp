@@ -2,6 +2,7 @@
 
 #include "curl_handles.hpp"
 
+#include "gitops/util/deadline.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/output_guard.hpp"
 
@@ -463,6 +464,7 @@ struct CurlHttpClient::Impl {
     const std::string shown_url = util::redact(strip_userinfo(request.url), secrets);
     const std::string shown_path = util::redact(path_and_query(request.url), secrets);
     const int attempts = options.max_attempts;
+    const util::ActivityScope activity("an answer to " + method + " " + shown_url);
 
     for (int number = 1;; ++number) {
       const auto start = std::chrono::steady_clock::now();

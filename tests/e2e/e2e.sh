@@ -574,6 +574,29 @@ scenario_hostile_server() {
   done
 }
 
+# An API that accepts the connection and never answers: the command's deadline (--timeout) ends
+# it, saying what it was waiting for, long before the per-request retries would.
+scenario_deadline() {
+  new_repo
+  local dir="$WORK/ci-deadline" started elapsed
+  lf_ci_checkout "$PROVIDER" "$OWNER" "$REPO" "$dir" || fatal "clone failed"
+  lf_admin POST faults '{"path_regex":".*","method":"GET","count":5,"action":"delay","delay_ms":20000}' \
+    >/dev/null || fatal "cannot inject the delay"
+  started=$(date +%s)
+  run_gp "$dir" TF_BUILD=True -- new --group webshop --app cart --tag 5.0.0 --timeout 2s
+  elapsed=$(($(date +%s) - started))
+  lf_admin DELETE faults >/dev/null
+  expect_eq "$RC" 1 "the deadline ends the run"
+  expect_contains "$ERR" "gave up after --timeout 2s: still waiting for an answer to GET $API" \
+    "the message says what was awaited"
+  expect_contains "$OUT" "##vso[task.logissue type=error]gave up after --timeout 2s" "CI is told"
+  ((elapsed < 15)) || fail "the deadline took ${elapsed}s"
+  [[ -z $(bare for-each-ref refs/heads/promote) ]] || fail "nothing may be pushed"
+  run_gp "$dir" -- new --group webshop --app cart --tag 5.0.0 --timeout 0s
+  expect_eq "$RC" 2 "--timeout 0s is a usage error"
+  expect_contains "$ERR" "--timeout" "the usage error names the flag"
+}
+
 # Several `new` runs for the same app at once: whatever order their requests land in, the one PR
 # describes the commit its branch holds, and a re-run of any of them converges.
 scenario_concurrency() {

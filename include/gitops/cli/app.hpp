@@ -9,6 +9,7 @@
 #include "gitops/util/env.hpp"
 #include "gitops/util/log.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <iosfwd>
@@ -37,7 +38,13 @@ struct GlobalOptions {
   bool dry_run = false;                            // --dry-run
   OutputFormat output = OutputFormat::text;        // --output text|json
   util::LogLevel log_level = util::LogLevel::info; // --log-level
+  // --timeout: the whole command's limit; std::nullopt = k_default_timeout (for status, that much
+  // beyond the configured status timeout).
+  std::optional<std::chrono::milliseconds> timeout;
 };
+
+// The limit of a command without --timeout (status: this much beyond its status timeout).
+inline constexpr std::chrono::minutes k_default_timeout{10};
 
 // The parsed options of one subcommand.
 using CommandOptions =
@@ -61,6 +68,9 @@ struct RunContext {
   std::filesystem::path cwd;   // default --sourcedir
   // When set, called with the parsed invocation instead of executing it; returns the exit code.
   std::function<int(const Invocation &)> execute_override;
+  // Called from the deadline's own thread when the command's limit has passed, with the limit and
+  // what the command was waiting for; reports it and ends the process (exit 1). Set by run().
+  std::function<void(std::chrono::milliseconds, const std::string &)> on_deadline;
 };
 
 // Exit codes: the one mapping from outcomes to the process status.
