@@ -2,6 +2,7 @@
 
 #include "gitops/commands/consistency.hpp"
 #include "gitops/util/error.hpp"
+#include "gitops/util/strings.hpp"
 
 #include <algorithm>
 #include <map>
@@ -141,6 +142,17 @@ Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &ser
     open->auto_merge = false;
     services.log.debug("turned auto-merge of pull request " + std::to_string(open->number) +
                        " off while its branch changes");
+  }
+
+  // What would make the PR impossible is checked before anything is pushed: a PR into a base
+  // branch the remote does not have would leave a pushed branch and no PR. (A shallow checkout
+  // works through the forge's API alone and never talks git to the remote.)
+  if (!services.repository.is_shallow() &&
+      !services.repository.remote_branch(cfg.remote, cfg.base_branch, services.credentials)) {
+    throw CommandError("the base branch " + util::quote_for_message(cfg.base_branch) +
+                       " does not exist on remote " + util::quote_for_message(cfg.remote) +
+                       ": set base_branch in " + cfg.file +
+                       " to the branch pull requests go into; nothing was pushed");
   }
 
   std::string sha;

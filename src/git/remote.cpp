@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <exception>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -300,6 +301,44 @@ void Repository::push(const std::string &remote_name, const std::string &branch,
                                     " times: other pushes to the same branch kept it locked"));
     }
     pause_before_retry(attempt);
+  }
+}
+
+std::optional<std::string> Repository::remote_branch(const std::string &remote_name,
+                                                     const std::string &branch,
+                                                     const Credentials &credentials) {
+  validate_branch_name(branch);
+  OpenedRemote remote = open_remote(m_repo.get(), remote_name, false);
+  const util::ActivityScope activity("the branches of " + remote.url);
+  const std::string wanted = "refs/heads/" + branch;
+  for (int attempt = 1;; ++attempt) {
+    Transfer transfer(credentials, remote.url);
+    const git_remote_callbacks callbacks = transfer.callbacks();
+    git_proxy_options proxy;
+    check(git_proxy_options_init(&proxy, GIT_PROXY_OPTIONS_VERSION), "initialise proxy options");
+    proxy.type = GIT_PROXY_AUTO;
+    const git_strarray headers = transfer.headers();
+    const int rc =
+        git_remote_connect(remote.remote.get(), GIT_DIRECTION_FETCH, &callbacks, &proxy, &headers);
+    if (rc < 0) {
+      if (attempt < k_attempts && transfer.transient(rc)) {
+        pause_before_retry(attempt);
+        continue;
+      }
+      transfer.fail(rc, "list the branches of");
+    }
+    const git_remote_head **heads = nullptr;
+    size_t count = 0;
+    const int lrc = git_remote_ls(&heads, &count, remote.remote.get());
+    std::optional<std::string> found;
+    for (size_t i = 0; lrc == 0 && i < count; ++i) {
+      if (wanted == heads[i]->name) {
+        found = to_hex(heads[i]->oid);
+      }
+    }
+    (void)git_remote_disconnect(remote.remote.get());
+    check(lrc, "list the refs of " + remote.url);
+    return found;
   }
 }
 

@@ -131,6 +131,12 @@ public:
   // repository (libgit2 1.5 cannot push from one).
   void push(const std::string &remote, const std::string &branch, const Credentials &credentials);
 
+  // The commit refs/heads/<branch> has on `remote` (its ref advertisement only: nothing is
+  // downloaded), or std::nullopt when the remote has no such branch. Errors as for fetch().
+  [[nodiscard]] std::optional<std::string> remote_branch(const std::string &remote,
+                                                         const std::string &branch,
+                                                         const Credentials &credentials);
+
   // Fetches refs/heads/<branch> from `remote` into the tool's own
   // k_fetch_namespace/<remote>/<branch> (no tags; the user's remote-tracking refs stay as they
   // were) and returns the commit id the remote has for it now, whose objects are then readable.

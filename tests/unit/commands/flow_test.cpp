@@ -314,6 +314,23 @@ TEST_F(FlowTest, StatusFailsWhenTheBranchHoldsAnotherVersionThanThePrSays) {
   }
 }
 
+TEST_F(FlowTest, NewIntoABaseBranchTheRemoteLacksPushesNothing) {
+  repo.write("gitops-promotion.yaml",
+             gitops::test::k_config + std::string("base_branch: release\n"));
+  base = repo.commit_all("release as base");
+  push_main();
+  try {
+    (void)run_new("cart", "1.1.0");
+    FAIL() << "expected CommandError";
+  } catch (const gitops::CommandError &e) {
+    EXPECT_TRUE(contains(e.what(), "the base branch \"release\" does not exist on remote "
+                                   "\"origin\""))
+        << e.what();
+  }
+  EXPECT_EQ(remote_ref("promote/webshop-cart"), "");
+  EXPECT_FALSE(called("create_pr promote/webshop-cart release"));
+}
+
 TEST_F(FlowTest, NewLeavesAnAlreadyMergeablePrAlone) {
   provider.already_mergeable = true;
   const Outcome o = run_new("cart", "1.1.0");
