@@ -237,6 +237,14 @@ void pause_before_retry(int attempt) {
 
 constexpr int k_attempts = 5;
 
+// Points push or fetch options at `transfer`: its callbacks, its credentials header, and the
+// system's proxy settings.
+template <typename Options> void use_transfer(Options &options, Transfer &transfer) {
+  options.callbacks = transfer.callbacks();
+  options.custom_headers = transfer.headers();
+  options.proxy_opts.type = GIT_PROXY_AUTO;
+}
+
 } // namespace
 
 void Repository::push(const std::string &remote_name, const std::string &branch,
@@ -268,9 +276,7 @@ void Repository::push(const std::string &remote_name, const std::string &branch,
     Transfer transfer(credentials, remote.url);
     git_push_options options;
     check(git_push_options_init(&options, GIT_PUSH_OPTIONS_VERSION), "initialise push options");
-    options.callbacks = transfer.callbacks();
-    options.custom_headers = transfer.headers();
-    options.proxy_opts.type = GIT_PROXY_AUTO;
+    use_transfer(options, transfer);
 
     char *refspec_ptr = refspec.data();
     const git_strarray refspecs{&refspec_ptr, 1};
@@ -357,9 +363,7 @@ std::string Repository::fetch(const std::string &remote_name, const std::string 
     Transfer transfer(credentials, remote.url);
     git_fetch_options options;
     check(git_fetch_options_init(&options, GIT_FETCH_OPTIONS_VERSION), "initialise fetch options");
-    options.callbacks = transfer.callbacks();
-    options.custom_headers = transfer.headers();
-    options.proxy_opts.type = GIT_PROXY_AUTO;
+    use_transfer(options, transfer);
     options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
     char *refspec_ptr = refspec.data();
     const git_strarray refspecs{&refspec_ptr, 1};
