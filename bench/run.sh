@@ -216,7 +216,7 @@ before=cli_commit measure gitpush "$repeats" bash -c \
     "$(cat "$4"):refs/heads/gp-bench-git-push"' gitpush "$work" "$scratch/cred" "$url" \
   "$scratch/cli-commit"
 pushed=$(git -C "$srv/repos/bench.git" rev-parse "refs/heads/promote/$group-$app")
-if [ "$pushed" != "$(git -C "$work" rev-parse "refs/heads/promote/$group-$app")" ]; then
+if [ "$pushed" != "$(git -C "$work" rev-parse "refs/gitops-promotion/heads/promote/$group-$app")" ]; then
   echo "$0: the server's promote/$group-$app is not the commit bench_git made" >&2
   exit 1
 fi

@@ -127,6 +127,9 @@ int execute_new(const Invocation &inv, const commands::NewOptions &options,
   report.dry_run = true;
   report.branch = result.plan.branch;
   report.changes = result.plan.changes;
+  if (result.outcome) {
+    fill_report(report, *result.outcome);
+  }
 
   // A dry run works offline and without a token; the provider is shown only when it is known.
   ForgeInfo forge;

@@ -129,6 +129,11 @@ void render_new(std::ostream &out, OutputFormat format, const commands::NewResul
       out << '\n';
     }
   }
+  if (result.dry_run && result.outcome && result.outcome->skipped) {
+    // What the real run would do: nothing, so no branch or pull request is described.
+    out << "dry run: " << result.outcome->message << '\n';
+    return;
+  }
   if (result.dry_run) {
     out << "\ndry run: nothing was changed; this is what would be done\n";
   }

@@ -78,6 +78,16 @@ NewPlan plan_new(const git::Repository &repo, const RepositoryRoot &root, const 
 
 namespace {
 
+// The outcome of a plan that changes nothing (a real run and a dry run say the same).
+Outcome skipped_plan(const NewPlan &plan) {
+  Outcome outcome;
+  outcome.branch = plan.branch;
+  outcome.skipped = true;
+  outcome.message = "skipping: " + plan.update.group + "/" + plan.update.app + " in " +
+                    plan.directory + " is already at " + describe(plan.update);
+  return outcome;
+}
+
 // Our push was overtaken: `tip` (another run's commit) is what the branch, and so the PR, will
 // merge. The PR is made to describe `tip` from the state the commit carries, when its content
 // agrees; otherwise auto-merge stays off and the run fails, naming what to re-run.
@@ -121,10 +131,7 @@ Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &ser
   outcome.branch = plan.branch;
   if (plan.edits.empty()) {
     // Upstream would open a PR with an empty commit; a re-run that changes nothing must converge.
-    outcome.skipped = true;
-    outcome.message = "skipping: " + plan.update.group + "/" + plan.update.app + " in " +
-                      plan.directory + " is already at " + describe(plan.update);
-    return outcome;
+    return skipped_plan(plan);
   }
   if (services.provider == nullptr) {
     throw CommandError("creating branch " + plan.branch +
@@ -218,6 +225,9 @@ NewResult run_new(const NewOptions &options, Services &services) {
   services.log.debug("planning new on commit " + head);
   result.plan = plan_new(services.repository, services.root, head, options);
   if (options.dry_run) {
+    if (result.plan.edits.empty()) {
+      result.outcome = skipped_plan(result.plan);
+    }
     return result;
   }
   const config::Config cfg = read_config(services.repository, services.root, head);

@@ -521,8 +521,8 @@ void Loader::read_status_timeout(const Entry &e) {
     fail(value_line(e), path,
          "expected a number of minutes or a duration like 90s, 10m or 1h30m, got " + quote(value));
   }
-  if (parsed->count() <= 0) {
-    fail(value_line(e), path, "must be greater than zero, got " + quote(value));
+  if (parsed->count() == 0) {
+    return; // `0` / `0s`: not set, so the default, as upstream read it
   }
   m_config.status_timeout = *parsed;
 }

@@ -124,6 +124,14 @@ GITHUB_TOKEN=ENV-SECRET expect 0 "new --dry-run json" -- new --dry-run --output 
 check "json branch" "$out" '"branch": "promote/apps-api"'
 check_not "json token" "$out$err" "ENV-SECRET"
 
+# A tag that is already there: the dry run says what the real run does (skip), no branch or PR.
+expect 0 "new --dry-run unchanged" -- new --dry-run --group apps --app api --tag 1.0.0
+check "dry run skip" "$out" "dry run: skipping: apps/api in apps/dev is already at 1.0.0"
+check_not "dry run skip has no PR" "$out" "pull request:"
+expect 0 "new --dry-run unchanged json" -- new --dry-run --output json --group apps --app api --tag 1.0.0
+[[ $(jq -r '.skipped' <<<"$out") == true && $(jq -r '.reason' <<<"$out") == *"already at 1.0.0" ]] ||
+  { echo "FAIL: dry run skip json: $out"; failures=$((failures + 1)); }
+
 expect 1 "new --dry-run no marker" -- new --dry-run --group apps --app web --tag 1
 check "no marker" "$err" "apps/dev"
 

@@ -62,13 +62,16 @@ struct NewPlan {
                                      const config::Environment &environment);
 
 // Carries out `plan`: when nothing changes, a skipped Outcome (`skipping: ... already at <tag>`)
-// and nothing is pushed or opened. Otherwise one commit on plan.base_commit with plan.edits
-// (message = title, author from `cfg`), refs/heads/<branch> set to it and force-pushed to
-// cfg.remote with services.credentials (a shallow repository commits through
-// provider->commit_via_api instead), then the PR into cfg.base_branch is created or updated and its
-// auto-merge set to plan.auto_merge (turned off for a manual environment). A PR that GitHub reports
-// as already mergeable is left alone (a warning says so). Throws CommandError without a provider,
-// and the git/provider errors otherwise.
+// and nothing is pushed or opened. Otherwise, in this order (see ARCHITECTURE.md, "Promotion
+// integrity"): the open PR is looked up and its auto-merge turned off when it describes something
+// else; the base branch must exist on cfg.remote; one commit on plan.base_commit with plan.edits
+// (message = title + blank line + description, author from `cfg`) is force-pushed to
+// refs/heads/<branch> through the tool's own ref (a shallow repository commits through
+// provider->commit_via_api instead); the PR into cfg.base_branch is updated or created; when the
+// branch then holds another run's commit, the PR is made to describe that one and the outcome is
+// skipped ("superseded"); otherwise auto-merge is set to plan.auto_merge (a PR that GitHub reports
+// as already mergeable is left alone, with a warning). Throws CommandError without a provider or
+// base branch, and the git/provider errors otherwise.
 [[nodiscard]] Outcome apply_plan(const NewPlan &plan, const config::Config &cfg,
                                  Services &services);
 
@@ -79,7 +82,8 @@ struct NewResult {
 };
 
 // Runs `new` on HEAD: plans it and, with `dry_run`, returns the plan having changed nothing (no
-// provider needed). Without `dry_run` it applies the plan (apply_plan) and sets `outcome`.
+// provider needed; when nothing would change, `outcome` is the skip the real run would report).
+// Without `dry_run` it applies the plan (apply_plan) and sets `outcome`.
 [[nodiscard]] NewResult run_new(const NewOptions &options, Services &services);
 
 } // namespace gitops::commands

@@ -271,18 +271,15 @@ TEST(Config, StatusTimeoutForms) {
   EXPECT_EQ(timeout("10m"), std::chrono::minutes(10));
   EXPECT_EQ(timeout("1h30m"), std::chrono::minutes(90));
   EXPECT_EQ(timeout("~"), std::chrono::minutes(5));
+  // Zero means "not set", the default, as upstream read it.
+  EXPECT_EQ(timeout("0"), std::chrono::minutes(5));
+  EXPECT_EQ(timeout("0s"), std::chrono::minutes(5));
 }
 
 TEST(Config, StatusTimeoutErrors) {
   EXPECT_EQ(
-      error_of("environments: [{name: dev}]\nstatus_timeout_minutes: 0\n"),
-      "gitops-promotion.yaml:2: status_timeout_minutes: must be greater than zero, got \"0\"");
-  EXPECT_EQ(
       error_of("environments: [{name: dev}]\nstatus_timeout_minutes: -5\n"),
       "gitops-promotion.yaml:2: status_timeout_minutes: must be greater than zero, got \"-5\"");
-  EXPECT_EQ(
-      error_of("environments: [{name: dev}]\nstatus_timeout_minutes: 0s\n"),
-      "gitops-promotion.yaml:2: status_timeout_minutes: must be greater than zero, got \"0s\"");
   EXPECT_EQ(error_of("environments: [{name: dev}]\nstatus_timeout_minutes: soon\n"),
             "gitops-promotion.yaml:2: status_timeout_minutes: expected a number of minutes or a "
             "duration like 90s, 10m or 1h30m, got \"soon\"");
