@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <unistd.h>
 #include <utility>
 
@@ -397,31 +398,31 @@ std::optional<std::string> token_in(const std::vector<std::string> &args) {
   return token;
 }
 
-// True when the raw arguments ask for --output json (for the deadline, which may fire before or
-// without a parsed invocation).
-bool wants_json(const std::vector<std::string> &args) {
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--output=json" ||
-        (args[i] == "--output" && i + 1 < args.size() && args[i + 1] == "json")) {
-      return true;
-    }
-  }
-  return false;
-}
-
 // Commands whose result is a branch and pull request: they set CI outputs.
 bool has_outputs(const std::string &command) {
   return command == "new" || command == "promote" || command == "status" || command == "feature";
 }
 
-// Publishes `report` to the CI system. A CI file that cannot be written (the step's outputs or
-// summary would go missing silently) is reported as an error; returns false then.
+// Writes all of `text` to descriptor `fd`, as far as it can (the deadline's last words).
+void write_all(int fd, const std::string &text) {
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n <= 0) {
+      return;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
+
 // The guarded stdout and stderr of one run (see run()).
 struct Sinks {
   util::GuardedStream &out;
   util::GuardedStream &err;
 };
 
+// Publishes `report` to the CI system. A CI file that cannot be written (the step's outputs or
+// summary would go missing silently) is reported as an error; returns false then.
 bool publish(const RunContext &context, const Sinks &sinks, const CommandReport &report, bool json,
              const std::vector<std::string> &secrets) {
   util::GuardedStream &lines = json ? sinks.err : sinks.out;
@@ -535,38 +536,29 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
   RunContext guarded = context;
   guarded.out = &out;
   guarded.err = &err;
-  const CiSystem ci = detect_ci(context.env);
-  const bool json_args = wants_json(args);
-  guarded.on_deadline = [&secrets, ci, json_args](std::chrono::milliseconds limit,
-                                                  const std::string &activity) {
-    // The main thread is blocked inside the guarded streams' users: write to the descriptors
-    // directly, made safe the same way, and end the process.
-    const std::string what = "gave up after --timeout " + util::format_go_duration(limit) +
-                             ": still waiting for " +
-                             (activity.empty() ? std::string("the command to finish") : activity) +
-                             " (pass a longer --timeout if that wait is expected)";
-    const auto put = [](int fd, const std::string &line) {
-      const std::string text = line + "\n";
-      std::size_t done = 0;
-      while (done < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n <= 0) {
-          return;
-        }
-        done += static_cast<std::size_t>(n);
-      }
-    };
-    put(2, util::neutralise_line(util::redact("Application failed with error: " + what, secrets),
-                                 util::Escaping::text));
-    const int lines = json_args ? 2 : 1;
-    if (ci == CiSystem::github_actions) {
-      put(lines, util::command_line("::error::" + escape_github_data(util::redact(what, secrets)),
-                                    util::Escaping::text));
-    } else if (ci == CiSystem::azure_pipelines) {
-      put(lines, util::command_line("##vso[task.logissue type=error]" +
-                                        escape_azure_data(util::redact(what, secrets)),
-                                    util::Escaping::text));
+  guarded.on_deadline = [&secrets, env = context.env](const Invocation &invocation,
+                                                      std::chrono::milliseconds limit,
+                                                      const std::string &activity) {
+    // The main thread is still blocked and may be writing to `out`/`err`: this thread reports
+    // through guards of its own, into memory, writes that to the descriptors and ends the process.
+    CommandReport failed;
+    failed.command = invocation.command;
+    failed.dry_run = invocation.globals.dry_run;
+    failed.error = "gave up after --timeout " + util::format_go_duration(limit) +
+                   ": still waiting for " +
+                   (activity.empty() ? std::string("the command to finish") : activity) +
+                   " (pass a longer --timeout if that wait is expected)";
+    std::ostringstream out_text;
+    std::ostringstream err_text;
+    {
+      util::GuardedStream out_guard(out_text, secrets);
+      util::GuardedStream err_guard(err_text, secrets);
+      err_guard << "Application failed with error: " << *failed.error << '\n';
+      const bool json = invocation.globals.output == OutputFormat::json;
+      (void)publish_to_ci(failed, false, env, secrets, json ? err_guard : out_guard);
     }
+    write_all(STDERR_FILENO, err_text.str());
+    write_all(STDOUT_FILENO, out_text.str());
     std::_Exit(k_exit_failed);
   };
   const int code = run_guarded(args, guarded, Sinks{out, err}, secrets);

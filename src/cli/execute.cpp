@@ -158,8 +158,9 @@ std::unique_ptr<util::Deadline> arm_deadline(const Invocation &inv, const RunCon
   const std::chrono::milliseconds limit = inv.globals.timeout.value_or(
       std::chrono::duration_cast<std::chrono::milliseconds>(k_default_timeout) + extra);
   return std::make_unique<util::Deadline>(
-      limit,
-      [on = context.on_deadline, limit](const std::string &activity) { on(limit, activity); });
+      limit, [on = context.on_deadline, &inv, limit](const std::string &activity) {
+        on(inv, limit, activity);
+      });
 }
 
 } // namespace

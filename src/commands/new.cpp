@@ -154,7 +154,8 @@ Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &ser
   // What would make the PR impossible is checked before anything is pushed: a PR into a base
   // branch the remote does not have would leave a pushed branch and no PR. (A shallow checkout
   // works through the forge's API alone and never talks git to the remote.)
-  if (!services.repository.is_shallow() &&
+  const bool shallow = services.repository.is_shallow();
+  if (!shallow &&
       !services.repository.remote_branch(cfg.remote, cfg.base_branch, services.credentials)) {
     throw CommandError("the base branch " + util::quote_for_message(cfg.base_branch) +
                        " does not exist on remote " + util::quote_for_message(cfg.remote) +
@@ -163,7 +164,7 @@ Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &ser
   }
 
   std::string sha;
-  if (services.repository.is_shallow()) {
+  if (shallow) {
     // libgit2 cannot push from a shallow clone: the forge builds the commit instead.
     services.log.info("shallow repository: committing " + plan.branch + " through the API");
     std::vector<providers::FileChange> changes;

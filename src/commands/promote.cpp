@@ -191,7 +191,7 @@ Outcome run_promote(const PromoteOptions & /*options*/, Services &services) {
   update.group = state->group;
   update.app = state->app;
   update.tag = merged_tag(services, head, *state, pr->number);
-  services.log.debug("promoting " + state->group + "/" + state->app + " " + state->tag + " from " +
+  services.log.debug("promoting " + state->group + "/" + state->app + " " + update.tag + " from " +
                      state->env + " (pull request " + std::to_string(pr->number) + ") to " +
                      next->name);
   const NewPlan plan = plan_promotion(services.repository, services.root, cfg, head, update, *next);

@@ -8,6 +8,7 @@
 
 #include <git2.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include <optional>
 #include <random>
 #include <thread>
+#include <vector>
 
 namespace gitops::git {
 
@@ -237,6 +239,26 @@ void pause_before_retry(int attempt) {
 
 constexpr int k_attempts = 5;
 
+// Runs one libgit2 transfer, `call(transfer)` returning libgit2's code, with a fresh Transfer per
+// attempt: a transient failure is tried again (k_attempts in all), any other throws GitError for
+// `action` (Transfer::fail).
+template <typename Call>
+void run_transfer(const Credentials &credentials, const std::string &url, const std::string &action,
+                  Call call) {
+  for (int attempt = 1;; ++attempt) {
+    Transfer transfer(credentials, url);
+    const int rc = call(transfer);
+    if (rc >= 0) {
+      return;
+    }
+    if (attempt < k_attempts && transfer.transient(rc)) {
+      pause_before_retry(attempt);
+      continue;
+    }
+    transfer.fail(rc, action);
+  }
+}
+
 // Points push or fetch options at `transfer`: its callbacks, its credentials header, and the
 // system's proxy settings.
 template <typename Options> void use_transfer(Options &options, Transfer &transfer) {
@@ -273,38 +295,34 @@ void Repository::push(const std::string &remote_name, const std::string &branch,
   // "cannot lock ref"). A force push of the same commit is idempotent, so that race is retried;
   // whichever push lands last decides, and the caller checks what the branch holds afterwards.
   for (int attempt = 1;; ++attempt) {
-    Transfer transfer(credentials, remote.url);
-    git_push_options options;
-    check(git_push_options_init(&options, GIT_PUSH_OPTIONS_VERSION), "initialise push options");
-    use_transfer(options, transfer);
-
-    char *refspec_ptr = refspec.data();
-    const git_strarray refspecs{&refspec_ptr, 1};
-    const int rc = git_remote_push(remote.remote.get(), &refspecs, &options);
-    if (rc < 0 && attempt < k_attempts && transfer.transient(rc)) {
-      pause_before_retry(attempt);
-      continue;
-    }
-    if (rc < 0) {
-      transfer.fail(rc, "push " + branch + " to");
-    }
-    if (transfer.rejections().empty()) {
+    std::vector<std::string> rejections;
+    run_transfer(credentials, remote.url, "push " + branch + " to", [&](Transfer &transfer) {
+      git_push_options options;
+      check(git_push_options_init(&options, GIT_PUSH_OPTIONS_VERSION), "initialise push options");
+      use_transfer(options, transfer);
+      char *refspec_ptr = refspec.data();
+      const git_strarray refspecs{&refspec_ptr, 1};
+      const int rc = git_remote_push(remote.remote.get(), &refspecs, &options);
+      for (const std::string &rejection : transfer.rejections()) {
+        rejections.push_back(transfer.scrub(rejection));
+      }
+      return rc;
+    });
+    if (rejections.empty()) {
       return;
     }
-    std::string list;
-    bool raced = true;
-    for (const auto &r : transfer.rejections()) {
-      list += (list.empty() ? "" : ", ") + r;
-      raced = raced && (r.find("failed to update ref") != std::string::npos ||
-                        r.find("lock") != std::string::npos);
-    }
+    const std::string list = util::join(rejections, ", ");
+    const bool raced = std::all_of(rejections.begin(), rejections.end(), [](const std::string &r) {
+      return r.find("failed to update ref") != std::string::npos ||
+             r.find("lock") != std::string::npos;
+    });
     if (!raced) {
-      throw GitError(transfer.scrub(remote.url + " rejected the push of " + list));
+      throw GitError(remote.url + " rejected the push of " + list);
     }
     if (attempt == k_attempts) {
-      throw GitError(transfer.scrub(remote.url + " rejected the push of " + list + " " +
-                                    std::to_string(k_attempts) +
-                                    " times: other pushes to the same branch kept it locked"));
+      throw GitError(remote.url + " rejected the push of " + list + " " +
+                     std::to_string(k_attempts) +
+                     " times: other pushes to the same branch kept it locked");
     }
     pause_before_retry(attempt);
   }
@@ -317,35 +335,30 @@ std::optional<std::string> Repository::remote_branch(const std::string &remote_n
   OpenedRemote remote = open_remote(m_repo.get(), remote_name, false);
   const util::ActivityScope activity("the branches of " + remote.url);
   const std::string wanted = "refs/heads/" + branch;
-  for (int attempt = 1;; ++attempt) {
-    Transfer transfer(credentials, remote.url);
+  std::optional<std::string> found;
+  run_transfer(credentials, remote.url, "list the branches of", [&](Transfer &transfer) {
     const git_remote_callbacks callbacks = transfer.callbacks();
     git_proxy_options proxy;
     check(git_proxy_options_init(&proxy, GIT_PROXY_OPTIONS_VERSION), "initialise proxy options");
     proxy.type = GIT_PROXY_AUTO;
     const git_strarray headers = transfer.headers();
-    const int rc =
+    int rc =
         git_remote_connect(remote.remote.get(), GIT_DIRECTION_FETCH, &callbacks, &proxy, &headers);
     if (rc < 0) {
-      if (attempt < k_attempts && transfer.transient(rc)) {
-        pause_before_retry(attempt);
-        continue;
-      }
-      transfer.fail(rc, "list the branches of");
+      return rc;
     }
     const git_remote_head **heads = nullptr;
     size_t count = 0;
-    const int lrc = git_remote_ls(&heads, &count, remote.remote.get());
-    std::optional<std::string> found;
-    for (size_t i = 0; lrc == 0 && i < count; ++i) {
+    rc = git_remote_ls(&heads, &count, remote.remote.get());
+    for (size_t i = 0; rc == 0 && i < count; ++i) {
       if (wanted == heads[i]->name) {
         found = to_hex(heads[i]->oid);
       }
     }
     (void)git_remote_disconnect(remote.remote.get());
-    check(lrc, "list the refs of " + remote.url);
-    return found;
-  }
+    return rc;
+  });
+  return found;
 }
 
 std::string Repository::fetch(const std::string &remote_name, const std::string &branch,
@@ -359,25 +372,15 @@ std::string Repository::fetch(const std::string &remote_name, const std::string 
       "+" + source + ":" + std::string(k_fetch_namespace) + remote_name + "/" + branch;
   const util::ActivityScope activity("the fetch of " + branch + " from " + remote.url);
   // A fetch changes nothing on the server: a transport failure is tried again.
-  for (int attempt = 1;; ++attempt) {
-    Transfer transfer(credentials, remote.url);
+  run_transfer(credentials, remote.url, "fetch " + branch + " from", [&](Transfer &transfer) {
     git_fetch_options options;
     check(git_fetch_options_init(&options, GIT_FETCH_OPTIONS_VERSION), "initialise fetch options");
     use_transfer(options, transfer);
     options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
     char *refspec_ptr = refspec.data();
     const git_strarray refspecs{&refspec_ptr, 1};
-    const int rc =
-        git_remote_fetch(remote.remote.get(), &refspecs, &options, "gitops-promotion: fetch");
-    if (rc >= 0) {
-      break;
-    }
-    if (attempt < k_attempts && transfer.transient(rc)) {
-      pause_before_retry(attempt);
-      continue;
-    }
-    transfer.fail(rc, "fetch " + branch + " from");
-  }
+    return git_remote_fetch(remote.remote.get(), &refspecs, &options, "gitops-promotion: fetch");
+  });
   // The advertised heads stay readable after the fetch disconnected; they, not a possibly stale
   // tracking ref, say what the remote holds now.
   const git_remote_head **heads = nullptr;

@@ -68,9 +68,12 @@ struct RunContext {
   std::filesystem::path cwd;   // default --sourcedir
   // When set, called with the parsed invocation instead of executing it; returns the exit code.
   std::function<int(const Invocation &)> execute_override;
-  // Called from the deadline's own thread when the command's limit has passed, with the limit and
-  // what the command was waiting for; reports it and ends the process (exit 1). Set by run().
-  std::function<void(std::chrono::milliseconds, const std::string &)> on_deadline;
+  // Called from the deadline's own thread when the limit of `invocation` has passed, with the
+  // limit and what the command was waiting for; reports it (stderr and CI, as any failure) and
+  // ends the process (exit 1). Set by run().
+  std::function<void(const Invocation &invocation, std::chrono::milliseconds limit,
+                     const std::string &activity)>
+      on_deadline;
 };
 
 // Exit codes: the one mapping from outcomes to the process status.
