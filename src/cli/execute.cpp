@@ -26,15 +26,25 @@ struct Network {
   std::chrono::seconds status_timeout{0}; // from the configuration, for status's deadline
 };
 
+// Warnings about what the command found (e.g. a marker it handled unlike Flux): on stderr, and as
+// CI warning annotations through the report.
+void warn_about(const std::vector<std::string> &warnings, const util::Logger &log,
+                CommandReport &report) {
+  for (const std::string &warning : warnings) {
+    log.warn(warning);
+    report.warnings.push_back(warning);
+  }
+}
+
 // What `lint` would warn about in the configuration (a mistyped key silently changes nothing),
-// said by every command: on stderr, and as CI warning annotations through the report.
+// said by every command.
 void warn_about_config(const std::vector<config::Diagnostic> &warnings, const util::Logger &log,
                        CommandReport &report) {
+  std::vector<std::string> texts;
   for (const config::Diagnostic &warning : warnings) {
-    const std::string text = config::to_string(warning);
-    log.warn(text);
-    report.warnings.push_back(text);
+    texts.push_back(config::to_string(warning));
   }
+  warn_about(texts, log, report);
 }
 
 Network connect(const Invocation &inv, const RunContext &context, const util::Logger &log,
@@ -94,7 +104,8 @@ void render_report(const RunContext &context, OutputFormat format, const Command
   }
 }
 
-void fill_report(CommandReport &report, const commands::Outcome &outcome) {
+void fill_report(CommandReport &report, const commands::Outcome &outcome, const util::Logger &log) {
+  warn_about(outcome.warnings, log, report);
   report.message = outcome.message;
   report.skipped = outcome.skipped;
   if (outcome.skipped) {
@@ -113,7 +124,7 @@ int execute_new(const Invocation &inv, const commands::NewOptions &options,
     Network net = connect(inv, context, log, report);
     commands::Services services = services_for(net, context, log);
     const commands::NewResult result = commands::run_new(options, services);
-    fill_report(report, *result.outcome);
+    fill_report(report, *result.outcome, log);
     report.branch = report.branch.value_or(result.plan.branch);
     render_report(context, inv.globals.output, report);
     return k_exit_ok;
@@ -128,7 +139,9 @@ int execute_new(const Invocation &inv, const commands::NewOptions &options,
   report.branch = result.plan.branch;
   report.changes = result.plan.changes;
   if (result.outcome) {
-    fill_report(report, *result.outcome);
+    fill_report(report, *result.outcome, log);
+  } else {
+    warn_about(result.plan.warnings, log, report);
   }
 
   // A dry run works offline and without a token; the provider is shown only when it is known.
@@ -174,7 +187,9 @@ int execute(const Invocation &inv, const RunContext &context, const util::Logger
       std::holds_alternative<commands::StatusOptions>(inv.options) ? nullptr
                                                                    : arm_deadline(inv, context);
   if (const auto *o = std::get_if<commands::SetImageOptions>(&inv.options)) {
-    render_set_image(*context.out, inv.globals.output, commands::run_set_image(*o, log));
+    const commands::SetImageResult result = commands::run_set_image(*o, log);
+    warn_about(result.warnings, log, report);
+    render_set_image(*context.out, inv.globals.output, result);
     return k_exit_ok;
   }
   if (const auto *o = std::get_if<commands::LintOptions>(&inv.options)) {
@@ -198,7 +213,7 @@ int execute(const Invocation &inv, const RunContext &context, const util::Logger
     }
     Network net = connect(inv, context, log, report);
     commands::Services services = services_for(net, context, log);
-    fill_report(report, commands::run_promote(*o, services));
+    fill_report(report, commands::run_promote(*o, services), log);
     render_report(context, inv.globals.output, report);
     return k_exit_ok;
   }
@@ -207,7 +222,7 @@ int execute(const Invocation &inv, const RunContext &context, const util::Logger
     const std::unique_ptr<util::Deadline> status_deadline = arm_deadline(
         inv, context, std::chrono::duration_cast<std::chrono::milliseconds>(net.status_timeout));
     commands::Services services = services_for(net, context, log);
-    fill_report(report, commands::run_status(*o, services));
+    fill_report(report, commands::run_status(*o, services), log);
     render_report(context, inv.globals.output, report);
     return k_exit_ok;
   }

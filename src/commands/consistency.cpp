@@ -24,6 +24,12 @@ std::vector<std::string> marked_tags(const git::Repository &repo, const std::str
         continue;
       }
       if (marker.setter == manifest::Setter::tag) {
+        if (const auto whole = manifest::whole_reference_in_tag_value(marker.value)) {
+          if (!whole->tag.empty()) {
+            tags.insert(whole->tag);
+          }
+          continue;
+        }
         // Flux writes `tag@digest` when the policy pins digests.
         tags.insert(marker.value.substr(0, marker.value.find('@')));
       } else if (marker.setter == manifest::Setter::image) {

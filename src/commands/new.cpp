@@ -38,6 +38,10 @@ NewPlan plan_promotion(const git::Repository &repo, const RepositoryRoot &root,
   for (git::TreeFile &file : files) {
     manifest::RewriteResult rewritten = manifest::rewrite(file.content, plan.update, file.path);
     plan.matched += rewritten.matched;
+    for (const manifest::MarkerFinding &warning : rewritten.warnings) {
+      plan.warnings.push_back(file.path + ":" + std::to_string(warning.line) + ": " +
+                              warning.message);
+    }
     if (rewritten.changes.empty()) {
       continue;
     }
@@ -83,6 +87,7 @@ Outcome skipped_plan(const NewPlan &plan) {
   Outcome outcome;
   outcome.branch = plan.branch;
   outcome.skipped = true;
+  outcome.warnings = plan.warnings;
   outcome.message = "skipping: " + plan.update.group + "/" + plan.update.app + " in " +
                     plan.directory + " is already at " + describe(plan.update);
   return outcome;
@@ -129,6 +134,7 @@ Outcome converge_after_lost_race(const NewPlan &plan, const config::Config &cfg,
 Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &services) {
   Outcome outcome;
   outcome.branch = plan.branch;
+  outcome.warnings = plan.warnings;
   if (plan.edits.empty()) {
     // Upstream would open a PR with an empty commit; a re-run that changes nothing must converge.
     return skipped_plan(plan);

@@ -188,6 +188,10 @@ SetImageResult run_set_image(const SetImageOptions &options, const util::Logger 
       }
       manifest::RewriteResult rewritten = manifest::rewrite(content, update, shown);
       result.matched += rewritten.matched;
+      for (const manifest::MarkerFinding &warning : rewritten.warnings) {
+        result.warnings.push_back(shown + ":" + std::to_string(warning.line) + ": " +
+                                  warning.message);
+      }
       if (rewritten.changes.empty()) {
         continue;
       }

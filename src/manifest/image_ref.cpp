@@ -252,4 +252,38 @@ ImageRef parse_image_ref(std::string_view text) {
   return ref;
 }
 
+std::optional<ImageRef> whole_reference_in_tag_value(std::string_view value) {
+  const auto at = value.find('@');
+  const std::string_view before_digest = value.substr(0, at);
+  if (before_digest.find_first_of("/:") == std::string_view::npos) {
+    return std::nullopt; // a tag, or tag@digest
+  }
+  ImageRef ref;
+  if (at != std::string_view::npos) {
+    const std::string_view digest = value.substr(at + 1);
+    if (!is_valid_digest(digest)) {
+      return std::nullopt;
+    }
+    ref.digest = std::string(digest);
+  }
+  std::string_view name = before_digest;
+  const auto slash = before_digest.rfind('/');
+  const auto colon = before_digest.rfind(':');
+  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon > slash)) {
+    const std::string_view tag = before_digest.substr(colon + 1);
+    name = before_digest.substr(0, colon);
+    if (!is_valid_tag(tag)) {
+      return std::nullopt;
+    }
+    ref.tag = std::string(tag);
+  } else if (!ref.digest) {
+    return std::nullopt; // `registry/repo` alone names no image version
+  }
+  if (name_problem(name)) {
+    return std::nullopt;
+  }
+  ref.name = std::string(name);
+  return ref;
+}
+
 } // namespace gitops::manifest

@@ -427,6 +427,14 @@ bool tag_keeps_string(std::string_view tag) {
   return !tag.starts_with("!!") && !tag.starts_with("!<tag:yaml.org,2002:");
 }
 
+std::string whole_reference_warning(const std::string &group, const std::string &app,
+                                    std::string_view value) {
+  return "sets only the tag, but the value \"" + std::string(value) +
+         "\" is a whole image reference: gitops-promotion changes only its tag and keeps the "
+         "rest (Flux would write the bare tag there); mark it \"" +
+         group + ":" + app + "\" to set the whole image";
+}
+
 std::string location(std::string_view file, int line) {
   return std::string(file) + ":" + std::to_string(line);
 }
@@ -460,6 +468,11 @@ std::optional<std::string> wanted_value(const Candidate &c, const ImageUpdate &u
   switch (c.setter) {
   case Setter::tag:
     check_tag();
+    if (const auto whole = whole_reference_in_tag_value(*c.site->scalar->value)) {
+      // The seed README's own example: Flux would write the bare tag here and break the image.
+      check_digest();
+      return ImageRef{whole->name, update.tag, update.digest}.str();
+    }
     return update.tag;
   case Setter::name:
     if (!update.name) {
@@ -660,12 +673,8 @@ ScanResult scan(std::string_view content) {
               true);
     } else if (in_images && site.key == "newDigest") {
       finding("is on newDigest, which kustomize ignores; kustomize reads `digest:`", false);
-    } else if (c.setter == Setter::tag && value.find_first_of("/:@") != std::string::npos) {
-      finding("sets only the tag, but the value \"" + value +
-                  "\" looks like a whole image reference, which would be replaced by the bare "
-                  "tag; use \"" +
-                  c.group + ":" + c.app + "\" for the whole image",
-              false);
+    } else if (c.setter == Setter::tag && whole_reference_in_tag_value(value)) {
+      finding(whole_reference_warning(c.group, c.app, value), false);
     }
     const auto key = std::make_tuple(site.document,
                                      c.group + ":" + c.app + ":" + std::string(to_string(c.setter)),
@@ -723,6 +732,10 @@ RewriteResult rewrite(std::string_view content, const ImageUpdate &update, std::
     ++result.matched;
     const auto value = wanted_value(c, update, file);
     const ScalarToken &token = *c.site->scalar;
+    if (c.setter == Setter::tag && whole_reference_in_tag_value(*token.value)) {
+      result.warnings.push_back(
+          {c.site->value_line, whole_reference_warning(c.group, c.app, *token.value), false});
+    }
     if (!value || *value == *token.value) {
       continue;
     }

@@ -45,6 +45,7 @@ struct NewPlan {
   std::vector<FileEdit> edits;       // changed files only, sorted by path
   std::vector<ChangeRecord> changes; // every changed value
   std::string diff;                  // unified diff of all edits ("" when nothing changes)
+  std::vector<std::string> warnings; // `file:line: message` from the rewriter, for the user
 };
 
 // Plans `new` from `commit`'s tree (config and manifests are read through the object database,

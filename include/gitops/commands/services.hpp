@@ -56,6 +56,7 @@ struct Outcome {
   std::optional<std::string> pr_url;
   std::optional<std::string> commit;
   std::vector<ChangeRecord> changes; // the marked values the promotion commit changed
+  std::vector<std::string> warnings; // `file:line: message` worth a CI warning annotation
 };
 
 // The error for a command this version does not implement yet: exit 1, never a silent success.

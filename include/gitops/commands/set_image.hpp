@@ -26,6 +26,7 @@ struct SetImageResult {
   std::vector<std::string> files;    // files written (or that would be written in a dry run)
   int matched = 0;                   // markers for G/A found, changed or already right
   bool dry_run = false;
+  std::vector<std::string> warnings; // `file:line: message` from the rewriter
 };
 
 // Rewrites the markers for G/A in every manifest file under `options.path` on disk, in place. Files

@@ -21,6 +21,13 @@ struct ImageRef {
 // when the name, tag or digest is not valid OCI syntax or the tag is missing.
 [[nodiscard]] ImageRef parse_image_ref(std::string_view text);
 
+// The image reference held by the value of a `:tag` marker, when that value is a whole reference
+// rather than a tag: the part before any `@digest` holds a '/' or a ':' (which a tag cannot) and
+// reads as NAME[:TAG][@DIGEST] with a valid name (the tag may be absent only when a digest is
+// there). std::nullopt for a bare tag or `tag@digest` (what Flux's tag setter writes) and for text
+// that is neither. The seed README marks whole references this way; see rewrite().
+[[nodiscard]] std::optional<ImageRef> whole_reference_in_tag_value(std::string_view value);
+
 // True when `tag` matches the OCI tag grammar [A-Za-z0-9_][A-Za-z0-9._-]{0,127}.
 [[nodiscard]] bool is_valid_tag(std::string_view tag);
 

@@ -32,11 +32,19 @@ struct Change {
   Setter setter = Setter::tag;
 };
 
+// A problem with a marker, for `lint` (warnings also from rewrite()).
+struct MarkerFinding {
+  int line = 0;
+  std::string message;
+  bool error = true; // false = warning
+};
+
 // Result of rewriting one file's bytes.
 struct RewriteResult {
   std::string content;         // the new bytes (identical to the input when nothing changed)
   std::vector<Change> changes; // scalars whose value changed
   int matched = 0;             // markers for this group/app that apply, changed or already right
+  std::vector<MarkerFinding> warnings; // e.g. a `:tag` marker on a whole image reference
 };
 
 // Rewrites the values of applicable markers for `update.group`/`update.app` in one file's bytes,
@@ -46,18 +54,13 @@ struct RewriteResult {
 // context, and only where yaml-cpp reads the same scalar. Files without the literal token
 // "$imagepolicy" are returned unchanged. `:name` and `:digest` markers are left alone (but counted
 // in `matched`) when the update has no name or digest; a bare marker with only a tag keeps the
-// value's registry/repository. `file` is only used in messages. Throws ManifestError (naming the
+// value's registry/repository, and so does a `:tag` marker whose value is a whole image reference
+// (whole_reference_in_tag_value; its old digest is replaced by the update's, or dropped, and a
+// warning is added). `file` is only used in messages. Throws ManifestError (naming the
 // file and line) when the file has a marker for this app but cannot be parsed, when a new value is
 // not valid OCI syntax or cannot be written, or when the result would no longer parse as YAML.
 [[nodiscard]] RewriteResult rewrite(std::string_view content, const ImageUpdate &update,
                                     std::string_view file);
-
-// A problem with a marker, for `lint`.
-struct MarkerFinding {
-  int line = 0;
-  std::string message;
-  bool error = true; // false = warning
-};
 
 // A marker that applies (for lint's "app has no marker in env" check).
 struct Marker {

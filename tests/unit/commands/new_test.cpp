@@ -210,6 +210,28 @@ TEST_F(NewTest, WithoutDryRunAndWithoutARemoteThePushFailsBeforeAnyPr) {
   EXPECT_EQ(provider.calls, (std::vector<std::string>{"find_open_pr promote/webshop-cart main"}));
 }
 
+// The seed README's own example: a `:tag` marker on a whole image reference keeps its registry.
+TEST_F(NewTest, SeedReadmeExampleKeepsTheRegistryAndWarns) {
+  const std::string pod =
+      "apiVersion: apps/v1\nkind: Pod\nmetadata:\n  name: webui\nspec:\n"
+      "  containers:\n    - name: webui\n      image: ghcr.io/my-org/webui:1234567 "
+      "# {\"$imagepolicy\": \"webshop:ui:tag\"}\n";
+  repo.write("webshop/dev/webui.yaml", pod);
+  repo.commit_all("seed example");
+  NewOptions o = options("ui", "26f50d84db02");
+  const NewResult result = run(o);
+  ASSERT_EQ(result.plan.edits.size(), 1U);
+  EXPECT_EQ(result.plan.edits[0].path, "webshop/dev/webui.yaml");
+  EXPECT_NE(result.plan.edits[0].new_content.find(
+                "      image: ghcr.io/my-org/webui:26f50d84db02 # {\"$imagepolicy\": "
+                "\"webshop:ui:tag\"}\n"),
+            std::string::npos)
+      << result.plan.edits[0].new_content;
+  ASSERT_EQ(result.plan.warnings.size(), 1U);
+  EXPECT_EQ(result.plan.warnings[0].rfind("webshop/dev/webui.yaml:8: sets only the tag", 0), 0U)
+      << result.plan.warnings[0];
+}
+
 TEST(LocateRoot, RejectsADirectoryOutsideTheWorkTree) {
   GitRepo repo;
   repo.write("a.txt", "a\n");

@@ -1,3 +1,4 @@
+#include "gitops/manifest/image_ref.hpp"
 #include "gitops/manifest/rewriter.hpp"
 #include "gitops/util/error.hpp"
 
@@ -319,6 +320,60 @@ TEST(Rewriter, SetterValues) {
       {"tag only on a port without a tag", "image: localhost:5000/app " + m(k_m) + "\n",
        "image: localhost:5000/app:v1.0.1 " + m(k_m) + "\n"},
   });
+}
+
+// The seed README marks `image: ghcr.io/my-org/webui:1234567` with a `:tag` marker. Flux would
+// write the bare tag there; the tool keeps the reference and says so.
+TEST(Rewriter, TagMarkerOnAWholeReferenceKeepsTheReference) {
+  run_cases({
+      {"seed README example", "image: ghcr.io/my-org/webui:1234567 " + m(k_mt) + "\n",
+       "image: ghcr.io/my-org/webui:v1.0.1 " + m(k_mt) + "\n", tag_only(), 1},
+      {"registry port", "image: localhost:5000/app1:1 " + m(k_mt) + "\n",
+       "image: localhost:5000/app1:v1.0.1 " + m(k_mt) + "\n"},
+      {"repository without a registry", "image: app1:1 " + m(k_mt) + "\n",
+       "image: app1:v1.0.1 " + m(k_mt) + "\n"},
+      {"a stale digest is dropped", "image: ghcr.io/o/a:1@" + k_sha_a + " " + m(k_mt) + "\n",
+       "image: ghcr.io/o/a:v1.0.1 " + m(k_mt) + "\n"},
+      {"name@digest gets a tag", "image: ghcr.io/o/a@" + k_sha_a + " " + m(k_mt) + "\n",
+       "image: ghcr.io/o/a:v1.0.1 " + m(k_mt) + "\n"},
+      {"the update's digest is written", "image: ghcr.io/o/a:1 " + m(k_mt) + "\n",
+       "image: ghcr.io/o/a:v1.0.1@" + k_sha_b + " " + m(k_mt) + "\n",
+       ImageUpdate{"team1", "app1", "v1.0.1", std::nullopt, k_sha_b}},
+      {"bare tags are unchanged", "newTag: \"1\" " + m(k_mt) + "\n",
+       "newTag: \"v1.0.1\" " + m(k_mt) + "\n"},
+      {"tag@digest is a tag (Flux's digest pinning)", "tag: 1@" + k_sha_a + " " + m(k_mt) + "\n",
+       "tag: v1.0.1 " + m(k_mt) + "\n"},
+  });
+
+  const RewriteResult whole =
+      rewrite("image: ghcr.io/my-org/webui:1234567 " + m(k_mt) + "\n", tag_only(), "env/app.yaml");
+  ASSERT_EQ(whole.warnings.size(), 1U);
+  EXPECT_EQ(whole.warnings[0].line, 1);
+  EXPECT_FALSE(whole.warnings[0].error);
+  EXPECT_THAT(whole.warnings[0].message, testing::HasSubstr("\"ghcr.io/my-org/webui:1234567\""));
+  EXPECT_THAT(whole.warnings[0].message, testing::HasSubstr("mark it \"team1:app1\""));
+  // Already right: nothing changes, but the marker is still worth the warning.
+  const RewriteResult same =
+      rewrite("image: ghcr.io/my-org/webui:v1.0.1 " + m(k_mt) + "\n", tag_only(), "env/app.yaml");
+  EXPECT_TRUE(same.changes.empty());
+  EXPECT_EQ(same.warnings.size(), 1U);
+  for (const std::string &bare : {std::string("newTag: \"1\" "), "tag: 1@" + k_sha_a + " "}) {
+    EXPECT_TRUE(rewrite(bare + m(k_mt) + "\n", tag_only(), "f.yaml").warnings.empty()) << bare;
+  }
+}
+
+TEST(ImageRef, WholeReferenceInTagValue) {
+  EXPECT_EQ(whole_reference_in_tag_value("ghcr.io/my-org/webui:1234567")->name,
+            "ghcr.io/my-org/webui");
+  EXPECT_EQ(whole_reference_in_tag_value("ghcr.io/my-org/webui:1234567")->tag, "1234567");
+  EXPECT_EQ(whole_reference_in_tag_value("localhost:5000/a@" + k_sha_a)->name, "localhost:5000/a");
+  EXPECT_EQ(whole_reference_in_tag_value("localhost:5000/a@" + k_sha_a)->tag, "");
+  EXPECT_FALSE(whole_reference_in_tag_value("1.2.3"));
+  EXPECT_FALSE(whole_reference_in_tag_value("1.2.3@" + k_sha_a));
+  EXPECT_FALSE(whole_reference_in_tag_value("ghcr.io/o/a"));       // no version
+  EXPECT_FALSE(whole_reference_in_tag_value("Upper/Case:1"));      // not a valid name
+  EXPECT_FALSE(whole_reference_in_tag_value("a:b:c"));             // not a reference
+  EXPECT_FALSE(whole_reference_in_tag_value("ghcr.io/o/a:1@bad")); // bad digest
 }
 
 TEST(Rewriter, RealManifests) {
