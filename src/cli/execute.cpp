@@ -9,6 +9,7 @@
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
 
+#include <functional>
 #include <memory>
 
 namespace gitops::cli {
@@ -118,12 +119,14 @@ void fill_report(CommandReport &report, const commands::Outcome &outcome, const 
   report.changes = outcome.changes;
 }
 
-int execute_new(const Invocation &inv, const commands::NewOptions &options,
-                const RunContext &context, const util::Logger &log, CommandReport &report) {
-  if (!options.dry_run) {
+// `new` and `feature`: a plan applied on the forge, or in a dry run shown offline (no token).
+int execute_plan(const Invocation &inv, bool dry_run, const RunContext &context,
+                 const util::Logger &log, CommandReport &report,
+                 const std::function<commands::NewResult(commands::Services &)> &run) {
+  if (!dry_run) {
     Network net = connect(inv, context, log, report);
     commands::Services services = services_for(net, context, log);
-    const commands::NewResult result = commands::run_new(options, services);
+    const commands::NewResult result = run(services);
     fill_report(report, *result.outcome, log);
     report.branch = report.branch.value_or(result.plan.branch);
     render_report(context, inv.globals.output, report);
@@ -132,9 +135,10 @@ int execute_new(const Invocation &inv, const commands::NewOptions &options,
   git::Repository repo = git::Repository::open(inv.globals.sourcedir);
   commands::Services services{repo, commands::locate_root(repo, inv.globals.sourcedir), nullptr,
                               log};
+  services.env = context.env;
   warn_about_config(commands::read_config(repo, services.root, repo.head_commit()).warnings, log,
                     report);
-  const commands::NewResult result = commands::run_new(options, services);
+  const commands::NewResult result = run(services);
   report.dry_run = true;
   report.branch = result.plan.branch;
   report.changes = result.plan.changes;
@@ -158,6 +162,43 @@ int execute_new(const Invocation &inv, const commands::NewOptions &options,
     }
   }
   render_new(*context.out, inv.globals.output, result, forge);
+  return k_exit_ok;
+}
+
+// `feature-stale`: the copies it removes are listed on stderr; the result line is upstream's.
+int execute_feature_stale(const Invocation &inv, const commands::FeatureStaleOptions &options,
+                          const RunContext &context, const util::Logger &log,
+                          CommandReport &report) {
+  std::optional<Network> net;
+  std::optional<git::Repository> offline;
+  std::optional<commands::Services> services;
+  if (options.dry_run) {
+    offline.emplace(git::Repository::open(inv.globals.sourcedir));
+    services.emplace(commands::Services{
+        *offline, commands::locate_root(*offline, inv.globals.sourcedir), nullptr, log});
+    warn_about_config(
+        commands::read_config(*offline, services->root, offline->head_commit()).warnings, log,
+        report);
+  } else {
+    net.emplace(connect(inv, context, log, report));
+    services.emplace(services_for(*net, context, log));
+  }
+  const commands::FeatureStaleResult result = commands::run_feature_stale(options, *services);
+  for (const commands::StaleFeature &stale : result.stale) {
+    log.info(std::string(options.dry_run ? "would remove " : "removing ") + stale.directory +
+             " (feature " + stale.feature + " of " + stale.group + "/" + stale.app +
+             ", last changed in " + stale.commit + ")");
+  }
+  if (options.dry_run && result.plan) {
+    report.dry_run = true;
+    report.branch = result.plan->branch;
+    report.message = "dry run: would remove " +
+                     util::plural(result.stale.size(), "stale review feature") + " on branch " +
+                     result.plan->branch + " with pull request \"" + result.plan->title + "\"";
+  } else {
+    fill_report(report, result.outcome, log);
+  }
+  render_report(context, inv.globals.output, report);
   return k_exit_ok;
 }
 
@@ -205,7 +246,15 @@ int execute(const Invocation &inv, const RunContext &context, const util::Logger
     return k_exit_failed;
   }
   if (const auto *o = std::get_if<commands::NewOptions>(&inv.options)) {
-    return execute_new(inv, *o, context, log, report);
+    return execute_plan(inv, o->dry_run, context, log, report,
+                        [o](commands::Services &s) { return commands::run_new(*o, s); });
+  }
+  if (const auto *o = std::get_if<commands::FeatureOptions>(&inv.options)) {
+    return execute_plan(inv, o->dry_run, context, log, report,
+                        [o](commands::Services &s) { return commands::run_feature(*o, s); });
+  }
+  if (const auto *o = std::get_if<commands::FeatureStaleOptions>(&inv.options)) {
+    return execute_feature_stale(inv, *o, context, log, report);
   }
   if (const auto *o = std::get_if<commands::PromoteOptions>(&inv.options)) {
     if (o->dry_run) {
@@ -226,8 +275,7 @@ int execute(const Invocation &inv, const RunContext &context, const util::Logger
     render_report(context, inv.globals.output, report);
     return k_exit_ok;
   }
-  // feature and feature-stale are parsed and validated already; their bodies arrive later.
-  commands::not_implemented(inv.command);
+  throw CommandError("no command named " + util::quote_for_message(inv.command));
 }
 
 } // namespace gitops::cli

@@ -95,7 +95,7 @@ void render_new(std::ostream &out, OutputFormat format, const commands::NewResul
                 const ForgeInfo &forge) {
   const commands::NewPlan &p = result.plan;
   if (format == OutputFormat::json) {
-    Json j{{"command", "new"},
+    Json j{{"command", result.command},
            {"dry_run", result.dry_run},
            {"branch", p.branch},
            {"title", p.title},
@@ -120,7 +120,7 @@ void render_new(std::ostream &out, OutputFormat format, const commands::NewResul
     print_json(out, j);
     return;
   }
-  if (p.changes.empty()) {
+  if (p.diff.empty()) {
     out << "no changes: every marker for " << p.update.group << ':' << p.update.app << " under "
         << p.directory << " is already set\n";
   } else {

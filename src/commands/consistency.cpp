@@ -45,6 +45,9 @@ std::vector<std::string> marked_tags(const git::Repository &repo, const std::str
 }
 
 std::string promotion_commit_message(const std::string &title, const std::string &description) {
+  if (description.empty()) {
+    return title + "\n"; // feature-stale's PR has no description
+  }
   return title + "\n\n" + description + "\n";
 }
 
@@ -70,6 +73,10 @@ std::optional<std::string> disagreement(const git::Repository &repo, const Repos
              " was made for " + own->group + "/" + own->app + " version " + own->tag +
              " for environment " + own->env;
     }
+  }
+  if (state.type == promotion::PrType::feature) {
+    // A feature copy's tag lives in its own directory, not in the environment's markers.
+    return std::nullopt;
   }
   const std::string directory = root.prefix + state.group + "/" + state.env;
   const std::vector<std::string> tags =

@@ -71,6 +71,16 @@ NewPlan plan_promotion(const git::Repository &repo, const RepositoryRoot &root,
   return plan;
 }
 
+Outcome skipped_plan(const NewPlan &plan) {
+  Outcome outcome;
+  outcome.branch = plan.branch;
+  outcome.skipped = true;
+  outcome.warnings = plan.warnings;
+  outcome.message = "skipping: " + plan.update.group + "/" + plan.update.app + " in " +
+                    plan.directory + " is already at " + describe(plan.update);
+  return outcome;
+}
+
 NewPlan plan_new(const git::Repository &repo, const RepositoryRoot &root, const std::string &commit,
                  const NewOptions &options) {
   // Flags are checked before anything is read, so a typo never costs a repository walk.
@@ -81,17 +91,6 @@ NewPlan plan_new(const git::Repository &repo, const RepositoryRoot &root, const 
 }
 
 namespace {
-
-// The outcome of a plan that changes nothing (a real run and a dry run say the same).
-Outcome skipped_plan(const NewPlan &plan) {
-  Outcome outcome;
-  outcome.branch = plan.branch;
-  outcome.skipped = true;
-  outcome.warnings = plan.warnings;
-  outcome.message = "skipping: " + plan.update.group + "/" + plan.update.app + " in " +
-                    plan.directory + " is already at " + describe(plan.update);
-  return outcome;
-}
 
 // Our push was overtaken: `tip` (another run's commit) is what the branch, and so the PR, will
 // merge. The PR is made to describe `tip` from the state the commit carries, when its content
@@ -135,7 +134,7 @@ Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &ser
   Outcome outcome;
   outcome.branch = plan.branch;
   outcome.warnings = plan.warnings;
-  if (plan.edits.empty()) {
+  if (plan.edits.empty() && plan.removals.empty()) {
     // Upstream would open a PR with an empty commit; a re-run that changes nothing must converge.
     return skipped_plan(plan);
   }
@@ -177,6 +176,9 @@ Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &ser
     for (const FileEdit &edit : plan.edits) {
       changes.push_back({edit.path, edit.new_content});
     }
+    for (const std::string &path : plan.removals) {
+      changes.push_back({path, {}, true});
+    }
     sha = provider.commit_via_api(plan.branch, plan.base_commit, changes, message, cfg);
   } else {
     std::map<std::string, std::string> changes;
@@ -184,7 +186,7 @@ Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &ser
       changes[edit.path] = edit.new_content;
     }
     sha = services.repository.create_commit(plan.base_commit, changes, message,
-                                            {cfg.author_name, cfg.author_email});
+                                            {cfg.author_name, cfg.author_email}, plan.removals);
     services.repository.stage_branch(plan.branch, sha);
     services.log.debug("created commit " + sha + " for " + plan.branch + " with message '" +
                        plan.title + "'");

@@ -309,12 +309,4 @@ Outcome run_status(const StatusOptions &options, Services &services) {
   }
 }
 
-Outcome run_feature(const FeatureOptions & /*options*/, Services & /*services*/) {
-  not_implemented("feature");
-}
-
-Outcome run_feature_stale(const FeatureStaleOptions & /*options*/, Services & /*services*/) {
-  not_implemented("feature-stale");
-}
-
 } // namespace gitops::commands

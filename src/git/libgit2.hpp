@@ -28,6 +28,7 @@ using ObjectPtr = std::unique_ptr<git_object, Deleter<git_object_free>>;
 using SignaturePtr = std::unique_ptr<git_signature, Deleter<git_signature_free>>;
 using RemotePtr = std::unique_ptr<git_remote, Deleter<git_remote_free>>;
 using PatchPtr = std::unique_ptr<git_patch, Deleter<git_patch_free>>;
+using RevwalkPtr = std::unique_ptr<git_revwalk, Deleter<git_revwalk_free>>;
 
 // A git_buf on the stack, disposed when the scope ends.
 struct Buf {

@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
 #include <optional>
+#include <set>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -381,7 +383,8 @@ Repository::read_files(const std::string &commit, const std::string &dir,
 
 std::string Repository::create_commit(const std::string &base,
                                       const std::map<std::string, std::string> &changes,
-                                      const std::string &message, const Identity &author) {
+                                      const std::string &message, const Identity &author,
+                                      const std::vector<std::string> &removals) {
   if (message.find('\0') != std::string::npos) {
     throw StateError("refusing to commit: the commit message contains a NUL byte");
   }
@@ -392,7 +395,7 @@ std::string Repository::create_commit(const std::string &base,
   TreePtr base_tree{raw_tree};
 
   std::vector<git_tree_update> updates;
-  updates.reserve(changes.size());
+  updates.reserve(changes.size() + removals.size());
   for (const auto &[path, content] : changes) {
     validate_change_path(path);
     git_filemode_t mode = GIT_FILEMODE_BLOB;
@@ -408,6 +411,16 @@ std::string Repository::create_commit(const std::string &base,
     update.path = path.c_str();
     check(git_blob_create_from_buffer(&update.id, repo, content.data(), content.size()),
           "write '" + path + "' to the object database");
+    updates.push_back(update);
+  }
+  for (const std::string &path : removals) {
+    validate_change_path(path);
+    if (!entry_at(base_tree.get(), path)) {
+      throw GitError("refusing to remove '" + path + "': it is not in " + base);
+    }
+    git_tree_update update{};
+    update.action = GIT_TREE_UPDATE_REMOVE;
+    update.path = path.c_str();
     updates.push_back(update);
   }
 
@@ -429,6 +442,124 @@ std::string Repository::create_commit(const std::string &base,
                           message.c_str(), new_tree.get(), 1, parents),
         "create the commit on top of " + base);
   return to_hex(commit_id);
+}
+
+void Repository::export_tree(const std::string &commit, const std::string &dir,
+                             const std::filesystem::path &target) const {
+  git_repository *repo = m_repo.get();
+  CommitPtr tip = lookup_commit(repo, commit);
+  git_checkout_options options = GIT_CHECKOUT_OPTIONS_INIT;
+  // A target directory of its own: the index and the work tree are never consulted or updated.
+  options.checkout_strategy =
+      GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
+  const std::string target_text = target.string();
+  options.target_directory = target_text.c_str();
+  const std::string wanted = normalise_dir(dir);
+  std::string pattern = wanted;
+  char *paths[] = {pattern.data()};
+  if (!wanted.empty()) {
+    options.paths.strings = paths;
+    options.paths.count = 1;
+  }
+  check(git_checkout_tree(repo, reinterpret_cast<const git_object *>(tip.get()), &options),
+        "write " + (wanted.empty() ? std::string("the tree") : wanted) + " of commit " + commit +
+            " to " + target_text);
+}
+
+namespace {
+
+// The commits a shallow clone has without their parents (.git/shallow): their history is missing.
+std::set<std::string> shallow_boundary(const std::filesystem::path &git_dir) {
+  std::set<std::string> out;
+  std::ifstream in(git_dir / "shallow");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) {
+      out.insert(line);
+    }
+  }
+  return out;
+}
+
+// The id of the entry at `path` in `commit`'s tree, or a zero id when there is none.
+git_oid entry_id(git_commit *commit, const std::string &path) {
+  git_oid id{};
+  git_tree *raw = nullptr;
+  check(git_commit_tree(&raw, commit), "read a commit's tree");
+  TreePtr tree{raw};
+  if (TreeEntryPtr entry = entry_at(tree.get(), path)) {
+    git_oid_cpy(&id, git_tree_entry_id(entry.get()));
+  }
+  return id;
+}
+
+} // namespace
+
+std::map<std::string, Repository::LastChange>
+Repository::last_changes(const std::string &commit, const std::vector<std::string> &paths) const {
+  git_repository *repo = m_repo.get();
+  std::map<std::string, LastChange> found;
+  std::set<std::string> open;
+  {
+    CommitPtr tip = lookup_commit(repo, commit);
+    for (const std::string &path : paths) {
+      const git_oid there = entry_id(tip.get(), path);
+      if (git_oid_is_zero(&there) != 0) {
+        throw GitError("'" + path + "' is not in commit " + commit);
+      }
+      open.insert(path);
+    }
+  }
+  if (open.empty()) {
+    return found;
+  }
+  const std::set<std::string> boundary = shallow_boundary(git_dir());
+  git_revwalk *raw_walk = nullptr;
+  check(git_revwalk_new(&raw_walk, repo), "start a history walk");
+  const RevwalkPtr walk{raw_walk};
+  check(git_revwalk_sorting(walk.get(), GIT_SORT_TIME), "sort the history walk");
+  CommitPtr start = lookup_commit(repo, commit);
+  check(git_revwalk_push(walk.get(), git_commit_id(start.get())), "walk from " + commit);
+  git_oid id;
+  while (!open.empty() && git_revwalk_next(&id, walk.get()) == 0) {
+    git_commit *raw = nullptr;
+    check(git_commit_lookup(&raw, repo, &id), "read a commit of the history");
+    CommitPtr current{raw};
+    const std::string hex = to_hex(id);
+    const bool cut = boundary.contains(hex);
+    const unsigned parents = git_commit_parentcount(current.get());
+    std::vector<CommitPtr> parent_commits;
+    for (unsigned i = 0; i < parents; ++i) {
+      git_commit *raw_parent = nullptr;
+      check(git_commit_parent(&raw_parent, current.get(), i), "read a parent of " + hex);
+      parent_commits.emplace_back(raw_parent);
+    }
+    for (auto it = open.begin(); it != open.end();) {
+      const git_oid mine = entry_id(current.get(), *it);
+      bool same_as_a_parent = false;
+      for (const CommitPtr &parent : parent_commits) {
+        const git_oid theirs = entry_id(parent.get(), *it);
+        same_as_a_parent = same_as_a_parent || git_oid_equal(&mine, &theirs) != 0;
+      }
+      if (same_as_a_parent) {
+        ++it;
+        continue;
+      }
+      if (cut) {
+        throw CommandError("cannot tell when " + *it +
+                           " last changed: this is a shallow clone and "
+                           "the history before commit " +
+                           hex +
+                           " is not here; fetch the whole "
+                           "history (actions/checkout: fetch-depth: 0; Azure Pipelines: "
+                           "fetchDepth: 0; git fetch --unshallow)");
+      }
+      const git_signature *author = git_commit_author(current.get());
+      found[*it] = LastChange{hex, std::chrono::system_clock::from_time_t(author->when.time)};
+      it = open.erase(it);
+    }
+  }
+  return found;
 }
 
 void Repository::stage_branch(const std::string &branch, const std::string &commit) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "gitops/cli/ci.hpp"
+#include "gitops/commands/feature.hpp"
 #include "gitops/commands/lint.hpp"
 #include "gitops/commands/new.hpp"
 #include "gitops/commands/promote.hpp"

@@ -42,7 +42,8 @@ struct NewPlan {
   std::string base_branch;           // the PR's target
   bool auto_merge = false;           // env0 is automated
   int matched = 0;                   // markers for G/A found under `directory`
-  std::vector<FileEdit> edits;       // changed files only, sorted by path
+  std::vector<FileEdit> edits;       // changed and added files, sorted by path
+  std::vector<std::string> removals; // repository paths of files the commit deletes
   std::vector<ChangeRecord> changes; // every changed value
   std::string diff;                  // unified diff of all edits ("" when nothing changes)
   std::vector<std::string> warnings; // `file:line: message` from the rewriter, for the user
@@ -62,6 +63,10 @@ struct NewPlan {
                                      const manifest::ImageUpdate &update,
                                      const config::Environment &environment);
 
+// The outcome of a plan that changes nothing (`skipping: G/A in DIR is already at TAG`): what a
+// real run reports and a dry run repeats.
+[[nodiscard]] Outcome skipped_plan(const NewPlan &plan);
+
 // Carries out `plan`: when nothing changes, a skipped Outcome (`skipping: ... already at <tag>`)
 // and nothing is pushed or opened. Otherwise, in this order (see ARCHITECTURE.md, "Promotion
 // integrity"): the open PR is looked up and its auto-merge turned off when it describes something
@@ -77,6 +82,7 @@ struct NewPlan {
                                  Services &services);
 
 struct NewResult {
+  std::string command = "new"; // the command that planned it (`feature` reuses the shape)
   NewPlan plan;
   bool dry_run = false;
   std::optional<Outcome> outcome; // set when the promotion was made (or skipped as already done)

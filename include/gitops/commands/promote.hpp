@@ -38,25 +38,4 @@ struct StatusOptions {
 // CommandError without a provider.
 [[nodiscard]] Outcome run_status(const StatusOptions &options, Services &services);
 
-// `feature --group G --app A --tag T --feature F`.
-struct FeatureOptions {
-  std::string group;
-  std::string app;
-  std::string tag;
-  std::string feature;
-  bool dry_run = false;
-};
-
-// Opens a review-feature PR. Not implemented yet: throws CommandError.
-[[nodiscard]] Outcome run_feature(const FeatureOptions &options, Services &services);
-
-// `feature-stale [--max-age DURATION]` (a Go duration, default 168h).
-struct FeatureStaleOptions {
-  std::chrono::nanoseconds max_age = std::chrono::hours(168);
-  bool dry_run = false;
-};
-
-// Removes review features older than max_age. Not implemented yet: throws CommandError.
-[[nodiscard]] Outcome run_feature_stale(const FeatureStaleOptions &options, Services &services);
-
 } // namespace gitops::commands

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -114,9 +115,31 @@ public:
   // ref, the index or the work tree is changed. Returns the new commit's id. Throws StateError for
   // an unsafe path (absolute, `..`, `.git`, empty segments) and GitError when a path is a
   // directory, symlink or submodule in `base`.
+  // Paths in `removals` are deleted (a directory left empty disappears with them); removing a path
+  // that `base` lacks is a GitError.
   [[nodiscard]] std::string create_commit(const std::string &base,
                                           const std::map<std::string, std::string> &changes,
-                                          const std::string &message, const Identity &author);
+                                          const std::string &message, const Identity &author,
+                                          const std::vector<std::string> &removals = {});
+
+  // Writes the files under `dir` ("" = everything) of `commit`'s tree, symlinks included, into
+  // `target` at their repository paths (libgit2's checkout into a target directory: no index,
+  // HEAD or work tree is touched). Throws GitError.
+  void export_tree(const std::string &commit, const std::string &dir,
+                   const std::filesystem::path &target) const;
+
+  // When each of `paths` (files or directories present in `commit`) last changed: the newest commit
+  // reachable from `commit` whose entry at the path differs from every parent's (git log -1 --
+  // <path>). History is walked newest first, once for all paths, and only until every path is
+  // answered. Throws GitError when a path is absent from `commit`, and CommandError when the walk
+  // reaches the boundary of a shallow clone before a path is answered (the history that would
+  // answer it is not there).
+  struct LastChange {
+    std::string commit;
+    std::chrono::system_clock::time_point author_time;
+  };
+  [[nodiscard]] std::map<std::string, LastChange>
+  last_changes(const std::string &commit, const std::vector<std::string> &paths) const;
 
   // Points the tool's own ref for `branch` (k_push_namespace + branch) at `commit`, ready for
   // push(). The user's branches (refs/heads/…) are never created, moved or deleted. Throws

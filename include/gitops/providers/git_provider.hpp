@@ -39,6 +39,7 @@ struct CommitStatus {
 struct FileChange {
   std::string path;
   std::string content;
+  bool remove = false; // delete the file at `path` (content unused)
 };
 
 // What update_auto_merge did.

@@ -619,6 +619,10 @@ std::string AzdoProvider::commit_via_api(const std::string &branch, const std::s
     while (!path.empty() && path.front() == '/') {
       path.erase(0, 1);
     }
+    if (change.remove) {
+      json_changes.push_back({{"changeType", "delete"}, {"item", {{"path", "/" + path}}}});
+      continue;
+    }
     const bool text = is_valid_utf8(change.content);
     json_changes.push_back(
         {{"changeType", item_exists(path, base_sha) ? "edit" : "add"},

@@ -784,7 +784,9 @@ std::string GitHubProvider::commit_via_api(const std::string &branch, const std:
   json entries = json::array();
   for (const auto &change : changes) {
     json entry = {{"path", change.path}, {"mode", "100644"}, {"type", "blob"}};
-    if (valid_utf8(change.content)) {
+    if (change.remove) {
+      entry["sha"] = nullptr; // GitHub's way to delete a path from the base tree
+    } else if (valid_utf8(change.content)) {
       entry["content"] = change.content;
     } else {
       // JSON strings cannot carry arbitrary bytes: upload those as a base64 blob.
