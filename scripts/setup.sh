@@ -21,6 +21,12 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
 fi
 
+# `feature` renders with the user's kustomize: a kustomize or kubectl already on PATH is used, and
+# Debian's kubectl (kubernetes-client) is installed when there is neither.
+if ! command -v kustomize >/dev/null 2>&1 && ! command -v kubectl >/dev/null 2>&1; then
+  packages+=(kubernetes-client)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -42,6 +48,18 @@ fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The tests also run `feature` with the oldest kustomize supported, Debian 12's kubectl 1.20
+# (kustomize v2.0.3), unpacked into a cache beside whatever kubectl the machine has.
+oldest_dir=/var/cache/gitops-promotion/kubectl-debian12
+if [ ! -x "$oldest_dir/usr/bin/kubectl" ]; then
+  echo "setup: unpacking Debian 12's kubernetes-client into $oldest_dir" >&2
+  download=$(mktemp -d)
+  (cd "$download" && apt-get download -qq kubernetes-client 2>/dev/null) || { $SUDO apt-get update -qq && (cd "$download" && apt-get download -qq kubernetes-client); }
+  $SUDO mkdir -p "$oldest_dir"
+  $SUDO dpkg-deb -x "$download"/kubernetes-client_*.deb "$oldest_dir"
+  rm -rf "$download"
 fi
 
 # Node packages of the contract tests (Prism, GitHub's GraphQL schema), pinned by tools/contract/package-lock.json.

@@ -60,7 +60,9 @@ std::string sanitised_feature(const FeatureOptions &options) {
   const std::string feature = promotion::sanitize_feature(options.feature);
   if (const auto problem = feature::feature_name_problem(feature)) {
     throw UsageError("--feature " + util::quote_for_message(options.feature) +
-                     (feature == options.feature ? "" : " (" + util::quote_for_message(feature) + " once sanitised)") +
+                     (feature == options.feature
+                          ? ""
+                          : " (" + util::quote_for_message(feature) + " once sanitised)") +
                      " cannot name a review feature: " + *problem);
   }
   return feature;
@@ -121,8 +123,9 @@ void duplicate(NewPlan &plan, const git::Repository &repo, const RepositoryRoot 
     repo.export_tree(commit, root.prefix, scratch.path());
     rendered = feature::build(kustomize, scratch.path() / env_dir, env_dir);
   }
-  const feature::Copy copy = feature::duplicate_application(
-      rendered, app.feature_label_selector, feature, options.tag, env_dir + " (as kustomize renders it)");
+  const feature::Copy copy =
+      feature::duplicate_application(rendered, app.feature_label_selector, feature, options.tag,
+                                     env_dir + " (as kustomize renders it)");
 
   const std::string entry = options.app + "-" + feature;
   const std::string copy_dir = env_dir + "/" + entry;
@@ -198,8 +201,8 @@ NewResult run_feature(const FeatureOptions &options, Services &services) {
   result.command = "feature";
   result.dry_run = options.dry_run;
   const std::string head = services.repository.head_commit();
-  result.plan = plan_feature(services.repository, services.root, head, options, services.env,
-                             services.log);
+  result.plan =
+      plan_feature(services.repository, services.root, head, options, services.env, services.log);
   if (options.dry_run) {
     if (result.plan.edits.empty() && result.plan.removals.empty()) {
       result.outcome = skipped_plan(result.plan);
@@ -251,8 +254,8 @@ FeatureStaleResult run_feature_stale(const FeatureStaleOptions &options, Service
     const std::string env_dir = services.root.prefix + group + "/" + first.name;
     // Only kustomizations one level down can be copies; the name filter keeps blobs unread.
     const std::vector<git::TreeFile> kustomizations = repo.read_files(
-        head, env_dir,
-        [](std::string_view name) { return name == feature::k_kustomization_file; }, {});
+        head, env_dir, [](std::string_view name) { return name == feature::k_kustomization_file; },
+        {});
     for (const auto &[app_name, app] : g.applications) {
       for (const git::TreeFile &file : kustomizations) {
         const fs::path dir = fs::path(file.path).parent_path();

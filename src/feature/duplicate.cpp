@@ -17,7 +17,9 @@ namespace {
 constexpr std::size_t k_label_max = 63;      // a DNS label, a label value, a Service name
 constexpr std::size_t k_subdomain_max = 253; // most object names, a host name
 
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 bool is_alnum(char c) {
   return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
 }
@@ -94,7 +96,7 @@ void retag_containers(YAML::Node pod_spec, const std::string &tag) {
 // The pod spec of a workload kind, or an invalid node.
 YAML::Node pod_spec_of(YAML::Node resource, const std::string &kind) {
   static const std::set<std::string> templated = {"Deployment", "StatefulSet", "DaemonSet",
-                                                   "ReplicaSet", "Job"};
+                                                  "ReplicaSet", "Job"};
   if (!resource["spec"]) {
     return YAML::Node(YAML::NodeType::Undefined);
   }
@@ -199,8 +201,8 @@ void patch_http_route(YAML::Node spec, const Prefixer &p) {
         YAML::Node f = filter[key];
         if (f && f.IsMap() && f["hostname"] && f["hostname"].IsScalar() &&
             !f["hostname"].Scalar().empty()) {
-          f["hostname"] = p.host(f["hostname"].Scalar(), std::string("HTTPRoute ") + key +
-                                                              " hostname");
+          f["hostname"] =
+              p.host(f["hostname"].Scalar(), std::string("HTTPRoute ") + key + " hostname");
         }
       }
     }

@@ -67,8 +67,8 @@ std::string build(const Kustomize &kustomize, const std::filesystem::path &direc
   if (result.exit_code == 0) {
     return result.out;
   }
-  std::string message = kustomize.description + " failed to render " + shown_directory +
-                        " (exit " + std::to_string(result.exit_code) + "): " + tail(result.err);
+  std::string message = kustomize.description + " failed to render " + shown_directory + " (exit " +
+                        std::to_string(result.exit_code) + "): " + tail(result.err);
   if (result.err.find("must be a file") != std::string::npos) {
     message += "\nThis kustomize is too old to read a directory in `resources:` (kubectl before "
                "1.21, as in Debian 12's kubernetes-client, embeds kustomize v2.0.3): install "

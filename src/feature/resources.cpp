@@ -149,10 +149,11 @@ void verify(std::string_view before, const std::string &after, const std::vector
   } catch (const YAML::Exception &) {
     new_root = YAML::Node();
   }
-  if (!new_root.IsMap() || list_of(new_root, file) != want || others(new_root) != others(old_root)) {
-    throw CommandError("cannot edit the resources list of " + file +
-                       " without changing something else; edit it by hand to list: " +
-                       util::join(want, ", "));
+  if (!new_root.IsMap() || list_of(new_root, file) != want ||
+      others(new_root) != others(old_root)) {
+    throw CommandError(
+        "cannot edit the resources list of " + file +
+        " without changing something else; edit it by hand to list: " + util::join(want, ", "));
   }
 }
 
@@ -238,8 +239,8 @@ std::optional<std::string> remove_resource(std::string_view text, const std::str
   std::string out(text);
   if (key->value.starts_with("[")) {
     if (!key->value.ends_with("]")) {
-      throw CommandError(file + ": the `resources` flow list spans several lines; remove " +
-                         entry + " from it by hand");
+      throw CommandError(file + ": the `resources` flow list spans several lines; remove " + entry +
+                         " from it by hand");
     }
     const Line &line = lines[key->line];
     const std::size_t open = line.begin + line.text.find('[');

@@ -481,6 +481,14 @@ std::set<std::string> shallow_boundary(const std::filesystem::path &git_dir) {
   return out;
 }
 
+[[noreturn]] void throw_shallow(const std::string &path, const std::string &commit) {
+  throw CommandError("cannot tell when " + path +
+                     " last changed: this is a shallow clone and the " + "history behind commit " +
+                     commit + " is not here; fetch the whole history " +
+                     "(actions/checkout: fetch-depth: 0; Azure Pipelines: fetchDepth: 0; git " +
+                     "fetch --unshallow)");
+}
+
 // The id of the entry at `path` in `commit`'s tree, or a zero id when there is none.
 git_oid entry_id(git_commit *commit, const std::string &path) {
   git_oid id{};
@@ -517,11 +525,14 @@ Repository::last_changes(const std::string &commit, const std::vector<std::strin
   git_revwalk *raw_walk = nullptr;
   check(git_revwalk_new(&raw_walk, repo), "start a history walk");
   const RevwalkPtr walk{raw_walk};
-  check(git_revwalk_sorting(walk.get(), GIT_SORT_TIME), "sort the history walk");
+  // Children before parents (commit times can tie or lie), newest first among the rest.
+  check(git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME),
+        "sort the history walk");
   CommitPtr start = lookup_commit(repo, commit);
   check(git_revwalk_push(walk.get(), git_commit_id(start.get())), "walk from " + commit);
   git_oid id;
-  while (!open.empty() && git_revwalk_next(&id, walk.get()) == 0) {
+  int rc = 0;
+  while (!open.empty() && (rc = git_revwalk_next(&id, walk.get())) == 0) {
     git_commit *raw = nullptr;
     check(git_commit_lookup(&raw, repo, &id), "read a commit of the history");
     CommitPtr current{raw};
@@ -546,18 +557,19 @@ Repository::last_changes(const std::string &commit, const std::vector<std::strin
         continue;
       }
       if (cut) {
-        throw CommandError("cannot tell when " + *it +
-                           " last changed: this is a shallow clone and "
-                           "the history before commit " +
-                           hex +
-                           " is not here; fetch the whole "
-                           "history (actions/checkout: fetch-depth: 0; Azure Pipelines: "
-                           "fetchDepth: 0; git fetch --unshallow)");
+        throw_shallow(*it, hex);
       }
       const git_signature *author = git_commit_author(current.get());
       found[*it] = LastChange{hex, std::chrono::system_clock::from_time_t(author->when.time)};
       it = open.erase(it);
     }
+  }
+  if (!open.empty()) {
+    // libgit2 may stop at a missing parent instead of showing the shallow boundary.
+    if (is_shallow()) {
+      throw_shallow(*open.begin(), commit);
+    }
+    check(rc == GIT_ITEROVER ? -1 : rc, "walk the history of " + *open.begin());
   }
   return found;
 }

@@ -41,7 +41,9 @@ bool is_empty_collection(const YAML::Node &node) {
   return (node.IsMap() || node.IsSequence()) && node.size() == 0;
 }
 
-std::string collection_inline(const YAML::Node &node) { return node.IsMap() ? "{}" : "[]"; }
+std::string collection_inline(const YAML::Node &node) {
+  return node.IsMap() ? "{}" : "[]";
+}
 
 void emit(const YAML::Node &node, std::size_t indent, std::string &out);
 

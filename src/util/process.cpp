@@ -8,11 +8,11 @@
 #include <fcntl.h>
 #include <memory>
 #include <poll.h>
-#include <utility>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
 
 extern char **environ; // NOLINT: POSIX declares it nowhere else
 
@@ -93,7 +93,8 @@ ProcessResult run_process(const std::vector<std::string> &argv, const std::files
   }
   args.push_back(nullptr);
   pid_t pid = 0;
-  const int spawned = ::posix_spawnp(&pid, program.c_str(), &fa.actions, nullptr, args.data(), environ);
+  const int spawned =
+      ::posix_spawnp(&pid, program.c_str(), &fa.actions, nullptr, args.data(), environ);
   out.write.reset();
   err.write.reset();
   if (spawned != 0) {
@@ -148,7 +149,7 @@ std::optional<std::filesystem::path> find_executable(const std::string &name,
   }
   if (name.find('/') != std::string::npos) {
     return ::access(name.c_str(), X_OK) == 0 ? std::optional<std::filesystem::path>(name)
-                                              : std::nullopt;
+                                             : std::nullopt;
   }
   std::size_t from = 0;
   while (from <= path_variable.size()) {

@@ -23,11 +23,12 @@ struct FeatureOptions {
 // label (UsageError otherwise). With `featureOverwrite: true` for G/A, the markers of G/A in the
 // first environment get T, as `new` does, on branch `feature[/<env0>]/G-A-F`. Otherwise the first
 // environment is rendered with kustomize (feature::find_kustomize; `env` supplies PATH), the app's
-// resources (featureLabelSelector) are copied to `<G>/<env0>/<A>-<F>/` (feature::duplicate_application;
-// files of an earlier copy that are no longer produced are removed) and `<A>-<F>` is added to the
-// environment's kustomization `resources`, on branch `feature/G-A-F`. The PR type is feature.
-// Throws ConfigError when G/A is not under `groups`, CommandError for a missing environment
-// directory or kustomization, kustomize's failure, or a selector that selects nothing.
+// resources (featureLabelSelector) are copied to `<G>/<env0>/<A>-<F>/`
+// (feature::duplicate_application; files of an earlier copy that are no longer produced are
+// removed) and `<A>-<F>` is added to the environment's kustomization `resources`, on branch
+// `feature/G-A-F`. The PR type is feature. Throws ConfigError when G/A is not under `groups`,
+// CommandError for a missing environment directory or kustomization, kustomize's failure, or a
+// selector that selects nothing.
 [[nodiscard]] NewPlan plan_feature(const git::Repository &repo, const RepositoryRoot &root,
                                    const std::string &commit, const FeatureOptions &options,
                                    const util::EnvLookup &env, const util::Logger &log);

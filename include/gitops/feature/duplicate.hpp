@@ -35,7 +35,8 @@ struct CopyFile {
 // A feature copy: the resource files sorted by name, then kustomization.yaml.
 struct Copy {
   std::vector<CopyFile> files;
-  std::vector<std::string> resources; // the resource file names, sorted, as the kustomization lists them
+  std::vector<std::string>
+      resources; // the resource file names, sorted, as the kustomization lists them
 };
 
 // Builds the copy of the resources of `rendered` (kustomize's output for the first environment)
@@ -43,9 +44,10 @@ struct Copy {
 // `<group>_<version>_<kind>-<namespace>-<name>.yaml` (`~G`, `~V`, `~K` for an empty part, as
 // upstream). In workloads (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod)
 // every container's image gets `tag`, keeping its registry and repository (a digest is dropped);
-// Ingress rule and TLS hosts and HTTPRoute hostnames and redirect/rewrite hostnames get `<feature>.`
-// in front; HTTPRoute backends that are Services get `-<feature>` behind. The kustomization has
-// `commonLabels` (each selector label's value suffixed `-<feature>`, plus k_feature_label), `nameSuffix:
+// Ingress rule and TLS hosts and HTTPRoute hostnames and redirect/rewrite hostnames get
+// `<feature>.` in front; HTTPRoute backends that are Services get `-<feature>` behind. The
+// kustomization has `commonLabels` (each selector label's value suffixed `-<feature>`, plus
+// k_feature_label), `nameSuffix:
 // -<feature>` and `resources`. `what` names the rendered directory in messages. Throws
 // CommandError when the selector is empty, selects nothing, the stream does not parse, or a
 // suffixed name, label value or host would not be valid for Kubernetes.

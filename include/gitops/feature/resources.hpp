@@ -14,14 +14,12 @@ namespace gitops::feature {
 // std::nullopt when the list already holds `entry`. `file` is only used in messages. Throws
 // CommandError when the file does not parse, `resources` is not a list, or the edit would not
 // read back as exactly one more entry (the file is then left for the user to edit).
-[[nodiscard]] std::optional<std::string> add_resource(std::string_view text,
-                                                      const std::string &entry,
-                                                      const std::string &file);
+[[nodiscard]] std::optional<std::string>
+add_resource(std::string_view text, const std::string &entry, const std::string &file);
 
 // `text` without the top-level `resources:` item equal to `entry` (its line removed), or
 // std::nullopt when there is no such item. Errors as add_resource.
-[[nodiscard]] std::optional<std::string> remove_resource(std::string_view text,
-                                                         const std::string &entry,
-                                                         const std::string &file);
+[[nodiscard]] std::optional<std::string>
+remove_resource(std::string_view text, const std::string &entry, const std::string &file);
 
 } // namespace gitops::feature

@@ -27,7 +27,7 @@ struct ProcessResult {
 
 // The executable file `name` in the directories of `path_variable` (PATH's syntax), or
 // std::nullopt. A name with a '/' is returned as it is when it is executable.
-[[nodiscard]] std::optional<std::filesystem::path> find_executable(const std::string &name,
-                                                                   const std::string &path_variable);
+[[nodiscard]] std::optional<std::filesystem::path>
+find_executable(const std::string &name, const std::string &path_variable);
 
 } // namespace gitops::util

@@ -343,3 +343,60 @@ TEST_F(CreateCommitTest, StageBranchNeverTouchesTheUsersBranches) {
 }
 
 } // namespace
+
+TEST_F(RepositoryTest, CommitRemovesFilesAndTheirEmptyDirectory) {
+  Repository repo = Repository::open(m_repos.work);
+  const std::string sha =
+      repo.create_commit(m_repos.base_commit, {{"other/y.yaml", "y: 1\n"}}, "rm", {"t", "t@t"},
+                         {"apps/dev/app1/deployment.yaml", "apps/dev/app1/kustomization.yaml"});
+  EXPECT_FALSE(repo.has_directory(sha, "apps/dev/app1"));
+  EXPECT_TRUE(repo.has_directory(sha, "apps/dev/app2"));
+  EXPECT_EQ(repo.read_file(sha, "other/y.yaml"), "y: 1\n");
+  EXPECT_THROW((void)repo.create_commit(m_repos.base_commit, {}, "rm", {"t", "t@t"}, {"absent"}),
+               gitops::GitError);
+}
+
+TEST_F(RepositoryTest, ExportTreeWritesOneDirectoryOfACommit) {
+  Repository repo = Repository::open(m_repos.work);
+  write_files(m_repos.work, {{"apps/dev/app1/deployment.yaml", "work tree only\n"}});
+  TempDir out;
+  repo.export_tree(m_repos.base_commit, "apps", out.path());
+  EXPECT_EQ(read_file(out.path() / "apps/dev/app1/deployment.yaml"),
+            k_files.at("apps/dev/app1/deployment.yaml")); // the commit, not the work tree
+  EXPECT_FALSE(fs::exists(out.path() / "README.md"));
+  EXPECT_FALSE(fs::exists(out.path() / "other"));
+}
+
+TEST_F(RepositoryTest, LastChangesFindsEachPathsNewestCommitInOneWalk) {
+  const fs::path &w = m_repos.work;
+  write_files(w, {{"apps/dev/app1/deployment.yaml", "changed\n"}});
+  git(w, {"-c", "user.name=a", "-c", "user.email=a@a", "commit", "-qam", "app1",
+          "--date=2020-01-02T00:00:00Z"});
+  const std::string app1 = *rev_parse(w, "HEAD");
+  write_files(w, {{"other/x.yaml", "x: 2\n"}});
+  const std::string other = commit_all(w, "other");
+  Repository repo = Repository::open(w);
+  const auto found = repo.last_changes(other, {"apps/dev/app1", "apps/qa", "other/x.yaml"});
+  EXPECT_EQ(found.at("apps/dev/app1").commit, app1);
+  EXPECT_EQ(std::chrono::system_clock::to_time_t(found.at("apps/dev/app1").author_time),
+            1577923200);                                      // the author date, as upstream used
+  EXPECT_EQ(found.at("apps/qa").commit, m_repos.base_commit); // added by the root commit
+  EXPECT_EQ(found.at("other/x.yaml").commit, other);
+  EXPECT_THROW((void)repo.last_changes(other, {"absent"}), gitops::GitError);
+}
+
+TEST_F(RepositoryTest, LastChangesRefusesToGuessInAShallowClone) {
+  const fs::path &w = m_repos.work;
+  write_files(w, {{"other/x.yaml", "x: 2\n"}});
+  commit_all(w, "other");
+  git(w, {"push", "-q", "origin", "main"});
+  const fs::path shallow = m_tmp.path() / "shallow";
+  clone("file://" + m_repos.origin.string(), shallow, {"--depth", "1"});
+  Repository repo = Repository::open(shallow);
+  // Whether a path changed in the one commit that is there is unknowable: its parent is missing.
+  for (const char *path : {"other/x.yaml", "apps/qa"}) {
+    EXPECT_THAT([&] { (void)repo.last_changes("HEAD", {path}); },
+                testing::ThrowsMessage<gitops::CommandError>(HasSubstr("shallow clone")))
+        << path;
+  }
+}
