@@ -772,6 +772,105 @@ status:
   expect_eq "$(pr_field "$PR" state)" open "the prod PR waits for a person"
 }
 
+# feature_repo: the sample with kustomizations for each environment and cart's feature selector.
+feature_repo() {
+  rm -rf "$WORK/sample"
+  lf_sample_repo "$WORK/sample" "status_timeout_minutes: 30s
+status:
+  poll_interval: 1s
+groups:
+  webshop:
+    applications:
+      cart:
+        featureLabelSelector:
+          app: cart"
+  local env
+  for env in dev qa prod; do
+    printf 'resources:\n- cart\n- webui\n' >"$WORK/sample/webshop/$env/kustomization.yaml"
+    printf 'resources:\n- deployment.yaml\ncommonLabels:\n  app: cart\n' \
+      >"$WORK/sample/webshop/$env/cart/kustomization.yaml"
+  done
+  lf_create_repo "$PROVIDER" "$OWNER" "$REPO" "$WORK/sample" "$(lf_default_settings)" ||
+    fatal "cannot create $OWNER/$REPO"
+}
+
+# feature_pipeline TAG: `feature` for cart from a fresh clone of main; sets PR.
+feature_pipeline() {
+  local dir="$WORK/ci-feature"
+  lf_ci_checkout "$PROVIDER" "$OWNER" "$REPO" "$dir" || fatal "clone failed"
+  run_gp "$dir" -- feature --group webshop --app cart --tag "$1" --feature "PR-42"
+  [[ $RC -eq 0 ]] || fatal "feature $1 failed (exit $RC): $ERR"
+  PR=$(pr_number_of "$OUT")
+}
+
+# A review feature: opened, updated by a re-run, merged, never promoted.
+scenario_feature() {
+  feature_repo
+  local branch=feature/webshop-cart-pr-42 copy=webshop/dev/cart-pr-42 first
+  feature_pipeline 2.0.0
+  first=$PR
+  expect_contains "$ERR" "rendering webshop/dev with" "feature says which kustomize it used"
+  expect_eq "$(pr_field "$PR" title)" "Review webshop/cart feature pr-42 in environment dev" "title"
+  expect_contains "$(pr_field "$PR" body)" '"feature":"pr-42","type":"feature"' "metadata"
+  expect_contains "$(bare show "$branch:$copy/apps_v1_Deployment--cart.yaml")" \
+    "image: registry.example.com/webshop/cart:2.0.0" "the copy runs the feature's tag"
+  expect_contains "$(bare show "$branch:$copy/kustomization.yaml")" "nameSuffix:" "copy's kustomization"
+  # A re-run with another tag updates the same branch and PR, with one resources entry.
+  feature_pipeline 2.0.1
+  expect_eq "$PR" "$first" "the re-run updates the same PR"
+  expect_contains "$(bare show "$branch:$copy/apps_v1_Deployment--cart.yaml")" "cart:2.0.1" "updated tag"
+  expect_eq "$(bare show "$branch:webshop/dev/kustomization.yaml")" "resources:
+- cart
+- webui
+- cart-pr-42" "one resources entry, every other byte kept"
+  expect_eq "$(open_prs | wc -l)" 1 "one open PR"
+  # The required check skips feature PRs; dev is automated, so it merges; promote skips it.
+  pr_pipeline "$branch"
+  [[ $RC -eq 0 ]] || fail "status on the feature PR failed: $OUT $ERR"
+  MERGED=$(lf_wait_merged "$OWNER" "$REPO" "$first") || fatal "the feature PR did not merge"
+  main_pipeline "$MERGED"
+  expect_eq "$RC" 0 "promote after the feature merged"
+  expect_contains "$OUT" "skipping promotion of feature" "promote skips a feature"
+  expect_eq "$(open_prs | wc -l)" 0 "no promotion PR for a feature"
+}
+
+# feature-stale: nothing stale, then a copy whose last commit is old is removed in one PR.
+scenario_feature_stale() {
+  feature_repo
+  feature_pipeline 2.0.0
+  pr_pipeline feature/webshop-cart-pr-42
+  MERGED=$(lf_wait_merged "$OWNER" "$REPO" "$PR") || fatal "the feature PR did not merge"
+  local dir="$WORK/ci-stale"
+  lf_ci_checkout "$PROVIDER" "$OWNER" "$REPO" "$dir" || fatal "clone failed"
+  run_gp "$dir" -- feature-stale
+  expect_eq "$RC" 0 "feature-stale with nothing stale"
+  expect_eq "$OUT" "No stale application to remove, exiting early." "upstream's message"
+  expect_eq "$(open_prs | wc -l)" 0 "nothing stale opens no PR"
+  # The copy's last change lands on main with a commit authored long ago.
+  printf '# touched\n' >>"$dir/webshop/dev/cart-pr-42/kustomization.yaml"
+  git -C "$dir" add -A
+  GIT_AUTHOR_DATE=2020-01-01T00:00:00Z git -C "$dir" -c user.name=dev -c user.email=dev@example.com \
+    commit -q -m "an old change" || fatal "commit failed"
+  git -C "$dir" push -q "$(lf_auth_url "$PROVIDER" "$OWNER" "$REPO")" HEAD:main || fatal "push failed"
+  lf_ci_checkout "$PROVIDER" "$OWNER" "$REPO" "$dir" || fatal "clone failed"
+  run_gp "$dir" -- feature-stale --max-age 720h
+  [[ $RC -eq 0 ]] || fatal "feature-stale failed (exit $RC): $ERR"
+  expect_contains "$ERR" "removing webshop/dev/cart-pr-42 (feature pr-42 of webshop/cart" "what it removes"
+  PR=$(pr_number_of "$OUT")
+  [[ -n $PR ]] || fatal "no PR from feature-stale: $OUT"
+  expect_eq "$(pr_field "$PR" title)" "Remove stale review features" "stale PR title"
+  expect_eq "$(pr_field "$PR" head)" "remove/stale-feature" "stale PR branch"
+  expect_eq "$(bare ls-tree --name-only remove/stale-feature webshop/dev/)" "webshop/dev/cart
+webshop/dev/kustomization.yaml
+webshop/dev/webui" "the copy is gone"
+  expect_eq "$(bare show remove/stale-feature:webshop/dev/kustomization.yaml)" "resources:
+- cart
+- webui" "its resources entry is gone"
+  # A re-run converges on the same PR.
+  run_gp "$dir" -- feature-stale --max-age 720h
+  expect_eq "$(pr_number_of "$OUT")" "$PR" "a re-run updates the same PR"
+}
+
 declare -F "scenario_$SCENARIO" >/dev/null || fatal "unknown scenario $SCENARIO"
 "scenario_$SCENARIO"
 if [[ -n $PRISM_PID ]] && grep -qiE 'violation|error' "$WORK/prism.log"; then
