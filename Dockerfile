@@ -22,12 +22,13 @@ RUN --mount=type=cache,target=/ccache \
  && strip /build/gitops-promotion
 
 # ---- runtime stage: the binary, the packages of the shared libraries it links (their own
-# dependencies come with them), the CA bundle for HTTPS and tini as PID 1 ----
+# dependencies come with them), the CA bundle for HTTPS, tini as PID 1 and Debian's kubectl for
+# `feature` (kubectl 1.20's kustomize v2.0.3; GITOPS_PROMOTION_KUSTOMIZE names a newer one) ----
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libgit2-1.5 libcurl4 libyaml-cpp0.7 \
-      ca-certificates tini \
+      ca-certificates tini kubernetes-client \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/gitops-promotion /usr/local/bin/gitops-promotion
 COPY scripts/action-entrypoint.sh /usr/local/bin/action-entrypoint.sh

@@ -78,6 +78,12 @@ case $action in
   feature)
     args+=(--group "$group" --app "$app" --tag "$tag" --feature "$feature")
     ;;
+  feature-stale)
+    max_age=$(input MAX-AGE)
+    if [ -n "$max_age" ]; then
+      args+=(--max-age "$max_age")
+    fi
+    ;;
 esac
 
 token=$(input TOKEN)

@@ -1,6 +1,6 @@
-// `feature` and `feature-stale` against real repositories and the kustomize on PATH (scripts/setup.sh
-// installs Debian's kubectl when there is none), with upstream's TestDuplicateAndRemoveApplication
-// fixture and expectations.
+// `feature` and `feature-stale` against real repositories and the kustomize on PATH
+// (scripts/setup.sh installs Debian's kubectl when there is none), with upstream's
+// TestDuplicateAndRemoveApplication fixture and expectations.
 #include "git_fixture.hpp"
 #include "support/temp_dir.hpp"
 
@@ -108,19 +108,18 @@ TEST_F(FeatureTest, UpstreamDuplicateExpectationsHoldOverRepeatedRuns) {
       listing.push_back(entry.path().filename().string());
     }
     std::sort(listing.begin(), listing.end());
-    EXPECT_EQ(listing, (std::vector<std::string>{"apps_v1_Deployment--nginx.yaml",
-                                                 "kustomization.yaml",
-                                                 "~G_v1_Service--nginx.yaml"}));
+    EXPECT_EQ(listing,
+              (std::vector<std::string>{"apps_v1_Deployment--nginx.yaml", "kustomization.yaml",
+                                        "~G_v1_Service--nginx.yaml"}));
     const YAML::Node kustomization =
         YAML::LoadFile((repo.path() / "apps/dev/nginx-feature/kustomization.yaml").string());
     EXPECT_EQ(kustomization["commonLabels"]["app"].as<std::string>(), "nginx-feature");
-    EXPECT_EQ(
-        kustomization["commonLabels"]["gitops-promotion.xenit.io/feature"].as<std::string>(),
-        "feature");
+    EXPECT_EQ(kustomization["commonLabels"]["gitops-promotion.xenit.io/feature"].as<std::string>(),
+              "feature");
     EXPECT_EQ(kustomization["nameSuffix"].as<std::string>(), "-feature");
-    EXPECT_EQ(kustomization["resources"].as<std::vector<std::string>>(),
-              (std::vector<std::string>{"apps_v1_Deployment--nginx.yaml",
-                                        "~G_v1_Service--nginx.yaml"}));
+    EXPECT_EQ(
+        kustomization["resources"].as<std::vector<std::string>>(),
+        (std::vector<std::string>{"apps_v1_Deployment--nginx.yaml", "~G_v1_Service--nginx.yaml"}));
     const YAML::Node deployment = YAML::LoadFile(
         (repo.path() / "apps/dev/nginx-feature/apps_v1_Deployment--nginx.yaml").string());
     EXPECT_EQ(deployment["spec"]["template"]["spec"]["containers"][0]["image"].as<std::string>(),
@@ -166,9 +165,8 @@ TEST_F(FeatureTest, ClearErrorsForBadInput) {
   EXPECT_THAT([&] { (void)plan("bad tag"); },
               testing::ThrowsMessage<gitops::UsageError>(HasSubstr("--tag \"bad tag\"")));
   path_variable = "/nonexistent";
-  EXPECT_THAT([&] { (void)plan("1"); },
-              testing::ThrowsMessage<gitops::CommandError>(
-                  HasSubstr("neither kustomize nor kubectl is on PATH")));
+  EXPECT_THAT([&] { (void)plan("1"); }, testing::ThrowsMessage<gitops::CommandError>(
+                                            HasSubstr("neither kustomize nor kubectl is on PATH")));
 }
 
 TEST_F(FeatureTest, MissingSelectorAndMissingResourcesKey) {
@@ -176,8 +174,8 @@ TEST_F(FeatureTest, MissingSelectorAndMissingResourcesKey) {
                                       "    applications:\n      nginx: {}\n");
   repo.commit_all("no selector");
   EXPECT_THAT([&] { (void)plan("1"); },
-              testing::ThrowsMessage<gitops::ConfigError>(HasSubstr(
-                  "groups.apps.applications.nginx.featureLabelSelector is empty")));
+              testing::ThrowsMessage<gitops::ConfigError>(
+                  HasSubstr("groups.apps.applications.nginx.featureLabelSelector is empty")));
   repo.write("gitops-promotion.yaml", k_config);
   repo.write("apps/dev/kustomization.yaml", "bases:\n- ../base\n");
   repo.commit_all("bases, no resources");
@@ -210,8 +208,8 @@ TEST_F(FeatureTest, OldestSupportedKustomize) {
   }
   path_variable = oldest.string();
   // It cannot read a directory in resources: the error says so and what to do.
-  EXPECT_THAT([&] { (void)plan("1"); },
-              testing::ThrowsMessage<gitops::CommandError>(HasSubstr("too old to read a directory")));
+  EXPECT_THAT([&] { (void)plan("1"); }, testing::ThrowsMessage<gitops::CommandError>(
+                                            HasSubstr("too old to read a directory")));
   // With the directory under bases:, it renders the copy.
   repo.write("apps/dev/kustomization.yaml", "bases:\n- ../base\n- existing-feature\n");
   repo.commit_all("bases");

@@ -85,8 +85,8 @@ TEST(Duplicate, UpstreamFilesAndKustomization) {
                                      "- ~G_v1_Service--nginx.yaml\n");
   const YAML::Node got = YAML::Load(copy.files[2].content);
   EXPECT_EQ(YAML::Dump(got), YAML::Dump(want)) << copy.files[2].content;
-  EXPECT_EQ(copy.resources,
-            (std::vector<std::string>{"apps_v1_Deployment--nginx.yaml", "~G_v1_Service--nginx.yaml"}));
+  EXPECT_EQ(copy.resources, (std::vector<std::string>{"apps_v1_Deployment--nginx.yaml",
+                                                      "~G_v1_Service--nginx.yaml"}));
 }
 
 TEST(Duplicate, ContainersGetTheTagAndKeepTheirRegistry) {
@@ -157,7 +157,9 @@ TEST(Duplicate, ClearErrors) {
   EXPECT_THAT([] { (void)duplicate_application(k_rendered, {}, "f", "1", "apps/dev"); },
               testing::ThrowsMessage<CommandError>(HasSubstr("selector is empty")));
   EXPECT_THAT(
-      [] { (void)duplicate_application(k_rendered, {{"app", "nope"}}, "f", "1", "apps/dev"); },
+      [] {
+        (void)duplicate_application(k_rendered, {{"app", "nope"}}, "f", "1", "apps/dev");
+      },
       testing::ThrowsMessage<CommandError>(
           HasSubstr("no resource in apps/dev matches the feature label selector "
                     "app=nope,!gitops-promotion.xenit.io/feature")));

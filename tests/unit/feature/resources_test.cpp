@@ -49,8 +49,9 @@ TEST(Resources, RemoveTakesOnlyItsLine) {
 }
 
 TEST(Resources, RefusesWhatItCannotEditSafely) {
-  EXPECT_THAT([] { (void)add_resource("resources: ../base\n", "x", "env/k.yaml"); },
-              testing::ThrowsMessage<CommandError>(HasSubstr("env/k.yaml: `resources` is not a list")));
+  EXPECT_THAT(
+      [] { (void)add_resource("resources: ../base\n", "x", "env/k.yaml"); },
+      testing::ThrowsMessage<CommandError>(HasSubstr("env/k.yaml: `resources` is not a list")));
   EXPECT_THAT([] { (void)add_resource("resources: [a,\n  b]\n", "x", "k.yaml"); },
               testing::ThrowsMessage<CommandError>(HasSubstr("spans several lines")));
   EXPECT_THAT([] { (void)add_resource("a: [", "x", "k.yaml"); },

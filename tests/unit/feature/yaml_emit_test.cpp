@@ -56,9 +56,9 @@ k: !!str 5
   const YAML::Node back = YAML::Load(out);
   EXPECT_TRUE(same(back, in)) << out;
   EXPECT_FALSE(same(YAML::Load("a: \"1\""), YAML::Load("a: 1"))); // the comparison can fail
-  EXPECT_EQ(back["a"].Tag(), "!") << out;        // still a quoted string
+  EXPECT_EQ(back["a"].Tag(), "!") << out;                         // still a quoted string
   EXPECT_EQ(back["b"].as<int>(), 1);
-  EXPECT_EQ(back["d"].Tag(), "!") << out;        // 'yes' is not YAML 1.1's true
+  EXPECT_EQ(back["d"].Tag(), "!") << out; // 'yes' is not YAML 1.1's true
   EXPECT_TRUE(back["e"].IsNull());
   EXPECT_EQ(back["i"][2].as<std::string>(), "multi\nline");
   EXPECT_EQ(back["k"].Tag(), "tag:yaml.org,2002:str");
