@@ -2,6 +2,8 @@
 
 #include "gitops/cli/provider_selection.hpp"
 #include "gitops/cli/render.hpp"
+#include "gitops/feature/duplicate.hpp"
+#include "gitops/promotion/pr_state.hpp"
 #include "gitops/providers/factory.hpp"
 #include "gitops/providers/remote_url.hpp"
 #include "gitops/util/duration.hpp"
@@ -134,13 +136,21 @@ void setup(CLI::App &app, Bound &b) {
   b.status_branch_option = cmd->add_option("--branch", b.status_branch,
                                            "The PR's head branch (default: the current branch)");
 
-  cmd = add_command(app, b, "feature", "Open a review-feature PR");
+  cmd = add_command(app, b, "feature",
+                    "Open a review-feature PR: a copy of the app in the first environment "
+                    "(rendered with kustomize or kubectl on PATH, or $GITOPS_PROMOTION_KUSTOMIZE) "
+                    "running the tag, or with featureOverwrite its markers set to the tag");
   cmd->add_option("--group", b.feature_options.group, "Group")->required();
-  cmd->add_option("--app", b.feature_options.app, "Application")->required();
-  cmd->add_option("--tag", b.feature_options.tag, "Image tag")->required();
-  cmd->add_option("--feature", b.feature_options.feature, "Feature name")->required();
+  cmd->add_option("--app", b.feature_options.app, "Application (under groups in the config)")
+      ->required();
+  cmd->add_option("--tag", b.feature_options.tag, "Image tag the copy runs")->required();
+  cmd->add_option("--feature", b.feature_options.feature,
+                  "Feature name (only letters, digits and '-' kept, lowercased; a DNS label)")
+      ->required();
 
-  cmd = add_command(app, b, "feature-stale", "Remove review features older than --max-age");
+  cmd = add_command(app, b, "feature-stale",
+                    "Remove review-feature copies whose last commit is older than --max-age, in "
+                    "one PR (needs the full history)");
   cmd->add_option("--max-age", b.max_age, "Go duration, e.g. 72h or 1h30m (default: 168h)")
       ->type_name("DURATION");
 
@@ -259,6 +269,16 @@ Invocation to_invocation(const CLI::App &app, Bound &b, const RunContext &contex
   } else if (inv.command == "feature") {
     commands::FeatureOptions o = b.feature_options;
     o.dry_run = g.dry_run;
+    // Checked before anything is opened: a name that sanitises to nothing is a usage error.
+    const std::string feature = promotion::sanitize_feature(o.feature);
+    if (const auto problem = feature::feature_name_problem(feature)) {
+      throw CLI::ValidationError(
+          "--feature", util::quote_for_message(o.feature) +
+                           (feature == o.feature
+                                ? std::string()
+                                : " (" + util::quote_for_message(feature) + " once sanitised)") +
+                           " cannot name a review feature: " + *problem);
+    }
     inv.options = o;
   } else if (inv.command == "feature-stale") {
     const auto age = util::parse_go_duration(b.max_age);

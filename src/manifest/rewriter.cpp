@@ -675,6 +675,10 @@ ScanResult scan(std::string_view content) {
       finding("is on newDigest, which kustomize ignores; kustomize reads `digest:`", false);
     } else if (c.setter == Setter::tag && whole_reference_in_tag_value(value)) {
       finding(whole_reference_warning(c.group, c.app, value), false);
+    } else if (c.setter == Setter::tag && !is_valid_tag(value.substr(0, value.find('@')))) {
+      finding("sets a tag, but the value \"" + value +
+                  "\" is neither an image tag nor an image reference",
+              false);
     }
     const auto key = std::make_tuple(site.document,
                                      c.group + ":" + c.app + ":" + std::string(to_string(c.setter)),

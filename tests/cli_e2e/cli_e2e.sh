@@ -70,6 +70,9 @@ check "missing flag" "$err" "--path"
 expect 2 "bad enum" -- lint --output yaml
 expect 2 "bad provider" -- --provider gitlab lint
 expect 2 "bad duration" -- feature-stale --max-age 7d
+# A feature name that sanitises to nothing is a usage error before anything is opened.
+expect 2 "empty feature name" -- feature --group g --app a --tag t --feature '!!!'
+check "empty feature name" "$err" '--feature: "!!!" ("" once sanitised) cannot name a review feature: it is empty'
 expect 2 "bad token position" -- status --token
 [[ -z "$out" ]] || { echo "FAIL: usage error wrote stdout: $out"; failures=$((failures + 1)); }
 

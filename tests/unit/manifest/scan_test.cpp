@@ -227,6 +227,15 @@ TEST(Scan, WarningsOnAppliedMarkers) {
   }
 }
 
+TEST(Scan, TagMarkerOnSomethingThatIsNoTag) {
+  const ScanResult r = scan("a: \"1\\n::x\" # {\"$imagepolicy\": \"g:a:tag\"}\n"
+                            "b: 1.0@sha256:" +
+                            std::string(64, 'a') + " # {\"$imagepolicy\": \"g:a:tag\"}\n");
+  ASSERT_EQ(r.findings.size(), 1U) << dump(r);
+  EXPECT_EQ(r.findings[0].line, 1);
+  EXPECT_THAT(r.findings[0].message, HasSubstr("is neither an image tag nor an image reference"));
+}
+
 TEST(Scan, LonghandAndFluxFileFilter) {
   const std::string longhand =
       "tag: v1 # {\"$ref\": \"#/definitions/io.k8s.cli.setters.g:a:tag\"}\n";
