@@ -201,6 +201,35 @@ for uid in 1001 1000 0; do
   done
 done
 
+# The Action's `feature` with the kubectl the image ships (Debian's, kustomize v2.0.3: directories
+# under `bases:`), then `feature-stale` with its max-age input.
+rm -rf "$WORK/sample"
+lf_sample_repo "$WORK/sample" "groups:
+  webshop:
+    applications:
+      cart:
+        featureLabelSelector:
+          app: cart"
+printf 'bases:\n- cart\n' >"$WORK/sample/webshop/dev/kustomization.yaml"
+printf 'resources:\n- deployment.yaml\ncommonLabels:\n  app: cart\n' \
+  >"$WORK/sample/webshop/dev/cart/kustomization.yaml"
+lf_create_repo github "$OWNER" webshop-feature "$WORK/sample" "$(lf_default_settings)" ||
+  fatal "cannot create webshop-feature"
+run="$WORK/run-feature"
+checkout "$run" 1001 full main webshop-feature
+action "$run" 1001 feature INPUT_GROUP=webshop INPUT_APP=cart INPUT_TAG=2.0.0 INPUT_FEATURE=PR-42
+[[ $RC -eq 0 ]] || fatal "feature exited $RC: $OUT"
+expect_contains "$OUT" "rendering webshop/dev with kubectl kustomize (/usr/bin/kubectl)" "feature in the image"
+expect_eq "$(output_of branch)" feature/webshop-cart-pr-42 "feature: branch output"
+[[ -n $(output_of pr-number) ]] || fail "feature: no pr-number output: $OUTPUTS"
+expect_contains "$(git --git-dir="$WORK/forge/repos/$OWNER/webshop-feature.git" show \
+  feature/webshop-cart-pr-42:webshop/dev/cart-pr-42/apps_v1_Deployment--cart.yaml)" \
+  "image: registry.example.com/webshop/cart:2.0.0" "feature: the copy's image"
+expect_owned_by "$run" 1001 "feature"
+action "$run" 1001 feature-stale INPUT_MAX-AGE=1h
+[[ $RC -eq 0 ]] || fatal "feature-stale exited $RC: $OUT"
+expect_contains "$OUT" "No stale application to remove, exiting early." "feature-stale in the image"
+
 # By hand, as another user than the repository's owner: the cause and the fix, not "no repository".
 run="$WORK/run-foreign"
 checkout "$run" 1000 full main webshop-u1000-full
