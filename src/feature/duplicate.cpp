@@ -222,15 +222,6 @@ void check_suffixed_name(const YAML::Node &resource, const std::string &kind,
   }
 }
 
-std::string yaml_scalar(const std::string &value) {
-  // A value that YAML would read as a number, bool or null is written quoted.
-  YAML::Node node(value);
-  node.SetTag("!");
-  std::string out = manifest::emit_block(node);
-  out.pop_back();
-  return out;
-}
-
 bool valid_label_value(std::string_view value) {
   if (value.size() > k_label_max) {
     return false;
@@ -337,11 +328,11 @@ Copy duplicate_application(std::string_view rendered,
   }
   labels[std::string(k_feature_label)] = feature;
   for (const auto &[key, value] : labels) {
-    kustomization += "  " + yaml_scalar(key) + ": " + yaml_scalar(value) + "\n";
+    kustomization += "  " + manifest::emit_string(key) + ": " + manifest::emit_string(value) + "\n";
   }
-  kustomization += "nameSuffix: " + yaml_scalar("-" + feature) + "\nresources:\n";
+  kustomization += "nameSuffix: " + manifest::emit_string("-" + feature) + "\nresources:\n";
   for (const std::string &name : copy.resources) {
-    kustomization += "- " + yaml_scalar(name) + "\n";
+    kustomization += "- " + manifest::emit_string(name) + "\n";
   }
   copy.files.push_back({std::string(k_kustomization_file), std::move(kustomization)});
   return copy;

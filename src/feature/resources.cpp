@@ -93,18 +93,10 @@ std::string others(const YAML::Node &root) {
   return out;
 }
 
-std::string scalar_text(const std::string &entry) {
-  YAML::Node node(entry);
-  node.SetTag("!");
-  std::string out = manifest::emit_block(node);
-  out.pop_back();
-  return out;
-}
-
 std::string flow_list(const std::vector<std::string> &items) {
   std::vector<std::string> parts;
   for (const std::string &item : items) {
-    parts.push_back(scalar_text(item));
+    parts.push_back(manifest::emit_string(item));
   }
   return "[" + util::join(parts, ", ") + "]";
 }
@@ -177,7 +169,7 @@ std::optional<std::string> add_resource(std::string_view text, const std::string
     if (!out.empty() && out.back() != '\n') {
       out += nl;
     }
-    out += "resources:" + nl + "- " + scalar_text(entry) + nl;
+    out += "resources:" + nl + "- " + manifest::emit_string(entry) + nl;
   } else if (key->value.starts_with("[")) {
     if (!key->value.ends_with("]")) {
       throw CommandError(file + ": the `resources` flow list spans several lines; add " + entry +
@@ -186,7 +178,7 @@ std::optional<std::string> add_resource(std::string_view text, const std::string
     const Line &line = lines[key->line];
     const std::size_t close = line.begin + line.text.rfind(']');
     const bool empty = util::trim(key->value.substr(1, key->value.size() - 2)).empty();
-    out.insert(close, (empty ? "" : ", ") + scalar_text(entry));
+    out.insert(close, (empty ? "" : ", ") + manifest::emit_string(entry));
   } else if (!key->value.empty() && key->value != "null" && key->value != "~") {
     throw CommandError(file + ": `resources` is not a list");
   } else {
@@ -200,7 +192,7 @@ std::optional<std::string> add_resource(std::string_view text, const std::string
         break;
       }
     }
-    std::string item = indent + "- " + scalar_text(entry) + nl;
+    std::string item = indent + "- " + manifest::emit_string(entry) + nl;
     if (end == key->line + 1) {
       // `resources:` (or `resources: null`) with no items: the key's line gets a list.
       const Line &line = lines[key->line];

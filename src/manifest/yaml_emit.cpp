@@ -99,4 +99,12 @@ std::string emit_block(const YAML::Node &node) {
   return out;
 }
 
+std::string emit_string(const std::string &value) {
+  YAML::Node node(value);
+  node.SetTag("!"); // as if quoted in the source: a string whatever it looks like
+  std::string out = emit_block(node);
+  out.pop_back();
+  return out;
+}
+
 } // namespace gitops::manifest

@@ -17,4 +17,8 @@ namespace gitops::manifest {
 // and anchors are not kept (yaml-cpp does not load them).
 [[nodiscard]] std::string emit_block(const YAML::Node &node);
 
+// `value` as one YAML scalar that reads back as that string: plain when it can be, else
+// double-quoted (`-feature` and `1` come out quoted, `nginx-feature` plain).
+[[nodiscard]] std::string emit_string(const std::string &value);
+
 } // namespace gitops::manifest
