@@ -29,6 +29,7 @@ using SignaturePtr = std::unique_ptr<git_signature, Deleter<git_signature_free>>
 using RemotePtr = std::unique_ptr<git_remote, Deleter<git_remote_free>>;
 using PatchPtr = std::unique_ptr<git_patch, Deleter<git_patch_free>>;
 using RevwalkPtr = std::unique_ptr<git_revwalk, Deleter<git_revwalk_free>>;
+using PackbuilderPtr = std::unique_ptr<git_packbuilder, Deleter<git_packbuilder_free>>;
 
 // A git_buf on the stack, disposed when the scope ends.
 struct Buf {

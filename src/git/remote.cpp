@@ -1,7 +1,9 @@
 // Push and fetch over the network with a token, with messages a person can act on.
 #include "libgit2.hpp"
 
+#include "gitops/git/receive_pack.hpp"
 #include "gitops/git/repository.hpp"
+#include "gitops/http/curl_http_client.hpp"
 #include "gitops/util/deadline.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
@@ -15,6 +17,7 @@
 #include <exception>
 #include <optional>
 #include <random>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -267,10 +270,254 @@ template <typename Options> void use_transfer(Options &options, Transfer &transf
   options.proxy_opts.type = GIT_PROXY_AUTO;
 }
 
+// The objects of `tree` that `base` (the same place in the parent's tree, or null) lacks: every
+// tree on a changed path and every changed blob. Unchanged subtrees are never opened, so the cost
+// follows the change, not the size of the tree.
+void collect_new_objects(git_repository *repo, const git_tree *tree, const git_tree *base,
+                         std::set<std::string> &seen, std::vector<git_oid> &out) {
+  const size_t count = git_tree_entrycount(tree);
+  for (size_t i = 0; i < count; ++i) {
+    const git_tree_entry *entry = git_tree_entry_byindex(tree, i); // borrowed
+    const git_oid *id = git_tree_entry_id(entry);
+    const git_tree_entry *old =
+        base != nullptr ? git_tree_entry_byname(base, git_tree_entry_name(entry)) : nullptr;
+    if (old != nullptr && git_oid_equal(git_tree_entry_id(old), id) != 0) {
+      continue;
+    }
+    const git_object_t type = git_tree_entry_type(entry);
+    if (type == GIT_OBJECT_COMMIT) {
+      continue; // a submodule's commit lives in another repository
+    }
+    if (!seen.insert(to_hex(*id)).second) {
+      continue;
+    }
+    out.push_back(*id);
+    if (type != GIT_OBJECT_TREE) {
+      continue;
+    }
+    git_tree *raw = nullptr;
+    check(git_tree_lookup(&raw, repo, id), "read a tree to push");
+    TreePtr sub{raw};
+    TreePtr old_sub;
+    if (old != nullptr && git_tree_entry_type(old) == GIT_OBJECT_TREE) {
+      git_tree *raw_old = nullptr;
+      check(git_tree_lookup(&raw_old, repo, git_tree_entry_id(old)), "read a tree of the parent");
+      old_sub.reset(raw_old);
+    }
+    collect_new_objects(repo, sub.get(), old_sub.get(), seen, out);
+  }
+}
+
+// A pack of `commit` and the objects its only parent lacks, or std::nullopt when the commit does
+// not have exactly one parent. Sets `parent` and `objects`.
+std::optional<std::string> pack_new_objects(git_repository *repo, const git_oid &commit_id,
+                                            std::string &parent, std::size_t &objects) {
+  git_commit *raw = nullptr;
+  check(git_commit_lookup(&raw, repo, &commit_id), "read the commit to push");
+  CommitPtr commit{raw};
+  if (git_commit_parentcount(commit.get()) != 1) {
+    return std::nullopt;
+  }
+  git_commit *raw_parent = nullptr;
+  check(git_commit_parent(&raw_parent, commit.get(), 0), "read the parent of the commit to push");
+  CommitPtr parent_commit{raw_parent};
+  parent = to_hex(*git_commit_id(parent_commit.get()));
+
+  std::vector<git_oid> ids{commit_id};
+  git_tree *raw_tree = nullptr;
+  check(git_commit_tree(&raw_tree, commit.get()), "read the tree to push");
+  TreePtr tree{raw_tree};
+  git_tree *raw_base = nullptr;
+  check(git_commit_tree(&raw_base, parent_commit.get()), "read the parent's tree");
+  TreePtr base{raw_base};
+  if (git_oid_equal(git_tree_id(tree.get()), git_tree_id(base.get())) == 0) {
+    ids.push_back(*git_tree_id(tree.get()));
+    std::set<std::string> seen;
+    collect_new_objects(repo, tree.get(), base.get(), seen, ids);
+  }
+
+  git_packbuilder *raw_pb = nullptr;
+  check(git_packbuilder_new(&raw_pb, repo), "start a pack");
+  PackbuilderPtr pb{raw_pb};
+  git_packbuilder_set_threads(pb.get(), 1);
+  for (const git_oid &id : ids) {
+    check(git_packbuilder_insert(pb.get(), &id, nullptr), "add an object to the pack");
+  }
+  std::string pack;
+  check(git_packbuilder_foreach(
+            pb.get(),
+            [](void *buf, size_t size, void *payload) {
+              static_cast<std::string *>(payload)->append(static_cast<const char *>(buf), size);
+              return 0;
+            },
+            &pack),
+        "write the pack");
+  objects = ids.size();
+  return pack;
+}
+
+// True when the server surely has `id`: it is an advertised tip, or an ancestor of a branch tip
+// this repository also has.
+bool server_has(git_repository *repo, const ReceivePackAdvertisement &ad, const std::string &id) {
+  for (const auto &[name, tip] : ad.refs) {
+    if (tip == id) {
+      return true;
+    }
+  }
+  git_oid wanted;
+  git_odb *raw_odb = nullptr;
+  if (git_oid_fromstr(&wanted, id.c_str()) != 0 || git_repository_odb(&raw_odb, repo) != 0) {
+    return false;
+  }
+  const std::unique_ptr<git_odb, Deleter<git_odb_free>> odb{raw_odb};
+  constexpr int k_max_checked = 16; // many branches: a full push beats long history walks
+  int checked = 0;
+  for (const auto &[name, tip] : ad.refs) {
+    git_oid tip_id;
+    if (!name.starts_with("refs/heads/") || git_oid_fromstr(&tip_id, tip.c_str()) != 0 ||
+        git_odb_exists(odb.get(), &tip_id) == 0) {
+      continue;
+    }
+    if (++checked > k_max_checked) {
+      return false;
+    }
+    if (git_graph_descendant_of(repo, &tip_id, &wanted) == 1) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The smart-HTTP URL of the repository at `url` without a trailing slash.
+std::string repository_url(std::string url) {
+  while (!url.empty() && url.back() == '/') {
+    url.pop_back();
+  }
+  return url;
+}
+
+constexpr std::string_view k_zero_id = "0000000000000000000000000000000000000000";
+
+// Pushes `commit_id` to refs/heads/<branch> of the repository at `url` with git's receive-pack
+// exchange over smart HTTP, sending only what its parent lacks. std::nullopt when that does not
+// apply (not http(s), not one parent, a server that may lack the parent, or a server that does not
+// answer as smart HTTP): the caller then lets libgit2 push, which also words any failure.
+std::optional<Repository::PushReport> push_new_objects(git_repository *repo, const std::string &url,
+                                                       const std::string &shown_url,
+                                                       const std::string &branch,
+                                                       const git_oid &commit_id,
+                                                       const Credentials &credentials) {
+  if (!url.starts_with("https://") && !url.starts_with("http://")) {
+    return std::nullopt;
+  }
+  Repository::PushReport report;
+  std::string parent;
+  // Everything is packed before a connection opens: no connection idles while packing.
+  const std::optional<std::string> pack = pack_new_objects(repo, commit_id, parent, report.objects);
+  if (!pack) {
+    return std::nullopt;
+  }
+  report.new_objects_only = true;
+
+  http::ClientOptions options;
+  options.total_timeout = std::chrono::minutes(5);
+  http::Headers auth;
+  if (!credentials.token.empty()) {
+    const bool bearer = credentials.mode == Credentials::Mode::extra_header &&
+                        credentials.scheme == Credentials::Scheme::bearer;
+    const std::string encoded =
+        bearer ? std::string()
+               : util::base64_encode(credentials.username + ":" + credentials.token);
+    auth.emplace("Authorization", bearer ? "Bearer " + credentials.token : "Basic " + encoded);
+    options.secrets = {credentials.token};
+    if (!encoded.empty()) {
+      options.secrets.push_back(encoded);
+    }
+  }
+  http::CurlHttpClient client(std::move(options));
+  const std::string base = repository_url(url);
+  const std::string ref = "refs/heads/" + branch;
+  const std::string new_id = to_hex(commit_id);
+
+  for (int attempt = 1;; ++attempt) {
+    http::Request get{"GET", base + "/info/refs?service=git-receive-pack", auth, "", {}};
+    http::Response answer;
+    try {
+      answer = client.send(get);
+    } catch (const HttpError &) {
+      if (attempt == 1) {
+        return std::nullopt;
+      }
+      throw;
+    }
+    if (answer.status != 200 || answer.header("Content-Type").value_or("") !=
+                                    "application/x-git-receive-pack-advertisement") {
+      if (attempt == 1) {
+        return std::nullopt;
+      }
+      throw GitError(shown_url + " answered HTTP " + std::to_string(answer.status) +
+                     " while pushing " + branch);
+    }
+    const ReceivePackAdvertisement ad = parse_receive_pack_advertisement(answer.body, shown_url);
+    const auto current = ad.refs.find(ref);
+    const std::string old_id = current == ad.refs.end() ? std::string(k_zero_id) : current->second;
+    if (old_id == new_id) {
+      return report; // already there (an earlier attempt landed)
+    }
+    if (attempt == 1 && !server_has(repo, ad, parent)) {
+      return std::nullopt;
+    }
+
+    http::Request post{"POST", base + "/git-receive-pack", auth,
+                       receive_pack_request(old_id, new_id, ref, *pack), false};
+    post.headers.emplace("Content-Type", "application/x-git-receive-pack-request");
+    post.headers.emplace("Accept", "application/x-git-receive-pack-result");
+    http::Response result;
+    try {
+      result = client.send(post);
+    } catch (const HttpError &e) {
+      // Cut off in transport: the next attempt first reads where the ref is.
+      if (attempt < k_attempts) {
+        pause_before_retry(attempt);
+        continue;
+      }
+      throw GitError("push " + branch + " to " + shown_url + ": " + e.what());
+    }
+    if (result.status == 401 || result.status == 403) {
+      throw GitError("authentication failed for " + shown_url +
+                     ": check that the token is valid and may push to the repository");
+    }
+    if (result.status != 200) {
+      throw GitError(shown_url + " answered HTTP " + std::to_string(result.status) +
+                     " to the push of " + branch);
+    }
+    const std::optional<std::string> reason = parse_report_status(result.body, ref);
+    if (!reason) {
+      return report;
+    }
+    if (reason->find("missing necessary objects") != std::string::npos) {
+      return std::nullopt; // the server lacks more than the advertisement showed
+    }
+    const bool raced = reason->find("failed to update ref") != std::string::npos ||
+                       reason->find("lock") != std::string::npos ||
+                       reason->find("stale info") != std::string::npos ||
+                       reason->find("fetch first") != std::string::npos;
+    if (!raced) {
+      throw GitError(shown_url + " rejected the push of " + ref + ": " + *reason);
+    }
+    if (attempt == k_attempts) {
+      throw GitError(shown_url + " rejected the push of " + ref + ": " + *reason + " " +
+                     std::to_string(k_attempts) +
+                     " times: other pushes to the same branch kept it locked");
+    }
+    pause_before_retry(attempt);
+  }
+}
+
 } // namespace
 
-void Repository::push(const std::string &remote_name, const std::string &branch,
-                      const Credentials &credentials) {
+Repository::PushReport Repository::push(const std::string &remote_name, const std::string &branch,
+                                        const Credentials &credentials) {
   validate_branch_name(branch);
   git_repository *repo = m_repo.get();
   OpenedRemote remote = open_remote(repo, remote_name, true);
@@ -291,6 +538,12 @@ void Repository::push(const std::string &remote_name, const std::string &branch,
 
   std::string refspec = "+" + ref + ":refs/heads/" + branch;
   const util::ActivityScope activity("the push of " + branch + " to " + remote.url);
+  const char *push_url = git_remote_pushurl(remote.remote.get());
+  const std::string url = push_url != nullptr ? push_url : git_remote_url(remote.remote.get());
+  if (const auto report = push_new_objects(repo, url, remote.url, branch,
+                                           *git_reference_target(local.get()), credentials)) {
+    return *report;
+  }
   // The server refuses a ref another push is updating at the same moment ("failed to update ref",
   // "cannot lock ref"). A force push of the same commit is idempotent, so that race is retried;
   // whichever push lands last decides, and the caller checks what the branch holds afterwards.
@@ -309,7 +562,7 @@ void Repository::push(const std::string &remote_name, const std::string &branch,
       return rc;
     });
     if (rejections.empty()) {
-      return;
+      return {};
     }
     const std::string list = util::join(rejections, ", ");
     const bool raced = std::all_of(rejections.begin(), rejections.end(), [](const std::string &r) {

@@ -146,13 +146,25 @@ public:
   // StateError for an invalid branch name.
   void stage_branch(const std::string &branch, const std::string &commit);
 
+  // How a push went: whether only the staged commit's new objects were sent (the smart-HTTP path)
+  // and how many objects the pack held (0 when libgit2 pushed).
+  struct PushReport {
+    bool new_objects_only = false;
+    std::size_t objects = 0;
+  };
+
   // Force-pushes what stage_branch() staged for `branch` to refs/heads/<branch> on remote `remote`
-  // (a remote name, e.g. `origin`). Throws
-  // GitError with a message naming the remote URL without credentials (never the token) on
-  // authentication failure ("authentication failed for <url>"), rejection by the server, an
-  // unreachable host, a missing remote, a remote URL with embedded credentials, or a shallow
-  // repository (libgit2 1.5 cannot push from one).
-  void push(const std::string &remote, const std::string &branch, const Credentials &credentials);
+  // (a remote name, e.g. `origin`). Over http(s), when the staged commit has one parent that the
+  // server has (an advertised tip or one of its ancestors), the pack holds only the commit and the
+  // trees and blobs its parent lacks, built before any connection is opened, and is sent with
+  // git's receive-pack exchange (cost follows the change, not the repository; see ARCHITECTURE.md).
+  // Otherwise (ssh, a local path, a parent the server may lack) libgit2 pushes. Throws GitError
+  // with a message naming the remote URL without credentials (never the token) on authentication
+  // failure ("authentication failed for <url>"), rejection by the server, an unreachable host, a
+  // missing remote, a remote URL with embedded credentials, or a shallow repository (libgit2 1.5
+  // cannot push from one).
+  PushReport push(const std::string &remote, const std::string &branch,
+                  const Credentials &credentials);
 
   // The commit refs/heads/<branch> has on `remote` (its ref advertisement only: nothing is
   // downloaded), or std::nullopt when the remote has no such branch. Errors as for fetch().

@@ -111,7 +111,11 @@ protected:
 TEST_F(RemoteTest, PushPutsExactlyOneNewCommitOnTopOfTheBase) {
   Repository repo = Repository::open(m_work);
   const std::string commit = prepare(repo, "image: reg/app1:v2\n");
-  repo.push("origin", k_branch, token());
+  const Repository::PushReport report = repo.push("origin", k_branch, token());
+  // Only what the base lacks: the commit, the trees on apps/dev/app1 (root, apps, apps/dev,
+  // apps/dev/app1) and the changed blob.
+  EXPECT_TRUE(report.new_objects_only);
+  EXPECT_EQ(report.objects, 6U);
 
   EXPECT_EQ(server_branch(k_branch), commit);
   EXPECT_EQ(git(m_bare, {"log", "--format=%H %P|%s", "refs/heads/" + k_branch}),
@@ -119,7 +123,8 @@ TEST_F(RemoteTest, PushPutsExactlyOneNewCommitOnTopOfTheBase) {
   EXPECT_EQ(git(m_bare, {"diff", "--name-only", m_base, commit}), "apps/dev/app1/deployment.yaml");
   EXPECT_EQ(git(m_bare, {"show", commit + ":apps/dev/app1/deployment.yaml"}), "image: reg/app1:v2");
   EXPECT_EQ(server_branch("main"), m_base);
-  EXPECT_EQ(count_libgit2_status(stopped_server_log(), 401), 1) << m_server.access_log();
+  // The receive-pack exchange sends the credentials with its first request: no 401 round trip.
+  EXPECT_EQ(count_libgit2_status(stopped_server_log(), 401), 0) << m_server.access_log();
 }
 
 TEST_F(RemoteTest, AnyUserNameWorksForAzureDevOpsStylePats) {
@@ -360,3 +365,36 @@ TEST_F(RemoteTest, FetchOfMissingBranchOrWithWrongTokenFails) {
 }
 
 } // namespace
+
+// A base the server does not have (an unpushed local commit): the new-objects pack would be
+// incomplete, so libgit2 pushes everything the server lacks instead.
+TEST_F(RemoteTest, BaseTheServerLacksFallsBackToAFullPush) {
+  write_files(m_work, {{"README.md", "local only\n"}});
+  const std::string local = commit_all(m_work, "not pushed");
+  Repository repo = Repository::open(m_work);
+  const std::string commit = prepare(repo, "v2\n");
+  const Repository::PushReport report = repo.push("origin", k_branch, token());
+  EXPECT_FALSE(report.new_objects_only);
+  EXPECT_EQ(server_branch(k_branch), commit);
+  EXPECT_EQ(git(m_bare, {"rev-parse", commit + "^"}), local);
+  EXPECT_EQ(git(m_bare, {"fsck", "--connectivity-only", "--no-progress"}), "");
+}
+
+// Changes in two places of a deep tree: exactly the trees on both paths and the two blobs.
+TEST_F(RemoteTest, NewObjectsFollowTheChangedPathsOnly) {
+  Repository repo = Repository::open(m_work);
+  const std::string commit = repo.create_commit(
+      repo.head_commit(), {{"apps/dev/app1/deployment.yaml", "x: 1\n"}, {"deep/a/b/c.yaml", "c\n"}},
+      k_title, k_author);
+  repo.stage_branch(k_branch, commit);
+  const Repository::PushReport report = repo.push("origin", k_branch, token());
+  ASSERT_TRUE(report.new_objects_only);
+  // commit, root, apps, apps/dev, apps/dev/app1, blob; deep, deep/a, deep/a/b, blob.
+  EXPECT_EQ(report.objects, 10U);
+  EXPECT_EQ(server_branch(k_branch), commit);
+  EXPECT_EQ(git(m_bare, {"fsck", "--connectivity-only", "--no-progress"}), "");
+  // The same commit again: the server already has it, nothing is sent.
+  const Repository::PushReport again = repo.push("origin", k_branch, token());
+  EXPECT_TRUE(again.new_objects_only);
+  EXPECT_EQ(server_branch(k_branch), commit);
+}
