@@ -190,8 +190,12 @@ Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &ser
     services.repository.stage_branch(plan.branch, sha);
     services.log.debug("created commit " + sha + " for " + plan.branch + " with message '" +
                        plan.title + "'");
-    services.repository.push(cfg.remote, plan.branch, services.credentials);
-    services.log.debug("pushed branch +refs/heads/" + plan.branch + " to remote " + cfg.remote);
+    const git::Repository::PushReport pushed =
+        services.repository.push(cfg.remote, plan.branch, services.credentials);
+    services.log.debug("pushed branch +refs/heads/" + plan.branch + " to remote " + cfg.remote +
+                       (pushed.new_objects_only
+                            ? " (" + std::to_string(pushed.objects) + " new objects)"
+                            : std::string(" (libgit2)")));
   }
 
   providers::PullRequest pr =
