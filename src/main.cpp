@@ -1,10 +1,8 @@
 #include "gitops/cli/app.hpp"
-#include "gitops/git/repository.hpp"
-#include "gitops/http/curl_http_client.hpp"
 
-// Process-wide library state lives exactly as long as main; everything else is in the library.
+// Library state is set up where it is needed, not here: a Repository holds libgit2's (whose
+// initialisation parses the whole CA bundle) and a CurlHttpClient libcurl's, so `--version`,
+// `--help`, `lint` and `set-image` start without either.
 int main(int argc, char **argv) {
-  const gitops::git::LibGit2Session libgit2;
-  const gitops::http::CurlGlobal curl;
   return gitops::cli::run(argc, argv);
 }

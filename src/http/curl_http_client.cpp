@@ -175,6 +175,9 @@ std::string default_user_agent() {
 }
 
 struct CurlHttpClient::Impl {
+  // libcurl's global state lives as long as some client does (curl_global_init counts, and is
+  // thread-safe since 7.84): a command that never talks HTTP never pays for TLS set-up.
+  CurlGlobal global;
   ClientOptions options;
   detail::EasyPtr easy;
   std::array<char, CURL_ERROR_SIZE> error_buffer{};

@@ -29,9 +29,8 @@ struct ReceivePackAdvertisement {
 
 // The body of `POST <repo>/git-receive-pack` that moves `ref` from `old_id` (40 zeros when it does
 // not exist) to `new_id`, asking for report-status, followed by `pack`.
-[[nodiscard]] std::string receive_pack_request(const std::string &old_id,
-                                               const std::string &new_id, const std::string &ref,
-                                               std::string_view pack);
+[[nodiscard]] std::string receive_pack_request(const std::string &old_id, const std::string &new_id,
+                                               const std::string &ref, std::string_view pack);
 
 // The server's verdict on `ref` from a report-status answer: std::nullopt when it was updated,
 // else its reason (`ng <ref> <reason>`). Throws GitError when the pack was not unpacked (`unpack

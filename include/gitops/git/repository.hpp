@@ -14,9 +14,9 @@ struct git_repository;
 
 namespace gitops::git {
 
-// Keeps libgit2 initialised while alive; create one in main() (and test mains) before any
-// Repository. Sessions nest (libgit2 counts them), so a Repository and the free functions below
-// hold their own too.
+// Keeps libgit2 initialised while alive. Sessions nest (libgit2 counts them): a Repository and the
+// free functions below hold their own, so nothing else needs one (a test may keep one for its whole
+// run, since initialising libgit2 parses the CA bundle).
 class LibGit2Session {
 public:
   LibGit2Session();

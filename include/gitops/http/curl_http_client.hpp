@@ -11,8 +11,8 @@
 
 namespace gitops::http {
 
-// Process-wide libcurl set-up: create one in main() before any client, keep it until the end.
-// Throws HttpError when curl_global_init fails.
+// libcurl's global set-up, counted: every CurlHttpClient holds one, so a process that makes no
+// request never initialises TLS. Throws HttpError when curl_global_init fails.
 class CurlGlobal {
 public:
   CurlGlobal();

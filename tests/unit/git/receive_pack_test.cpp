@@ -34,11 +34,13 @@ TEST(ReceivePack, Advertisement) {
                             "0000";
   EXPECT_TRUE(parse_receive_pack_advertisement(empty, "u").refs.empty());
 
-  for (const std::string &bad : {std::string("<html>login</html>"), pkt_line("# service=git-upload-pack\n") + "0000",
-                                pkt_line("# service=git-receive-pack\n") + "0000" + pkt_line("zz refs/heads/a\n"),
-                                std::string("00")}) {
-    EXPECT_THAT([&] { (void)parse_receive_pack_advertisement(bad, "https://h/r"); },
-                testing::ThrowsMessage<GitError>(HasSubstr("https://h/r did not answer as a smart-HTTP")))
+  for (const std::string &bad :
+       {std::string("<html>login</html>"), pkt_line("# service=git-upload-pack\n") + "0000",
+        pkt_line("# service=git-receive-pack\n") + "0000" + pkt_line("zz refs/heads/a\n"),
+        std::string("00")}) {
+    EXPECT_THAT(
+        [&] { (void)parse_receive_pack_advertisement(bad, "https://h/r"); },
+        testing::ThrowsMessage<GitError>(HasSubstr("https://h/r did not answer as a smart-HTTP")))
         << bad;
   }
 }
@@ -57,7 +59,8 @@ TEST(ReceivePack, ReportStatus) {
       pkt_line("unpack ok\n") + pkt_line("ng refs/heads/x failed to update ref\n") + "0000";
   EXPECT_EQ(parse_report_status(ng, "refs/heads/x"), "failed to update ref");
   EXPECT_THAT([&] { (void)parse_report_status(pkt_line("unpack index-pack failed\n"), "r"); },
-              testing::ThrowsMessage<GitError>(HasSubstr("could not unpack the pushed objects: index-pack failed")));
+              testing::ThrowsMessage<GitError>(
+                  HasSubstr("could not unpack the pushed objects: index-pack failed")));
   EXPECT_THAT([&] { (void)parse_report_status(ok, "refs/heads/other"); },
               testing::ThrowsMessage<GitError>(HasSubstr("does not mention refs/heads/other")));
   EXPECT_THAT([&] { (void)parse_report_status("garbage", "r"); },
