@@ -273,6 +273,19 @@ struct ParsedNode {
   std::string value;
 };
 
+// The nodes the parser reported at the wanted positions, keyed by absolute offset in the content.
+class ParsedNodes {
+public:
+  void add(std::size_t pos, ParsedNode node) { m_nodes.try_emplace(pos, std::move(node)); }
+  [[nodiscard]] const ParsedNode *find(std::size_t pos) const {
+    const auto it = m_nodes.find(pos);
+    return it == m_nodes.end() ? nullptr : &it->second;
+  }
+
+private:
+  std::unordered_map<std::size_t, ParsedNode> m_nodes;
+};
+
 // Records the nodes that start at the wanted byte positions, from yaml-cpp's event stream (the
 // parser YAML::LoadAll uses), without building a document tree.
 class NodeIndex final : public YAML::EventHandler {
@@ -317,9 +330,11 @@ public:
   }
   void OnMapEnd() override { pop(); }
 
-  [[nodiscard]] const ParsedNode *find(std::size_t pos) const {
-    const auto it = m_nodes.find(pos);
-    return it == m_nodes.end() ? nullptr : &it->second;
+  // Hands the recorded nodes over, their positions shifted by `offset`.
+  void move_into(ParsedNodes &out, std::size_t offset) {
+    for (auto &[pos, node] : m_nodes) {
+      out.add(pos + offset, std::move(node));
+    }
   }
 
 private:
@@ -370,33 +385,114 @@ struct ParseFailure {
   std::string message;
 };
 
-// Parses every document of `content` with yaml-cpp, indexing the nodes at `positions` (offsets in
-// `content`, which yaml-cpp counts without a leading BOM).
-std::variant<NodeIndex, ParseFailure> parse_yaml(std::string_view content,
-                                                 const std::vector<std::size_t> &positions) {
-  const std::size_t bom = detail::bom_length(content);
-  std::set<std::size_t> wanted;
-  for (const auto pos : positions) {
-    wanted.insert(pos - bom);
+// True when the line starting at `pos` is a document start marker (`---` at column 0, then a
+// blank or the end of the line).
+bool document_start_at(std::string_view content, std::size_t pos) {
+  if (content.substr(pos, 3) != "---") {
+    return false;
   }
-  std::variant<NodeIndex, ParseFailure> result(std::in_place_type<NodeIndex>, std::move(wanted),
-                                               content.size());
-  try {
-    std::istringstream stream{std::string(content)};
-    YAML::Parser parser(stream);
-    auto &index = std::get<NodeIndex>(result);
-    while (parser.HandleNextDocument(index)) {
+  const std::size_t after = pos + 3;
+  return after == content.size() || content[after] == ' ' || content[after] == '\t' ||
+         content[after] == '\n' || content[after] == '\r';
+}
+
+// [begin, end) byte ranges that each parse on their own: the content is cut before every `---`
+// line. YAML forbids such a line inside any scalar or collection (c-forbidden), so a cut never
+// splits a node; a file with a directive (`%` at column 0) stays whole, since a directive belongs
+// to the document after it. The first range starts after a byte order mark, which yaml-cpp skips
+// without counting.
+std::vector<std::pair<std::size_t, std::size_t>> documents(std::string_view content) {
+  const std::size_t begin = detail::bom_length(content);
+  std::vector<std::size_t> cuts{begin};
+  bool directives = false;
+  for (std::size_t line = begin; line < content.size();) {
+    if (content[line] == '%') {
+      directives = true;
+      break;
     }
-  } catch (const YAML::Exception &e) {
-    return ParseFailure{e.mark.line + 1, e.msg};
-  } catch (const NodeIndex::Stuck &stuck) {
-    return ParseFailure{stuck.line, "the YAML parser made no progress"};
+    if (line > begin && document_start_at(content, line)) {
+      cuts.push_back(line);
+    }
+    const std::size_t nl = content.find('\n', line);
+    line = nl == std::string_view::npos ? content.size() : nl + 1;
+  }
+  if (directives) {
+    cuts.resize(1);
+  }
+  std::vector<std::pair<std::size_t, std::size_t>> ranges;
+  for (std::size_t i = 0; i < cuts.size(); ++i) {
+    ranges.emplace_back(cuts[i], i + 1 < cuts.size() ? cuts[i + 1] : content.size());
+  }
+  return ranges;
+}
+
+// Which documents parse_yaml reads.
+enum class Read { every_document, documents_with_positions };
+
+// What parse_yaml found: the nodes of the documents that parsed, and the first failure, if any,
+// with the byte range of the document that failed (whose nodes are not indexed).
+struct Parsed {
+  ParsedNodes nodes;
+  std::optional<ParseFailure> failure;
+  std::vector<std::pair<std::size_t, std::size_t>> failed_documents;
+
+  [[nodiscard]] bool in_failed_document(std::size_t pos) const {
+    return std::any_of(failed_documents.begin(), failed_documents.end(),
+                       [&](const auto &range) { return pos >= range.first && pos < range.second; });
+  }
+};
+
+// Parses `content` with yaml-cpp document by document and indexes the nodes at `positions`
+// (offsets in `content`); a document that fails does not stop the others. With
+// Read::documents_with_positions a document without a wanted position is not read, so an edit in a
+// 50 MB file of many applications costs the documents it touches, not the file.
+Parsed parse_yaml(std::string_view content, std::vector<std::size_t> positions, Read read) {
+  std::sort(positions.begin(), positions.end());
+  Parsed result;
+  auto next = positions.begin();
+  int line_offset = 0; // lines before the current document
+  std::size_t counted_to = 0;
+  for (const auto &[begin, end] : documents(content)) {
+    std::set<std::size_t> wanted;
+    for (; next != positions.end() && *next < end; ++next) {
+      if (*next >= begin) {
+        wanted.insert(*next - begin);
+      }
+    }
+    if (wanted.empty() && read == Read::documents_with_positions) {
+      continue;
+    }
+    line_offset +=
+        static_cast<int>(std::count(content.begin() + static_cast<std::ptrdiff_t>(counted_to),
+                                    content.begin() + static_cast<std::ptrdiff_t>(begin), '\n'));
+    counted_to = begin;
+    const std::string_view piece = content.substr(begin, end - begin);
+    NodeIndex index(std::move(wanted), piece.size());
+    try {
+      std::istringstream stream{std::string(piece)};
+      YAML::Parser parser(stream);
+      while (parser.HandleNextDocument(index)) {
+      }
+    } catch (const YAML::Exception &e) {
+      result.failed_documents.emplace_back(begin, end);
+      if (!result.failure) {
+        result.failure = ParseFailure{line_offset + e.mark.line + 1, e.msg};
+      }
+      continue;
+    } catch (const NodeIndex::Stuck &stuck) {
+      result.failed_documents.emplace_back(begin, end);
+      if (!result.failure) {
+        result.failure = ParseFailure{line_offset + stuck.line, "the YAML parser made no progress"};
+      }
+      continue;
+    }
+    index.move_into(result.nodes, begin);
   }
   return result;
 }
 
-const ParsedNode *parsed_at(const NodeIndex &index, std::string_view content, std::size_t pos) {
-  return index.find(pos - detail::bom_length(content));
+const ParsedNode *parsed_at(const Parsed &parsed, std::size_t pos) {
+  return parsed.nodes.find(pos);
 }
 
 bool is_null_text(std::string_view s) {
@@ -622,17 +718,14 @@ ScanResult scan(std::string_view content) {
   for (const auto &c : analysis.markers) {
     positions.push_back(c.site->scalar->node_begin);
   }
-  auto parsed = parse_yaml(content, positions);
-  if (auto *failure = std::get_if<ParseFailure>(&parsed)) {
+  const Parsed parsed = parse_yaml(content, positions, Read::every_document);
+  if (parsed.failure) {
     result.findings.push_back(MarkerFinding{
-        failure->line,
-        "cannot parse the file as YAML (line " + std::to_string(failure->line) + ": " +
-            failure->message + "); Flux skips such files, so none of its markers apply",
+        parsed.failure->line,
+        "cannot parse the file as YAML (line " + std::to_string(parsed.failure->line) + ": " +
+            parsed.failure->message + "); Flux skips such files, so none of its markers apply",
         true});
-    std::stable_sort(result.findings.begin(), result.findings.end(), by_line);
-    return result;
   }
-  const auto &index = std::get<NodeIndex>(parsed);
   const bool readable_by_flux = may_contain_marker(content);
   std::map<std::tuple<int, std::string, std::string>, int> seen;
   for (const auto &c : analysis.markers) {
@@ -640,7 +733,10 @@ ScanResult scan(std::string_view content) {
     const auto finding = [&](const std::string &why, bool error) {
       result.findings.push_back(MarkerFinding{site.line, "marker " + c.text + " " + why, error});
     };
-    if (!confirms(parsed_at(index, content, site.scalar->node_begin), c)) {
+    if (parsed.in_failed_document(site.scalar->node_begin)) {
+      continue; // the parse error above covers it; `new` refuses to edit that document
+    }
+    if (!confirms(parsed_at(parsed, site.scalar->node_begin), c)) {
       finding("is not on a scalar value the YAML parser agrees on (line " +
                   std::to_string(site.value_line) + "); not applied",
               false);
@@ -721,16 +817,15 @@ RewriteResult rewrite(std::string_view content, const ImageUpdate &update, std::
   for (const auto &c : mine) {
     positions.push_back(c.site->scalar->node_begin);
   }
-  auto parsed = parse_yaml(content, positions);
-  if (auto *failure = std::get_if<ParseFailure>(&parsed)) {
+  const Parsed index = parse_yaml(content, positions, Read::documents_with_positions);
+  if (const auto &failure = index.failure) {
     throw ManifestError("cannot parse " + std::string(file) + ": line " +
                         std::to_string(failure->line) + ": " + failure->message);
   }
-  const auto &index = std::get<NodeIndex>(parsed);
 
   std::vector<Edit> edits;
   for (const auto &c : mine) {
-    if (!confirms(parsed_at(index, content, c.site->scalar->node_begin), c)) {
+    if (!confirms(parsed_at(index, c.site->scalar->node_begin), c)) {
       continue; // scan() reports it; never write where the parser disagrees
     }
     ++result.matched;
@@ -763,15 +858,14 @@ RewriteResult rewrite(std::string_view content, const ImageUpdate &update, std::
   }
   out.append(content.substr(from));
 
-  auto reparsed = parse_yaml(out, new_positions);
-  if (auto *failure = std::get_if<ParseFailure>(&reparsed)) {
+  const Parsed check = parse_yaml(out, new_positions, Read::documents_with_positions);
+  if (const auto &failure = check.failure) {
     throw ManifestError(location(file, failure->line) +
                         ": the rewritten file would no longer parse as YAML (" + failure->message +
                         "); nothing written");
   }
-  const auto &check = std::get<NodeIndex>(reparsed);
   for (std::size_t i = 0; i < edits.size(); ++i) {
-    const ParsedNode *node = parsed_at(check, out, new_positions[i]);
+    const ParsedNode *node = parsed_at(check, new_positions[i]);
     if (node == nullptr || !reads_as_string(*node, edits[i].value)) {
       throw ManifestError(location(file, edits[i].line) + ": the new value \"" + edits[i].value +
                           "\" would not read back as that string; nothing written");

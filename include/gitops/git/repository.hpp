@@ -198,7 +198,9 @@ inline constexpr std::string_view k_fetch_namespace = "refs/gitops-promotion/rem
 void validate_branch_name(const std::string &name);
 
 // A unified diff (`--- a/path`, `+++ b/path`, hunks with 3 lines of context) of one file's old and
-// new bytes, computed in memory with libgit2 (nothing is written); "" when they are equal.
+// new bytes, computed in memory with libgit2 (nothing is written); "" when they are equal. Only the
+// lines around the changes are diffed (a value in a 50 MB file costs a few lines), so next to
+// repeated lines the hunks may pair lines differently from a whole-file diff; they always apply.
 [[nodiscard]] std::string unified_diff(const std::string &path, std::string_view old_content,
                                        std::string_view new_content);
 

@@ -501,6 +501,32 @@ TEST(Rewriter, RefusesWhatItCannotWrite) {
   EXPECT_EQ(message("a: [b\nc: v0 " + m(k_mt) + "\n", tag_only()), "no error");
 }
 
+// Only the documents that hold this app's markers are parsed: a broken document elsewhere in the
+// file does not stop the edit (lint reports it), a broken document holding the marker does, and
+// its line is counted from the start of the file.
+TEST(Rewriter, ParsesOnlyTheDocumentsItEdits) {
+  const std::string broken = "---\nx: [unclosed\n";
+  const std::string mine = "---\ntag: v0 " + m(k_mt) + "\n";
+  const RewriteResult r = rewrite(broken + mine + broken, tag_only(), "envs/dev/all.yaml");
+  EXPECT_EQ(r.content, broken + "---\ntag: v1.0.1 " + m(k_mt) + "\n" + broken);
+  EXPECT_EQ(r.matched, 1);
+  try {
+    (void)rewrite(mine + mine + "---\nb: 1\ntag: v0 " + m(k_mt) + "\nx: [unclosed\n", tag_only(),
+                  "envs/dev/all.yaml");
+    ADD_FAILURE() << "a broken document holding the marker was edited";
+  } catch (const ManifestError &e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("cannot parse envs/dev/all.yaml: line 9"));
+  }
+  // Directives belong to the document after them: such a file is parsed whole.
+  EXPECT_THROW((void)rewrite("%YAML 1.2\n" + broken + mine, tag_only(), "f.yaml"), ManifestError);
+  // lint still reads the whole file.
+  bool parse_error = false;
+  for (const MarkerFinding &f : scan(broken + mine).findings) {
+    parse_error = parse_error || f.message.starts_with("cannot parse the file");
+  }
+  EXPECT_TRUE(parse_error);
+}
+
 TEST(Rewriter, ReportsChanges) {
   const auto r = rewrite("x: 1\nimage: ghcr.io/o/app1:v1 " + m(k_m) + "\nt: v1 " + m(k_mt) +
                              "\nn: a/b " + m(k_mn) + "\n",
