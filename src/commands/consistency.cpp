@@ -14,33 +14,35 @@ std::vector<std::string> marked_tags(const git::Repository &repo, const std::str
                                      const std::string &directory, const std::string &group,
                                      const std::string &app) {
   std::set<std::string> tags;
-  const std::vector<git::TreeFile> files = repo.read_files(
+  repo.for_each_file(
       commit, directory,
       [](std::string_view name) { return manifest::is_manifest_file_name(name); },
-      [](std::string_view content) { return manifest::may_contain_marker(content); });
-  for (const git::TreeFile &file : files) {
-    for (const manifest::Marker &marker : manifest::scan(file.content).markers) {
-      if (marker.group != group || marker.app != app) {
-        continue;
-      }
-      if (marker.setter == manifest::Setter::tag) {
-        if (const auto whole = manifest::whole_reference_in_tag_value(marker.value)) {
-          if (!whole->tag.empty()) {
-            tags.insert(whole->tag);
+      [&](const std::string & /*path*/, std::string_view content, unsigned /*mode*/) {
+        if (!manifest::may_contain_marker(content)) {
+          return;
+        }
+        for (const manifest::Marker &marker : manifest::scan(content).markers) {
+          if (marker.group != group || marker.app != app) {
+            continue;
           }
-          continue;
+          if (marker.setter == manifest::Setter::tag) {
+            if (const auto whole = manifest::whole_reference_in_tag_value(marker.value)) {
+              if (!whole->tag.empty()) {
+                tags.insert(whole->tag);
+              }
+              continue;
+            }
+            // Flux writes `tag@digest` when the policy pins digests.
+            tags.insert(marker.value.substr(0, marker.value.find('@')));
+          } else if (marker.setter == manifest::Setter::image) {
+            try {
+              tags.insert(manifest::parse_image_ref(marker.value).tag);
+            } catch (const ManifestError &) {
+              // An unreadable image says nothing about the tag; lint reports it.
+            }
+          }
         }
-        // Flux writes `tag@digest` when the policy pins digests.
-        tags.insert(marker.value.substr(0, marker.value.find('@')));
-      } else if (marker.setter == manifest::Setter::image) {
-        try {
-          tags.insert(manifest::parse_image_ref(marker.value).tag);
-        } catch (const ManifestError &) {
-          // An unreadable image says nothing about the tag; lint reports it.
-        }
-      }
-    }
-  }
+      });
   return {tags.begin(), tags.end()};
 }
 

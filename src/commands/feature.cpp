@@ -94,7 +94,7 @@ void add_edit(NewPlan &plan, const std::string &path, const std::optional<std::s
     return;
   }
   plan.diff += git::unified_diff(path, old.value_or(""), content);
-  plan.edits.push_back({path, old.value_or(""), std::move(content), {}});
+  plan.edits.push_back({path, std::move(content), {}});
 }
 
 void duplicate(NewPlan &plan, const git::Repository &repo, const RepositoryRoot &root,

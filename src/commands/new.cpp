@@ -28,29 +28,45 @@ NewPlan plan_promotion(const git::Repository &repo, const RepositoryRoot &root,
     throw CommandError("directory " + plan.directory + " does not exist in commit " + commit +
                        " (group " + update.group + ", environment " + plan.environment.name + ")");
   }
-  std::vector<git::TreeFile> files = repo.read_files(
+  // One file at a time: only the files that change are kept (with their diff), so a
+  // 20 000-file environment costs its largest file, not its size.
+  std::vector<std::pair<std::string, std::string>> diffs;    // path, diff: sorted below
+  std::vector<std::pair<std::string, std::string>> warnings; // path, warning: sorted below
+  repo.for_each_file(
       commit, plan.directory,
       [](std::string_view name) { return manifest::is_manifest_file_name(name); },
-      [](std::string_view content) { return manifest::may_contain_marker(content); });
-  std::sort(files.begin(), files.end(),
-            [](const git::TreeFile &a, const git::TreeFile &b) { return a.path < b.path; });
-
-  for (git::TreeFile &file : files) {
-    manifest::RewriteResult rewritten = manifest::rewrite(file.content, plan.update, file.path);
-    plan.matched += rewritten.matched;
-    for (const manifest::MarkerFinding &warning : rewritten.warnings) {
-      plan.warnings.push_back(file.path + ":" + std::to_string(warning.line) + ": " +
-                              warning.message);
-    }
-    if (rewritten.changes.empty()) {
-      continue;
-    }
-    for (const manifest::Change &c : rewritten.changes) {
-      plan.changes.push_back({file.path, c.line, c.old_value, c.new_value, c.setter});
-    }
-    plan.diff += git::unified_diff(file.path, file.content, rewritten.content);
-    plan.edits.push_back(
-        {file.path, std::move(file.content), std::move(rewritten.content), rewritten.changes});
+      [&](const std::string &path, std::string_view content, unsigned /*mode*/) {
+        if (!manifest::may_contain_marker(content)) {
+          return;
+        }
+        manifest::RewriteResult rewritten = manifest::rewrite(content, plan.update, path);
+        plan.matched += rewritten.matched;
+        for (const manifest::MarkerFinding &warning : rewritten.warnings) {
+          warnings.emplace_back(path,
+                                path + ":" + std::to_string(warning.line) + ": " + warning.message);
+        }
+        if (rewritten.changes.empty()) {
+          return;
+        }
+        for (const manifest::Change &c : rewritten.changes) {
+          plan.changes.push_back({path, c.line, c.old_value, c.new_value, c.setter});
+        }
+        diffs.emplace_back(path, git::unified_diff(path, content, rewritten.content));
+        plan.edits.push_back({path, std::move(rewritten.content), rewritten.changes});
+      });
+  // Tree order puts `a/` after `a-b`; the plan lists files by path, as read_files did.
+  std::sort(plan.edits.begin(), plan.edits.end(),
+            [](const FileEdit &a, const FileEdit &b) { return a.path < b.path; });
+  std::stable_sort(plan.changes.begin(), plan.changes.end(),
+                   [](const ChangeRecord &a, const ChangeRecord &b) { return a.file < b.file; });
+  std::stable_sort(warnings.begin(), warnings.end(),
+                   [](const auto &a, const auto &b) { return a.first < b.first; });
+  for (auto &[path, warning] : warnings) {
+    plan.warnings.push_back(std::move(warning));
+  }
+  std::sort(diffs.begin(), diffs.end());
+  for (const auto &[path, diff] : diffs) {
+    plan.diff += diff;
   }
   if (plan.matched == 0) {
     throw CommandError("no $imagepolicy marker for " + update.group + ":" + update.app +

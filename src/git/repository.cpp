@@ -192,8 +192,7 @@ bool is_regular_file(git_filemode_t mode) {
 struct Walk {
   git_repository *repo;
   const std::function<bool(std::string_view)> &name_filter;
-  const std::function<bool(std::string_view)> &content_filter;
-  std::vector<TreeFile> &out;
+  const FileVisitor &visit;
 
   void tree(git_tree *tree, const std::string &prefix) {
     const size_t count = git_tree_entrycount(tree);
@@ -218,10 +217,7 @@ struct Walk {
         BlobPtr blob{raw};
         std::string_view content(static_cast<const char *>(git_blob_rawcontent(blob.get())),
                                  static_cast<size_t>(git_blob_rawsize(blob.get())));
-        if (content_filter && !content_filter(content)) {
-          continue;
-        }
-        out.push_back(TreeFile{path, std::string(content), static_cast<unsigned>(mode)});
+        visit(path, content, static_cast<unsigned>(mode));
       }
       // Symlinks (0120000) and submodules (0160000) are skipped on purpose.
     }
@@ -355,10 +351,9 @@ bool Repository::has_directory(const std::string &commit, const std::string &dir
   return entry && git_tree_entry_type(entry.get()) == GIT_OBJECT_TREE;
 }
 
-std::vector<TreeFile>
-Repository::read_files(const std::string &commit, const std::string &dir,
-                       const std::function<bool(std::string_view name)> &name_filter,
-                       const std::function<bool(std::string_view content)> &content_filter) const {
+void Repository::for_each_file(const std::string &commit, const std::string &dir,
+                               const std::function<bool(std::string_view name)> &name_filter,
+                               const FileVisitor &visit) const {
   TreePtr root = commit_tree(m_repo.get(), commit);
   const std::string d = normalise_dir(dir);
   TreePtr start;
@@ -367,15 +362,27 @@ Repository::read_files(const std::string &commit, const std::string &dir,
   } else {
     TreeEntryPtr entry = entry_at(root.get(), d);
     if (!entry || git_tree_entry_type(entry.get()) != GIT_OBJECT_TREE) {
-      return {};
+      return;
     }
     git_tree *raw = nullptr;
     check(git_tree_lookup(&raw, m_repo.get(), git_tree_entry_id(entry.get())),
           "read directory " + d + " of commit " + commit);
     start.reset(raw);
   }
+  Walk{m_repo.get(), name_filter, visit}.tree(start.get(), d);
+}
+
+std::vector<TreeFile>
+Repository::read_files(const std::string &commit, const std::string &dir,
+                       const std::function<bool(std::string_view name)> &name_filter,
+                       const std::function<bool(std::string_view content)> &content_filter) const {
   std::vector<TreeFile> files;
-  Walk{m_repo.get(), name_filter, content_filter, files}.tree(start.get(), d);
+  for_each_file(commit, dir, name_filter,
+                [&](const std::string &path, std::string_view content, unsigned mode) {
+                  if (!content_filter || content_filter(content)) {
+                    files.push_back(TreeFile{path, std::string(content), mode});
+                  }
+                });
   std::sort(files.begin(), files.end(),
             [](const TreeFile &a, const TreeFile &b) { return a.path < b.path; });
   return files;

@@ -792,9 +792,14 @@ ScanResult scan(std::string_view content) {
 
 RewriteResult rewrite(std::string_view content, const ImageUpdate &update, std::string_view file) {
   RewriteResult result;
-  result.content = std::string(content);
+  // The unchanged bytes are copied only when nothing changes: a changed 50 MB file is held twice
+  // (old and new), not three times.
+  const auto unchanged = [&]() {
+    result.content = std::string(content);
+    return std::move(result);
+  };
   if (!may_contain_marker(content)) {
-    return result;
+    return unchanged();
   }
   const std::vector<MarkerSite> sites = detail::find_marker_sites(content);
   Analysis analysis = analyse(sites);
@@ -808,7 +813,7 @@ RewriteResult rewrite(std::string_view content, const ImageUpdate &update, std::
     }
   }
   if (mine.empty()) {
-    return result;
+    return unchanged();
   }
   std::sort(mine.begin(), mine.end(), [](const Candidate &a, const Candidate &b) {
     return a.site->scalar->node_begin < b.site->scalar->node_begin;
@@ -843,7 +848,7 @@ RewriteResult rewrite(std::string_view content, const ImageUpdate &update, std::
     result.changes.push_back(Change{c.site->value_line, *token.value, *value, c.setter});
   }
   if (edits.empty()) {
-    return result;
+    return unchanged();
   }
 
   std::string out;

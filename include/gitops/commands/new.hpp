@@ -21,10 +21,10 @@ struct NewOptions {
   bool dry_run = false;
 };
 
-// One manifest file `new` rewrites.
+// One manifest file `new` rewrites (its old bytes stay in the object database; the plan's diff
+// shows them).
 struct FileEdit {
   std::string path; // repository path, '/'-separated
-  std::string old_content;
   std::string new_content;
   std::vector<manifest::Change> changes;
 };

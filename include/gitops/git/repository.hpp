@@ -32,6 +32,11 @@ struct TreeFile {
   unsigned mode = 0100644;
 };
 
+// Receives one file of a tree walk: its repository path, its bytes (valid during the call only)
+// and its mode.
+using FileVisitor =
+    std::function<void(const std::string &path, std::string_view content, unsigned mode)>;
+
 // Author and committer identity of promotion commits.
 struct Identity {
   std::string name;
@@ -108,6 +113,13 @@ public:
   read_files(const std::string &commit, const std::string &dir,
              const std::function<bool(std::string_view name)> &name_filter,
              const std::function<bool(std::string_view content)> &content_filter) const;
+
+  // Calls `visit(path, content, mode)` for each blob read_files would read (before its content
+  // filter), in tree order, one at a time: `content` is valid only during the call, so memory
+  // follows the largest file, not the directory.
+  void for_each_file(const std::string &commit, const std::string &dir,
+                     const std::function<bool(std::string_view name)> &name_filter,
+                     const FileVisitor &visit) const;
 
   // Creates a commit whose tree is `base`'s tree with `changes` (repository-relative '/'-separated
   // path → new content) applied and whose single parent is `base`; `message` is used byte for byte
