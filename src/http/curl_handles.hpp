@@ -3,20 +3,24 @@
 // Private to src/http: owning handles for libcurl objects. Nothing outside http/ sees
 // <curl/curl.h>.
 
-#include <curl/curl.h>
+#include "curl_library.hpp"
 
 #include <memory>
 
 namespace gitops::http::detail {
 
-// Calls FreeFn on the pointer a unique_ptr owns.
-template <auto FreeFn> struct Deleter {
-  template <class T> void operator()(T *pointer) const noexcept { FreeFn(pointer); }
+// Cleans up an easy handle with curl_easy_cleanup (a handle exists only once libcurl is loaded).
+struct EasyDeleter {
+  void operator()(CURL *handle) const noexcept { curl().easy_cleanup(handle); }
+};
+// Frees a header list with curl_slist_free_all.
+struct SlistDeleter {
+  void operator()(curl_slist *list) const noexcept { curl().slist_free_all(list); }
 };
 
-// An easy handle, cleaned up with curl_easy_cleanup.
-using EasyPtr = std::unique_ptr<CURL, Deleter<curl_easy_cleanup>>;
-// A header list, freed with curl_slist_free_all.
-using SlistPtr = std::unique_ptr<curl_slist, Deleter<curl_slist_free_all>>;
+// An easy handle.
+using EasyPtr = std::unique_ptr<CURL, EasyDeleter>;
+// A header list.
+using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
 
 } // namespace gitops::http::detail

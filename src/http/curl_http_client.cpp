@@ -159,14 +159,15 @@ bool has_line_break(std::string_view text) {
 } // namespace
 
 CurlGlobal::CurlGlobal() {
-  const CURLcode code = curl_global_init(CURL_GLOBAL_DEFAULT);
+  const CURLcode code = detail::curl().global_init(CURL_GLOBAL_DEFAULT);
   if (code != CURLE_OK) {
-    throw HttpError(std::string("could not initialise libcurl: ") + curl_easy_strerror(code));
+    throw HttpError(std::string("could not initialise libcurl: ") +
+                    detail::curl().easy_strerror(code));
   }
 }
 
 CurlGlobal::~CurlGlobal() {
-  curl_global_cleanup();
+  detail::curl().global_cleanup();
 }
 
 std::string default_user_agent() {
@@ -194,7 +195,7 @@ struct CurlHttpClient::Impl {
     if (!options.random) {
       options.random = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); };
     }
-    easy.reset(curl_easy_init());
+    easy.reset(detail::curl().easy_init());
     if (!easy) {
       throw HttpError("could not create a libcurl handle (curl_easy_init failed)");
     }
@@ -205,10 +206,10 @@ struct CurlHttpClient::Impl {
   ~Impl() = default;
 
   template <class T> void set(CURLoption option, T value, const char *name) {
-    const CURLcode code = curl_easy_setopt(easy.get(), option, value);
+    const CURLcode code = detail::curl().easy_setopt(easy.get(), option, value);
     if (code != CURLE_OK) {
       throw HttpError(std::string("could not set libcurl option ") + name + ": " +
-                      curl_easy_strerror(code));
+                      detail::curl().easy_strerror(code));
     }
   }
 
@@ -216,7 +217,7 @@ struct CurlHttpClient::Impl {
   static detail::SlistPtr header_list(const Request &request) {
     detail::SlistPtr list;
     const auto append = [&list](const std::string &line) {
-      curl_slist *grown = curl_slist_append(list.get(), line.c_str());
+      curl_slist *grown = detail::curl().slist_append(list.get(), line.c_str());
       if (grown == nullptr) {
         throw HttpError("could not build the request headers (out of memory)");
       }
@@ -250,7 +251,7 @@ struct CurlHttpClient::Impl {
     Attempt attempt;
     CURL *handle = easy.get();
     // Reset drops every option of the previous request but keeps the connection cache (keep-alive).
-    curl_easy_reset(handle);
+    detail::curl().easy_reset(handle);
     error_buffer.fill('\0');
     set(CURLOPT_ERRORBUFFER, error_buffer.data(), "CURLOPT_ERRORBUFFER");
     set(CURLOPT_URL, request.url.c_str(), "CURLOPT_URL");
@@ -300,13 +301,13 @@ struct CurlHttpClient::Impl {
     const detail::SlistPtr headers = header_list(request);
     set(CURLOPT_HTTPHEADER, headers.get(), "CURLOPT_HTTPHEADER");
 
-    attempt.code = curl_easy_perform(handle);
+    attempt.code = detail::curl().easy_perform(handle);
 
     long status = 0;
-    curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);
+    detail::curl().easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);
     attempt.response.status = status;
     char *effective = nullptr;
-    if (curl_easy_getinfo(handle, CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK &&
+    if (detail::curl().easy_getinfo(handle, CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK &&
         effective != nullptr) {
       attempt.response.url = effective;
     } else {
@@ -317,7 +318,7 @@ struct CurlHttpClient::Impl {
                       " bytes, the most this client reads; stopped reading it";
       attempt.sent = true;
     } else if (attempt.code != CURLE_OK) {
-      attempt.error = curl_easy_strerror(attempt.code);
+      attempt.error = detail::curl().easy_strerror(attempt.code);
       const std::string detail(error_buffer.data());
       if (!detail.empty() && detail != attempt.error) {
         attempt.error += ": " + detail;
@@ -327,9 +328,9 @@ struct CurlHttpClient::Impl {
       curl_off_t pretransfer = 0;
       long request_size = 0;
       long redirects = 0;
-      curl_easy_getinfo(handle, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
-      curl_easy_getinfo(handle, CURLINFO_REQUEST_SIZE, &request_size);
-      curl_easy_getinfo(handle, CURLINFO_REDIRECT_COUNT, &redirects);
+      detail::curl().easy_getinfo(handle, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+      detail::curl().easy_getinfo(handle, CURLINFO_REQUEST_SIZE, &request_size);
+      detail::curl().easy_getinfo(handle, CURLINFO_REDIRECT_COUNT, &redirects);
       attempt.sent = pretransfer > 0 || request_size > 0 || redirects > 0;
     }
     return attempt;
@@ -483,7 +484,7 @@ struct CurlHttpClient::Impl {
         std::string line = "http: " + method + " " + shown_path + " -> ";
         line += attempt.code == CURLE_OK
                     ? std::to_string(attempt.response.status)
-                    : "error: " + std::string(curl_easy_strerror(attempt.code));
+                    : "error: " + std::string(detail::curl().easy_strerror(attempt.code));
         line += " (" + std::to_string(elapsed.count()) + " ms, attempt " + std::to_string(number) +
                 "/" + std::to_string(attempts) + ")";
         if (again) {

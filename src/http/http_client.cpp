@@ -1,8 +1,8 @@
 #include "gitops/http/http_client.hpp"
 
-#include "gitops/util/error.hpp"
+#include "curl_library.hpp"
 
-#include <curl/curl.h>
+#include "gitops/util/error.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -319,7 +319,7 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
     return std::chrono::seconds(std::stoll(std::string(value)));
   }
   const std::string text(value);
-  const time_t when = curl_getdate(text.c_str(), nullptr);
+  const time_t when = detail::curl().getdate(text.c_str(), nullptr);
   if (when == -1) {
     return std::nullopt;
   }

@@ -148,6 +148,25 @@ check "typo annotated (Azure)" "$out" '##vso[task.logissue type=warning]gitops-p
 GITHUB_TOKEN=t expect 1 "promote with a typo" -- promote --provider github --api-url http://127.0.0.1:1
 check "typo warned by promote" "$err" 'prflwo: unknown key'
 
+# libcurl (and the ~20 libraries it links) is opened on the first HTTP request, not at start-up.
+curl_loaded() { # ARGS...: "yes" when the run initialised libcurl.so.4 (the dynamic loader says so)
+  local trace
+  trace=$(cd "$cwd" && LD_DEBUG=libs "$bin" "$@" 2>&1 >/dev/null)
+  if [[ $trace =~ calling\ init:\ [^[:space:]]*libcurl\.so\.4 ]]; then
+    echo yes
+  else
+    echo no
+  fi
+}
+check "--version leaves libcurl unloaded" "$(curl_loaded --version)" no
+check "new --dry-run leaves libcurl unloaded" "$(curl_loaded new --dry-run --group apps --app api --tag 1.2.0)" no
+check "lint leaves libcurl unloaded" "$(curl_loaded lint)" no
+git clone -q "$repo" "$work/cloned" # promote needs an origin before it makes its client
+cwd=$work/cloned
+check "promote loads libcurl for its request" \
+  "$(GITHUB_TOKEN=t curl_loaded promote --provider github --api-url http://127.0.0.1:1)" yes
+cwd=$repo
+
 # set-image on a plain directory.
 cwd=$work
 expect 0 "set-image" -- set-image --path repo/apps/prod --group apps --app api --tag 2.0.0
