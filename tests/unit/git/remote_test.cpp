@@ -1,4 +1,5 @@
 // Push and fetch against a real smart-HTTP git server (lighttpd + git http-backend, Basic auth).
+#include "support/cutting_proxy.hpp"
 #include "support/git_sandbox.hpp"
 #include "support/git_server.hpp"
 #include "support/temp_dir.hpp"
@@ -398,3 +399,43 @@ TEST_F(RemoteTest, NewObjectsFollowTheChangedPathsOnly) {
   EXPECT_TRUE(again.new_objects_only);
   EXPECT_EQ(server_branch(k_branch), commit);
 }
+
+namespace {
+
+// The push's POST is cut off before it reaches the server (a dropped connection): the push reads
+// where the branch is, sees it has not moved, sends the same pack again and lands the same commit.
+TEST_F(RemoteTest, PushCutOffInTransportIsRetried) {
+  CuttingProxy proxy(m_server.port(), 1);
+  const std::string direct = m_server.url("gitops");
+  const std::string prefix = "http://127.0.0.1:" + std::to_string(m_server.port());
+  ASSERT_TRUE(direct.starts_with(prefix));
+  git(m_work, {"remote", "set-url", "origin",
+               "http://127.0.0.1:" + std::to_string(proxy.port()) + direct.substr(prefix.size())});
+  Repository repo = Repository::open(m_work);
+  const std::string commit = prepare(repo, "v2\n");
+  const Repository::PushReport report = repo.push("origin", k_branch, token());
+  EXPECT_TRUE(report.new_objects_only);
+  EXPECT_EQ(proxy.cut(), 1);
+  EXPECT_EQ(proxy.receive_pack_posts(), 2);
+  EXPECT_EQ(server_branch(k_branch), commit);
+  EXPECT_EQ(git(m_bare, {"fsck", "--connectivity-only", "--no-progress"}), "");
+}
+
+// Every POST cut off: the push gives up after its attempts with a message naming the branch, and
+// the server's branch does not exist.
+TEST_F(RemoteTest, PushCutOffEveryTimeFailsClearly) {
+  CuttingProxy proxy(m_server.port(), 1000);
+  const std::string direct = m_server.url("gitops");
+  const std::string prefix = "http://127.0.0.1:" + std::to_string(m_server.port());
+  git(m_work, {"remote", "set-url", "origin",
+               "http://127.0.0.1:" + std::to_string(proxy.port()) + direct.substr(prefix.size())});
+  Repository repo = Repository::open(m_work);
+  (void)prepare(repo, "v2\n");
+  const std::string message = git_error_of([&] { (void)repo.push("origin", k_branch, token()); });
+  EXPECT_THAT(message, HasSubstr(k_branch));
+  EXPECT_THAT(message, Not(HasSubstr(m_server.password())));
+  EXPECT_GT(proxy.cut(), 1);
+  EXPECT_FALSE(server_branch(k_branch).has_value());
+}
+
+} // namespace
