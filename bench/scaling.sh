@@ -15,6 +15,7 @@
 # environment:
 #   SIZES="1000 10000 30000 100000"  manifests (3 environments x groups x apps)
 #   REPEATS=5 BATCH=5                batches per figure, runs per batch
+#   FAST_BATCH=20                    runs per batch of new --dry-run and git grep (x5 for --version)
 #   BENCH_DIR=/tmp/gp-scaling        where the generated repositories are kept (reused when there)
 #   COPY_AT=30000                    the size at which `cp -a` of the checkout is measured (1 run)
 #   LARGE=1                          also a 20 000-file environment and a 50 MB file (0: skip)
@@ -27,6 +28,7 @@ sim=$build/tools/forge-sim/forge-sim
 sizes=${SIZES:-"1000 10000 30000 100000"}
 repeats=${REPEATS:-5}
 batch=${BATCH:-5}
+fast_batch=${FAST_BATCH:-20}
 bench_dir=${BENCH_DIR:-/tmp/gp-scaling}
 copy_at=${COPY_AT:-30000}
 for f in "$cli" "$sim" /usr/bin/time; do
@@ -53,25 +55,27 @@ lf_start "$scratch/forge" "$sim" "$token" >/dev/null || {
   exit 1
 }
 
-# cpu_batch FILE CMD...: runs the shell snippet CMD (with $i = run number) BATCH times in one
-# measured shell; appends "<cpu ms per run> <peak RSS KiB>" to FILE.
+# cpu_batch FILE CMD [N]: runs the shell snippet CMD (with $i = run number) N (default BATCH) times
+# in one measured shell; appends "<cpu ms per run> <peak RSS KiB>" to FILE. GNU time counts CPU in
+# 10 ms steps, so commands of a few ms run in batches of FAST_BATCH.
 cpu_batch() {
-  local file=$1 snippet=$2
+  local file=$1 snippet=$2 n=${3:-$batch}
   /usr/bin/time -o "$scratch/time" -f '%U %S %M' bash -c "
     set -e
-    for i in \$(seq $batch); do $snippet; done" >/dev/null 2>"$scratch/err" || {
+    for i in \$(seq $n); do $snippet; done" >/dev/null 2>"$scratch/err" || {
     echo "$0: failed: $snippet" >&2
     cat "$scratch/err" >&2
     exit 1
   }
-  awk -v b="$batch" '{ printf "%.1f %d\n", ($1 + $2) * 1000 / b, $3 }' "$scratch/time" >>"$file"
+  awk -v b="$n" '{ printf "%.1f %d\n", ($1 + $2) * 1000 / b, $3 }' "$scratch/time" >>"$file"
 }
-# measure NAME SNIPPET: REPEATS batches; prints "min median max peakKiB" into $scratch/NAME.
+# measure NAME SNIPPET [N]: REPEATS batches of N runs; prints "min median max peakKiB" into
+# $scratch/NAME.
 measure() {
-  local name=$1 snippet=$2 r
+  local name=$1 snippet=$2 n=${3:-$batch} r
   : >"$scratch/$name.runs"
   for r in $(seq "$repeats"); do
-    run_id=$r cpu_batch "$scratch/$name.runs" "$snippet"
+    run_id=$r cpu_batch "$scratch/$name.runs" "$snippet" "$n"
   done
   sort -n "$scratch/$name.runs" | awk -v n="$repeats" '
     { cpu[NR] = $1; if ($2 > rss) rss = $2 }
@@ -84,7 +88,7 @@ mib() { awk -v k="$(fig "$1" 4)" 'BEGIN { printf "%.1f", k / 1024 }'; }
 ratio() { awk -v a="$(fig "$1" 2)" -v b="$(fig "$2" 2)" 'BEGIN { printf "%.2f", a / b }'; }
 
 echo "machine: $(nproc) cores, $(uname -sr), $(git --version), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "CPU ms per run, median (min–max) of $repeats batches of $batch; peak RSS in MiB"
+echo "CPU ms per run, median (min–max) of $repeats batches of $batch ($fast_batch for dry runs and git grep, $((fast_batch * 5)) for --version); peak RSS in MiB"
 echo
 echo "| manifests | new --dry-run | git grep floor | new (commit, push, PR) | plumbing + git push | git push alone | new peak MiB | dry-run peak MiB |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -112,8 +116,8 @@ for n in $sizes; do
   file=$group/dev/$app/deployment.yaml
   cd "$work"
 
-  measure "dry-$n" "'$cli' new --dry-run --group $group --app $app --tag v9.9.\$i"
-  measure "grep-$n" "git grep -l '\"\$imagepolicy\"' HEAD -- $group/dev >/dev/null"
+  measure "dry-$n" "'$cli' new --dry-run --group $group --app $app --tag v9.9.\$i" "$fast_batch"
+  measure "grep-$n" "git grep -l '\"\$imagepolicy\"' HEAD -- $group/dev >/dev/null" "$fast_batch"
   measure "new-$n" "GITHUB_TOKEN=$token '$cli' new --provider github --api-url '$LF_API' \
     --group $group --app $app --tag v9.\$run_id.\$i"
   # The floor for the commit: git's plumbing on a scratch index, then git push of that commit.
@@ -157,7 +161,7 @@ done
 # A 20 000-file environment (1 group x 3 environments x 20 000 apps) and a 50 MB file of 123 000
 # documents with one marker each: for 123 000 apps ("one of many": one value changes), and all for
 # one app ("all one app": every value changes). The floor for the file is git cat-file | sed |
-# git hash-object -w.
+# git hash-object -w. Each of these runs long enough to be timed alone (batches of 1).
 if [ "${LARGE:-1}" = 1 ]; then
   env_dir=$bench_dir/env-20000
   if [ ! -d "$env_dir/origin.git" ]; then
@@ -191,20 +195,20 @@ if [ "${LARGE:-1}" = 1 ]; then
     "file-one:$file_dir/work:one:app"; do
     IFS=: read -r name dir grp ap <<<"$spec"
     cd "$dir"
-    measure "dry-$name" "'$cli' new --dry-run --group $grp --app $ap --tag v9.9.\$i"
+    measure "dry-$name" "'$cli' new --dry-run --group $grp --app $ap --tag v9.9.\$i" 1
   done
   cd "$env_dir/work"
-  measure "grep-env-20000" "git grep -l '\"\$imagepolicy\"' HEAD -- group01/dev >/dev/null"
+  measure "grep-env-20000" "git grep -l '\"\$imagepolicy\"' HEAD -- group01/dev >/dev/null" 1
   cd "$file_dir/work"
   measure "sed-file-many" "git cat-file blob HEAD:many/dev/all.yaml |
-    sed 's/app-61000:v1.0.0/app-61000:v9.9.\$i/' | git hash-object -w --stdin >/dev/null"
+    sed 's/app-61000:v1.0.0/app-61000:v9.9.\$i/' | git hash-object -w --stdin >/dev/null" 1
   measure "sed-file-one" "git cat-file blob HEAD:one/dev/all.yaml |
-    sed 's/app:v1.0.0/app:v9.9.\$i/' | git hash-object -w --stdin >/dev/null"
+    sed 's/app:v1.0.0/app:v9.9.\$i/' | git hash-object -w --stdin >/dev/null" 1
   cd "$root"
 fi
 
-measure version "'$cli' --version >/dev/null"
-measure git-version "git --version >/dev/null"
+measure version "'$cli' --version >/dev/null" $((fast_batch * 5))
+measure git-version "git --version >/dev/null" $((fast_batch * 5))
 first=${sizes%% *}
 last=${sizes##* }
 echo
