@@ -3,7 +3,6 @@
 #include "gitops/util/error.hpp"
 
 #include <dlfcn.h>
-
 #include <string>
 
 namespace gitops::http::detail {
