@@ -1,15 +1,14 @@
 #include "support/cutting_proxy.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
+#include <array>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <array>
 #include <stdexcept>
 #include <string_view>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace gitops::test {
 
