@@ -28,10 +28,14 @@ NewPlan plan_promotion(const git::Repository &repo, const RepositoryRoot &root,
     throw CommandError("directory " + plan.directory + " does not exist in commit " + commit +
                        " (group " + update.group + ", environment " + plan.environment.name + ")");
   }
-  // One file at a time: only the files that change are kept (with their diff), so a
-  // 20 000-file environment costs its largest file, not its size.
-  std::vector<std::pair<std::string, std::string>> diffs;    // path, diff: sorted below
-  std::vector<std::pair<std::string, std::string>> warnings; // path, warning: sorted below
+  // One file at a time: only what a file contributes to the plan is kept, so a 20 000-file
+  // environment costs its largest file, not its size.
+  struct FileResult {
+    std::string path;
+    manifest::RewriteResult rewritten;
+    std::string diff;
+  };
+  std::vector<FileResult> results;
   repo.for_each_file(
       commit, plan.directory,
       [](std::string_view name) { return manifest::is_manifest_file_name(name); },
@@ -41,32 +45,32 @@ NewPlan plan_promotion(const git::Repository &repo, const RepositoryRoot &root,
         }
         manifest::RewriteResult rewritten = manifest::rewrite(content, plan.update, path);
         plan.matched += rewritten.matched;
-        for (const manifest::MarkerFinding &warning : rewritten.warnings) {
-          warnings.emplace_back(path,
-                                path + ":" + std::to_string(warning.line) + ": " + warning.message);
-        }
-        if (rewritten.changes.empty()) {
+        if (rewritten.changes.empty() && rewritten.warnings.empty()) {
           return;
         }
-        for (const manifest::Change &c : rewritten.changes) {
-          plan.changes.push_back({path, c.line, c.old_value, c.new_value, c.setter});
+        std::string diff;
+        if (rewritten.changes.empty()) {
+          rewritten.content.clear(); // only its warnings are kept
+        } else {
+          diff = git::unified_diff(path, content, rewritten.content);
         }
-        diffs.emplace_back(path, git::unified_diff(path, content, rewritten.content));
-        plan.edits.push_back({path, std::move(rewritten.content), rewritten.changes});
+        results.push_back({path, std::move(rewritten), std::move(diff)});
       });
-  // Tree order puts `a/` after `a-b`; the plan lists files by path, as read_files did.
-  std::sort(plan.edits.begin(), plan.edits.end(),
-            [](const FileEdit &a, const FileEdit &b) { return a.path < b.path; });
-  std::stable_sort(plan.changes.begin(), plan.changes.end(),
-                   [](const ChangeRecord &a, const ChangeRecord &b) { return a.file < b.file; });
-  std::stable_sort(warnings.begin(), warnings.end(),
-                   [](const auto &a, const auto &b) { return a.first < b.first; });
-  for (auto &[path, warning] : warnings) {
-    plan.warnings.push_back(std::move(warning));
-  }
-  std::sort(diffs.begin(), diffs.end());
-  for (const auto &[path, diff] : diffs) {
-    plan.diff += diff;
+  // Tree order puts `a/` after `a-b`; the plan lists files by path.
+  std::sort(results.begin(), results.end(),
+            [](const FileResult &a, const FileResult &b) { return a.path < b.path; });
+  for (FileResult &r : results) {
+    for (const manifest::MarkerFinding &warning : r.rewritten.warnings) {
+      plan.warnings.push_back(r.path + ":" + std::to_string(warning.line) + ": " + warning.message);
+    }
+    if (r.rewritten.changes.empty()) {
+      continue;
+    }
+    for (const manifest::Change &c : r.rewritten.changes) {
+      plan.changes.push_back({r.path, c.line, c.old_value, c.new_value, c.setter});
+    }
+    plan.diff += r.diff;
+    plan.edits.push_back({r.path, std::move(r.rewritten.content), r.rewritten.changes});
   }
   if (plan.matched == 0) {
     throw CommandError("no $imagepolicy marker for " + update.group + ":" + update.app +

@@ -10,7 +10,6 @@ namespace gitops::git {
 namespace {
 
 constexpr std::size_t k_header = 4;
-constexpr std::string_view k_zero_id = "0000000000000000000000000000000000000000";
 
 // The pkt-lines of `body` up to its end; "" for a flush-pkt ("0000"). std::nullopt when framing
 // is broken.

@@ -44,18 +44,32 @@ bool has_embedded_password(std::string_view url) {
   return at != std::string_view::npos && auth.substr(0, at).find(':') != std::string_view::npos;
 }
 
+// The Authorization header value that carries a token: Bearer when the credentials ask for it in
+// a header, Basic of `user:token` otherwise; `encoded` is that base64 text (empty for Bearer),
+// which a server might echo and so is redacted like the token.
+struct Authorization {
+  std::string value;
+  std::string encoded;
+};
+
+Authorization authorization(const Credentials &credentials) {
+  if (credentials.mode == Credentials::Mode::extra_header &&
+      credentials.scheme == Credentials::Scheme::bearer) {
+    return {"Bearer " + credentials.token, ""};
+  }
+  std::string encoded = util::base64_encode(credentials.username + ":" + credentials.token);
+  return {"Basic " + encoded, encoded};
+}
+
 // State shared with libgit2's callbacks during one push or fetch.
 class Transfer {
 public:
   Transfer(const Credentials &credentials, std::string url)
       : m_credentials(credentials), m_url(std::move(url)) {
     if (m_credentials.mode == Credentials::Mode::extra_header && !m_credentials.token.empty()) {
-      if (m_credentials.scheme == Credentials::Scheme::bearer) {
-        m_header = "Authorization: Bearer " + m_credentials.token;
-      } else {
-        m_encoded = util::base64_encode(m_credentials.username + ":" + m_credentials.token);
-        m_header = "Authorization: Basic " + m_encoded;
-      }
+      Authorization auth = authorization(m_credentials);
+      m_encoded = std::move(auth.encoded);
+      m_header = "Authorization: " + auth.value;
       m_header_ptrs[0] = m_header.data();
     }
   }
@@ -201,7 +215,8 @@ private:
 // The remote `name` of `repo` and the URL to talk to, refusing what we must not use.
 struct OpenedRemote {
   RemotePtr remote;
-  std::string url; // redacted, for messages
+  std::string url;     // redacted, for messages
+  std::string address; // the URL talked to (the push URL when pushing), never shown
 };
 
 OpenedRemote open_remote(git_repository *repo, const std::string &name, bool for_push) {
@@ -230,7 +245,7 @@ OpenedRemote open_remote(git_repository *repo, const std::string &name, bool for
                    ") contains credentials: remove them (`git remote set-url " + name + " " +
                    redacted + "`) and pass the token with --token");
   }
-  return OpenedRemote{std::move(remote), redacted};
+  return OpenedRemote{std::move(remote), redacted, url};
 }
 
 // Waits before retry number `attempt` of a transfer: growing, and a little random so that
@@ -396,8 +411,6 @@ std::string repository_url(std::string url) {
   return url;
 }
 
-constexpr std::string_view k_zero_id = "0000000000000000000000000000000000000000";
-
 // Pushes `commit_id` to refs/heads/<branch> of the repository at `url` with git's receive-pack
 // exchange over smart HTTP, sending only what its parent lacks. std::nullopt when that does not
 // apply (not http(s), not one parent, a server that may lack the parent, or a server that does not
@@ -423,15 +436,11 @@ std::optional<Repository::PushReport> push_new_objects(git_repository *repo, con
   options.total_timeout = std::chrono::minutes(5);
   http::Headers auth;
   if (!credentials.token.empty()) {
-    const bool bearer = credentials.mode == Credentials::Mode::extra_header &&
-                        credentials.scheme == Credentials::Scheme::bearer;
-    const std::string encoded =
-        bearer ? std::string()
-               : util::base64_encode(credentials.username + ":" + credentials.token);
-    auth.emplace("Authorization", bearer ? "Bearer " + credentials.token : "Basic " + encoded);
+    const Authorization authorized = authorization(credentials);
+    auth.emplace("Authorization", authorized.value);
     options.secrets = {credentials.token};
-    if (!encoded.empty()) {
-      options.secrets.push_back(encoded);
+    if (!authorized.encoded.empty()) {
+      options.secrets.push_back(authorized.encoded);
     }
   }
   http::CurlHttpClient client(std::move(options));
@@ -538,9 +547,7 @@ Repository::PushReport Repository::push(const std::string &remote_name, const st
 
   std::string refspec = "+" + ref + ":refs/heads/" + branch;
   const util::ActivityScope activity("the push of " + branch + " to " + remote.url);
-  const char *push_url = git_remote_pushurl(remote.remote.get());
-  const std::string url = push_url != nullptr ? push_url : git_remote_url(remote.remote.get());
-  if (const auto report = push_new_objects(repo, url, remote.url, branch,
+  if (const auto report = push_new_objects(repo, remote.address, remote.url, branch,
                                            *git_reference_target(local.get()), credentials)) {
     return *report;
   }

@@ -174,7 +174,7 @@ std::string normalise_dir(std::string dir) {
 }
 
 // The entry at `path` of `tree`, or null when there is none.
-TreeEntryPtr entry_at(git_tree *tree, const std::string &path) {
+TreeEntryPtr entry_at(const git_tree *tree, const std::string &path) {
   git_tree_entry *raw = nullptr;
   const int rc = git_tree_entry_bypath(&raw, tree, path.c_str());
   TreeEntryPtr entry{raw};
@@ -496,13 +496,16 @@ std::set<std::string> shallow_boundary(const std::filesystem::path &git_dir) {
                      "fetch --unshallow)");
 }
 
-// The id of the entry at `path` in `commit`'s tree, or a zero id when there is none.
-git_oid entry_id(git_commit *commit, const std::string &path) {
-  git_oid id{};
+TreePtr tree_of(git_commit *commit) {
   git_tree *raw = nullptr;
   check(git_commit_tree(&raw, commit), "read a commit's tree");
-  TreePtr tree{raw};
-  if (TreeEntryPtr entry = entry_at(tree.get(), path)) {
+  return TreePtr{raw};
+}
+
+// The id of the entry at `path` in `tree`, or a zero id when there is none.
+git_oid entry_id(const git_tree *tree, const std::string &path) {
+  git_oid id{};
+  if (TreeEntryPtr entry = entry_at(tree, path)) {
     git_oid_cpy(&id, git_tree_entry_id(entry.get()));
   }
   return id;
@@ -515,8 +518,9 @@ Repository::last_changes(const std::string &commit, const std::vector<std::strin
   git_repository *repo = m_repo.get();
   std::map<std::string, LastChange> found;
   std::set<std::string> open;
+  CommitPtr start = lookup_commit(repo, commit);
   {
-    CommitPtr tip = lookup_commit(repo, commit);
+    const TreePtr tip = tree_of(start.get());
     for (const std::string &path : paths) {
       const git_oid there = entry_id(tip.get(), path);
       if (git_oid_is_zero(&there) != 0) {
@@ -535,7 +539,6 @@ Repository::last_changes(const std::string &commit, const std::vector<std::strin
   // Children before parents (commit times can tie or lie), newest first among the rest.
   check(git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME),
         "sort the history walk");
-  CommitPtr start = lookup_commit(repo, commit);
   check(git_revwalk_push(walk.get(), git_commit_id(start.get())), "walk from " + commit);
   git_oid id;
   int rc = 0;
@@ -546,16 +549,19 @@ Repository::last_changes(const std::string &commit, const std::vector<std::strin
     const std::string hex = to_hex(id);
     const bool cut = boundary.contains(hex);
     const unsigned parents = git_commit_parentcount(current.get());
-    std::vector<CommitPtr> parent_commits;
+    // Each tree is read once per commit, not once per open path.
+    const TreePtr tree = tree_of(current.get());
+    std::vector<TreePtr> parent_trees;
     for (unsigned i = 0; i < parents; ++i) {
       git_commit *raw_parent = nullptr;
       check(git_commit_parent(&raw_parent, current.get(), i), "read a parent of " + hex);
-      parent_commits.emplace_back(raw_parent);
+      const CommitPtr parent{raw_parent};
+      parent_trees.push_back(tree_of(parent.get()));
     }
     for (auto it = open.begin(); it != open.end();) {
-      const git_oid mine = entry_id(current.get(), *it);
+      const git_oid mine = entry_id(tree.get(), *it);
       bool same_as_a_parent = false;
-      for (const CommitPtr &parent : parent_commits) {
+      for (const TreePtr &parent : parent_trees) {
         const git_oid theirs = entry_id(parent.get(), *it);
         same_as_a_parent = same_as_a_parent || git_oid_equal(&mine, &theirs) != 0;
       }

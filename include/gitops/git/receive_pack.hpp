@@ -16,6 +16,9 @@ namespace gitops::git {
 [[nodiscard]] std::string pkt_line(std::string_view payload);
 
 // What `GET <repo>/info/refs?service=git-receive-pack` advertised.
+// The id git uses for "no object": the old value of a ref being created.
+inline constexpr std::string_view k_zero_id = "0000000000000000000000000000000000000000";
+
 struct ReceivePackAdvertisement {
   std::map<std::string, std::string> refs; // ref name → 40-hex id (no entry for an empty repo)
   std::set<std::string> capabilities;      // e.g. "report-status", "delete-refs", "agent=git/2.39"
