@@ -44,7 +44,8 @@ lf_start() {
   LF_WORK=$work
   LF_TOKEN=$token
   mkdir -p "$work/repos" "$work/httpd/www" "$work/httpd/tmp"
-  "$sim" --repo-root "$work/repos" --token "$token" --port 0 >"$work/sim.log" 2>&1 &
+  "$sim" --repo-root "$work/repos" --token "$token" --git-users "$work/httpd/users" --port 0 \
+    >"$work/sim.log" 2>&1 &
   LF_SIM_PID=$!
   local i line=""
   for ((i = 0; i < 200; i++)); do

@@ -29,6 +29,9 @@ namespace {
 struct RawGlobals {
   std::optional<std::string> provider;
   std::optional<std::string> token;
+  std::optional<std::string> github_app_id;
+  std::optional<std::string> github_app_private_key_file;
+  std::optional<std::string> github_app_installation_id;
   std::optional<std::string> sourcedir;
   std::optional<std::string> api_url;
   bool dry_run = false;
@@ -76,6 +79,25 @@ void add_global_flags(CLI::App &app, RawGlobals &raw) {
          "Access token for the git provider (default: $GITOPS_PROMOTION_TOKEN, then "
          "$GH_TOKEN/$GITHUB_TOKEN or $SYSTEM_ACCESSTOKEN/$AZURE_DEVOPS_EXT_PAT)")
       ->type_name("TOKEN")
+      ->group(group);
+  app.add_option_function<std::string>(
+         "--github-app-id", [&raw](const std::string &v) { raw.github_app_id = v; },
+         "Authenticate as this GitHub App (its App ID) instead of with a token; needs its private "
+         "key")
+      ->type_name("ID")
+      ->group(group);
+  app.add_option_function<std::string>(
+         "--github-app-private-key-file",
+         [&raw](const std::string &v) { raw.github_app_private_key_file = v; },
+         "The GitHub App's private key, a PEM file (default: the PEM text in "
+         "$GITHUB_APP_PRIVATE_KEY)")
+      ->type_name("FILE")
+      ->group(group);
+  app.add_option_function<std::string>(
+         "--github-app-installation-id",
+         [&raw](const std::string &v) { raw.github_app_installation_id = v; },
+         "The App's installation to use (default: the one installed on the repository)")
+      ->type_name("ID")
       ->group(group);
   app.add_option_function<std::string>(
          "--sourcedir", [&raw](const std::string &v) { raw.sourcedir = v; },
@@ -209,6 +231,51 @@ void check_api_url(const std::string &url) {
   }
 }
 
+// The GitHub App flags: an App id of letters, digits, '.', '_' or '-' (App IDs are numbers, Client
+// IDs such as Iv23li... are accepted too), a numeric installation id, and neither the key file nor
+// the installation without the App id.
+void check_github_app_flags(const RawGlobals &raw, GlobalOptions &g) {
+  const auto plain = [](const std::string &text, bool digits_only) {
+    return !text.empty() && text.size() <= 64 &&
+           std::all_of(text.begin(), text.end(), [digits_only](char c) {
+             const bool digit = c >= '0' && c <= '9';
+             return digit || (!digits_only && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                               c == '.' || c == '_' || c == '-'));
+           });
+  };
+  if (raw.github_app_id) {
+    const std::string id(util::trim(*raw.github_app_id));
+    if (!plain(id, false)) {
+      throw CLI::ValidationError("--github-app-id",
+                                 util::quote_for_message(*raw.github_app_id) +
+                                     " is not a GitHub App ID (the number on the App's settings "
+                                     "page, e.g. 123456)");
+    }
+    g.github_app_id = id;
+  }
+  if (raw.github_app_installation_id) {
+    const std::string id(util::trim(*raw.github_app_installation_id));
+    if (!plain(id, true)) {
+      throw CLI::ValidationError("--github-app-installation-id",
+                                 util::quote_for_message(*raw.github_app_installation_id) +
+                                     " is not an installation id (a number, the last part of the "
+                                     "installation's settings URL)");
+    }
+    g.github_app_installation_id = id;
+  }
+  if (raw.github_app_private_key_file) {
+    if (raw.github_app_private_key_file->empty()) {
+      throw CLI::ValidationError("--github-app-private-key-file", "must not be empty");
+    }
+    g.github_app_private_key_file = *raw.github_app_private_key_file;
+  }
+  if (!g.github_app_id && (g.github_app_private_key_file || g.github_app_installation_id)) {
+    throw CLI::ValidationError(g.github_app_private_key_file ? "--github-app-private-key-file"
+                                                             : "--github-app-installation-id",
+                               "needs --github-app-id (the App ID of the GitHub App)");
+  }
+}
+
 std::optional<std::string> value_if_given(const CLI::Option *option, const std::string &value) {
   if (option != nullptr && option->count() > 0) {
     return value;
@@ -226,6 +293,7 @@ Invocation to_invocation(const CLI::App &app, Bound &b, const RunContext &contex
     g.provider = providers::parse_provider_kind(*b.globals.provider);
   }
   g.token = b.globals.token;
+  check_github_app_flags(b.globals, g);
   if (b.globals.sourcedir) {
     if (b.globals.sourcedir->empty()) {
       throw CLI::ValidationError("--sourcedir", "must not be empty");
@@ -468,7 +536,7 @@ void publish_usage_error(const RunContext &context, const Sinks &sinks, const st
 
 // run() once its output is guarded: `context.out`/`err` are `sinks`.
 int run_guarded(const std::vector<std::string> &args, const RunContext &context, const Sinks &sinks,
-                const std::vector<std::string> &secrets) {
+                const util::SecretList &known) {
   CLI::App app("Promote container images through GitOps environments with pull requests",
                "gitops-promotion");
   Bound bound;
@@ -476,8 +544,9 @@ int run_guarded(const std::vector<std::string> &args, const RunContext &context,
 
   Invocation invocation;
   if (const auto problem = unknown_word(app, args)) {
-    print_usage_error(context, problem->second, problem->first, secrets);
-    publish_usage_error(context, sinks, problem->second, bound.globals, problem->first, secrets);
+    print_usage_error(context, problem->second, problem->first, known.snapshot());
+    publish_usage_error(context, sinks, problem->second, bound.globals, problem->first,
+                        known.snapshot());
     return k_exit_usage;
   }
   try {
@@ -500,8 +569,8 @@ int run_guarded(const std::vector<std::string> &args, const RunContext &context,
                                     ? std::string("a command is required (new, promote, status, "
                                                   "feature, feature-stale, set-image or lint)")
                                     : std::string(e.what());
-    print_usage_error(context, command_of(app), message, secrets);
-    publish_usage_error(context, sinks, command_of(app), bound.globals, message, secrets);
+    print_usage_error(context, command_of(app), message, known.snapshot());
+    publish_usage_error(context, sinks, command_of(app), bound.globals, message, known.snapshot());
     return k_exit_usage;
   }
 
@@ -522,13 +591,14 @@ int run_guarded(const std::vector<std::string> &args, const RunContext &context,
       // lint with errors: its findings are the report; CI gets the verdict.
       report.error = "lint found errors";
     }
-    if (!publish(context, sinks, report, json, secrets)) {
+    if (!publish(context, sinks, report, json, known.snapshot())) {
       return k_exit_failed;
     }
     return code;
   } catch (const UsageError &e) {
-    print_usage_error(context, invocation.command, e.what(), secrets);
-    publish_usage_error(context, sinks, invocation.command, bound.globals, e.what(), secrets);
+    print_usage_error(context, invocation.command, e.what(), known.snapshot());
+    publish_usage_error(context, sinks, invocation.command, bound.globals, e.what(),
+                        known.snapshot());
     return k_exit_usage;
   } catch (const Error &e) {
     failure = e.what();
@@ -542,7 +612,7 @@ int run_guarded(const std::vector<std::string> &args, const RunContext &context,
   failed.dry_run = invocation.globals.dry_run;
   failed.error = failure;
   failed.warnings = report.warnings;
-  (void)publish(context, sinks, failed, json, secrets);
+  (void)publish(context, sinks, failed, json, known.snapshot());
   return k_exit_failed;
 }
 
@@ -550,12 +620,13 @@ int run_guarded(const std::vector<std::string> &args, const RunContext &context,
 
 int run(const std::vector<std::string> &args, const RunContext &context) {
   // Every known secret, then the two streams every byte goes through (see output_guard.hpp).
-  const std::vector<std::string> secrets = secrets_of(token_in(args), context.env);
+  util::SecretList secrets(secrets_of(token_in(args), context.env));
   util::GuardedStream out(*context.out, secrets);
   util::GuardedStream err(*context.err, secrets);
   RunContext guarded = context;
   guarded.out = &out;
   guarded.err = &err;
+  guarded.learn_secret = [&secrets](const std::string &secret) { secrets.add(secret); };
   guarded.on_deadline = [&secrets, env = context.env](const Invocation &invocation,
                                                       std::chrono::milliseconds limit,
                                                       const std::string &activity) {
@@ -575,7 +646,7 @@ int run(const std::vector<std::string> &args, const RunContext &context) {
       util::GuardedStream err_guard(err_text, secrets);
       err_guard << "Application failed with error: " << *failed.error << '\n';
       const bool json = invocation.globals.output == OutputFormat::json;
-      (void)publish_to_ci(failed, false, env, secrets, json ? err_guard : out_guard);
+      (void)publish_to_ci(failed, false, env, secrets.snapshot(), json ? err_guard : out_guard);
     }
     write_all(STDERR_FILENO, err_text.str());
     write_all(STDOUT_FILENO, out_text.str());

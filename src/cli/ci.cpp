@@ -1,5 +1,6 @@
 #include "gitops/cli/ci.hpp"
 
+#include "gitops/providers/github_app.hpp"
 #include "gitops/util/output_guard.hpp"
 #include "gitops/util/strings.hpp"
 
@@ -165,6 +166,16 @@ std::vector<std::string> secrets_of(const std::optional<std::string> &token_flag
     const std::string token(util::trim(secrets[i]));
     for (std::string_view user : {"", "x-access-token", "gitops-promotion"}) {
       secrets.push_back(util::base64_encode(std::string(user) + ":" + token));
+    }
+  }
+  // A GitHub App's private key: the whole text, and each line of its body, so that a message
+  // quoting part of it still hides it.
+  for (std::string_view name : {"GITHUB_APP_PRIVATE_KEY", "INPUT_APP-PRIVATE-KEY"}) {
+    if (auto value = non_empty(env, name)) {
+      add(*value);
+      for (std::string &line : providers::pem_secret_lines(*value)) {
+        secrets.push_back(std::move(line));
+      }
     }
   }
   return secrets;

@@ -5,12 +5,19 @@
 #include "gitops/git/repository.hpp"
 #include "gitops/http/curl_http_client.hpp"
 #include "gitops/providers/factory.hpp"
+#include "gitops/providers/github_app.hpp"
+#include "gitops/providers/remote_url.hpp"
 #include "gitops/util/deadline.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
 
+#include <cerrno>
+#include <fstream>
 #include <functional>
 #include <memory>
+#include <sstream>
+#include <system_error>
+#include <utility>
 
 namespace gitops::cli {
 
@@ -48,6 +55,31 @@ void warn_about_config(const std::vector<config::Diagnostic> &warnings, const ut
   warn_about(texts, log, report);
 }
 
+// The private key of --github-app-id: the file of --github-app-private-key-file, else the PEM text
+// in $GITHUB_APP_PRIVATE_KEY; the text and where it came from.
+std::pair<std::string, std::string> github_app_key(const Invocation &inv,
+                                                   const RunContext &context) {
+  if (const auto &file = inv.globals.github_app_private_key_file) {
+    const std::string origin = "--github-app-private-key-file " + file->string();
+    std::ifstream in(*file, std::ios::binary);
+    if (!in) {
+      throw UsageError("cannot read " + origin + ": " + std::generic_category().message(errno));
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) {
+      throw UsageError("cannot read " + origin);
+    }
+    return {text.str(), origin};
+  }
+  if (auto value = context.env("GITHUB_APP_PRIVATE_KEY"); value && !util::trim(*value).empty()) {
+    return {*value, "GITHUB_APP_PRIVATE_KEY"};
+  }
+  throw UsageError("--github-app-id needs the App's private key: pass "
+                   "--github-app-private-key-file FILE or set GITHUB_APP_PRIVATE_KEY to the PEM "
+                   "text");
+}
+
 Network connect(const Invocation &inv, const RunContext &context, const util::Logger &log,
                 CommandReport &report) {
   Network net{git::Repository::open(inv.globals.sourcedir), {}, nullptr, nullptr, {}, {}};
@@ -58,20 +90,35 @@ Network connect(const Invocation &inv, const RunContext &context, const util::Lo
   const std::optional<std::string> url = net.repo.remote_url(cfg.remote);
   const providers::ProviderKind kind = choose_provider(inv.globals.provider, url, cfg.remote);
   const std::optional<Token> token = resolve_token(inv.globals.token, kind, context.env);
-  if (!token) {
+  const bool as_app = inv.globals.github_app_id.has_value();
+  if (as_app && kind != providers::ProviderKind::github) {
+    throw UsageError("--github-app-id authenticates with GitHub, but the provider is " +
+                     std::string(providers::to_string(kind)) +
+                     ": drop the GitHub App flags and give a token");
+  }
+  if (as_app && token) {
+    throw UsageError(
+        "both a token (" + token->source +
+        ") and GitHub App credentials (--github-app-id) are given: use one of them " + "(" +
+        (token->source == "--token" ? std::string("drop --token") : "unset " + token->source) +
+        " to authenticate as the App, or drop the --github-app-* flags to use the "
+        "token)");
+  }
+  if (!token && !as_app) {
     throw CommandError(
         inv.command + " needs an access token: pass --token or set " +
         (kind == providers::ProviderKind::github
-             ? std::string("GITOPS_PROMOTION_TOKEN, GH_TOKEN or GITHUB_TOKEN")
+             ? std::string("GITOPS_PROMOTION_TOKEN, GH_TOKEN or GITHUB_TOKEN (or authenticate as "
+                           "a GitHub App: --github-app-id and its private key)")
              : std::string("GITOPS_PROMOTION_TOKEN, SYSTEM_ACCESSTOKEN or AZURE_DEVOPS_EXT_PAT")));
   }
   if (!url) {
     throw CommandError("the repository has no remote \"" + cfg.remote + "\" to push to");
   }
-  log.debug("provider " + std::string(providers::to_string(kind)) + ", token from " +
-            token->source + ", remote " + git::redact_url(*url));
   http::ClientOptions options;
-  options.secrets = {token->value};
+  if (token) {
+    options.secrets = {token->value};
+  }
   if (log.enabled(util::LogLevel::debug)) {
     options.log = [&log](std::string_view line) { log.debug(line); };
   }
@@ -80,12 +127,43 @@ Network connect(const Invocation &inv, const RunContext &context, const util::Lo
   if (inv.globals.api_url) {
     provider_options.api_url = *inv.globals.api_url;
   }
-  net.provider = providers::make_provider(kind, *url, token->value, *net.http, provider_options);
-  net.credentials.mode = git::Credentials::Mode::userpass;
   // GitHub wants x-access-token as the user of an installation token; Azure DevOps takes any user.
+  net.credentials.mode = git::Credentials::Mode::userpass;
   net.credentials.username =
       kind == providers::ProviderKind::github ? "x-access-token" : "gitops-promotion";
-  net.credentials.token = token->value;
+  std::shared_ptr<util::TokenSource> source;
+  if (as_app) {
+    auto [pem, origin] = github_app_key(inv, context);
+    // Whatever the key, the JWTs and the tokens, no line printed from here on can show them.
+    const auto learn = [&context, http = net.http.get()](const std::string &secret) {
+      http->add_secret(secret);
+      if (context.learn_secret) {
+        context.learn_secret(secret);
+        context.learn_secret(util::base64_encode("x-access-token:" + secret));
+      }
+    };
+    for (const std::string &line : providers::pem_secret_lines(pem)) {
+      learn(line);
+    }
+    providers::GitHubAppCredentials app{*inv.globals.github_app_id, std::move(pem),
+                                        std::move(origin), inv.globals.github_app_installation_id};
+    const providers::GitHubRemote remote = providers::parse_github_remote(*url);
+    auto app_source = std::make_shared<providers::GitHubAppTokenSource>(
+        std::move(app), remote, providers::github_endpoints(remote, provider_options.api_url),
+        *net.http, learn, provider_options.user_agent);
+    // Minted now, so a key, App or installation problem stops the command before any push.
+    (void)app_source->token();
+    log.info("authenticated as GitHub App " + *inv.globals.github_app_id + " (installation " +
+             app_source->installation_id() + ") on " + remote.owner + "/" + remote.repo);
+    source = std::move(app_source);
+  } else {
+    log.debug("provider " + std::string(providers::to_string(kind)) + ", token from " +
+              token->source + ", remote " + git::redact_url(*url));
+    source = std::make_shared<util::FixedToken>(token->value);
+    net.credentials.token = token->value;
+  }
+  net.provider = providers::make_provider(kind, *url, source, *net.http, provider_options);
+  net.credentials.source = source;
   return net;
 }
 

@@ -525,8 +525,17 @@ std::optional<Repository::PushReport> push_new_objects(git_repository *repo, con
 
 } // namespace
 
+Credentials Credentials::current() const {
+  Credentials now = *this;
+  if (source) {
+    now.token = source->token();
+  }
+  return now;
+}
+
 Repository::PushReport Repository::push(const std::string &remote_name, const std::string &branch,
-                                        const Credentials &credentials) {
+                                        const Credentials &given) {
+  const Credentials credentials = given.current();
   validate_branch_name(branch);
   git_repository *repo = m_repo.get();
   OpenedRemote remote = open_remote(repo, remote_name, true);
@@ -590,7 +599,8 @@ Repository::PushReport Repository::push(const std::string &remote_name, const st
 
 std::optional<std::string> Repository::remote_branch(const std::string &remote_name,
                                                      const std::string &branch,
-                                                     const Credentials &credentials) {
+                                                     const Credentials &given) {
+  const Credentials credentials = given.current();
   validate_branch_name(branch);
   OpenedRemote remote = open_remote(m_repo.get(), remote_name, false);
   const util::ActivityScope activity("the branches of " + remote.url);
@@ -622,7 +632,8 @@ std::optional<std::string> Repository::remote_branch(const std::string &remote_n
 }
 
 std::string Repository::fetch(const std::string &remote_name, const std::string &branch,
-                              const Credentials &credentials) {
+                              const Credentials &given) {
+  const Credentials credentials = given.current();
   validate_branch_name(branch);
   git_repository *repo = m_repo.get();
   OpenedRemote remote = open_remote(repo, remote_name, false);

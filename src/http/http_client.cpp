@@ -318,14 +318,57 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
     }
     return std::chrono::seconds(std::stoll(std::string(value)));
   }
-  const std::string text(value);
+  const auto when = parse_http_date(value);
+  if (!when) {
+    return std::nullopt;
+  }
+  const auto wait = std::chrono::duration_cast<std::chrono::seconds>(*when - now);
+  return std::max(wait, std::chrono::seconds(0));
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view value) {
+  const std::string text(trim(value));
+  if (text.empty()) {
+    return std::nullopt;
+  }
   const time_t when = detail::curl().getdate(text.c_str(), nullptr);
   if (when == -1) {
     return std::nullopt;
   }
-  const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
-      std::chrono::system_clock::from_time_t(when) - now);
-  return std::max(wait, std::chrono::seconds(0));
+  return std::chrono::system_clock::from_time_t(when);
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_utc(std::string_view text) {
+  // Exactly YYYY-MM-DDTHH:MM:SSZ: 20 characters, digits where digits belong.
+  constexpr std::string_view k_shape = "dddd-dd-ddTdd:dd:ddZ";
+  if (text.size() != k_shape.size()) {
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool digit = std::isdigit(static_cast<unsigned char>(text[i])) != 0;
+    if (k_shape[i] == 'd' ? !digit : text[i] != k_shape[i]) {
+      return std::nullopt;
+    }
+  }
+  const auto number = [text](std::size_t at, std::size_t length) {
+    int value = 0;
+    for (std::size_t i = at; i < at + length; ++i) {
+      value = value * 10 + (text[i] - '0');
+    }
+    return value;
+  };
+  std::tm parts{};
+  parts.tm_year = number(0, 4) - 1900;
+  parts.tm_mon = number(5, 2) - 1;
+  parts.tm_mday = number(8, 2);
+  parts.tm_hour = number(11, 2);
+  parts.tm_min = number(14, 2);
+  parts.tm_sec = number(17, 2);
+  if (parts.tm_mon > 11 || parts.tm_mday < 1 || parts.tm_mday > 31 || parts.tm_hour > 23 ||
+      parts.tm_min > 59 || parts.tm_sec > 60) {
+    return std::nullopt;
+  }
+  return std::chrono::system_clock::from_time_t(timegm(&parts));
 }
 
 std::string format_utc(std::chrono::system_clock::time_point time) {

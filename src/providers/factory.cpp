@@ -41,20 +41,29 @@ std::unique_ptr<GitProvider> make_provider(ProviderKind kind, const std::string 
     throw ProviderError(std::string("the ") + std::string(to_string(kind)) +
                         " token is empty (give --token)");
   }
+  return make_provider(kind, remote_url, std::make_shared<util::FixedToken>(token), http, options);
+}
+
+std::unique_ptr<GitProvider> make_provider(ProviderKind kind, const std::string &remote_url,
+                                           std::shared_ptr<util::TokenSource> token,
+                                           http::HttpClient &http, const ProviderOptions &options) {
+  if (!token) {
+    throw ProviderError(std::string("no ") + std::string(to_string(kind)) + " token source");
+  }
   switch (kind) {
   case ProviderKind::github: {
     GitHubRemote remote = parse_github_remote(remote_url);
     GitHubEndpoints endpoints = github_endpoints(remote, options.api_url);
-    return std::make_unique<GitHubProvider>(std::move(remote), token, http, std::move(endpoints),
-                                            options.user_agent);
+    return std::make_unique<GitHubProvider>(std::move(remote), std::move(token), http,
+                                            std::move(endpoints), options.user_agent);
   }
   case ProviderKind::azdo: {
     std::optional<std::string> api_url;
     if (!options.api_url.empty()) {
       api_url = options.api_url;
     }
-    return std::make_unique<AzdoProvider>(parse_azdo_remote(remote_url, api_url), token, http,
-                                          options.user_agent);
+    return std::make_unique<AzdoProvider>(parse_azdo_remote(remote_url, api_url), token->token(),
+                                          http, options.user_agent);
   }
   }
   throw ProviderError("provider " + std::string(to_string(kind)) +

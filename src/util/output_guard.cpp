@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <functional>
+#include <utility>
 
 namespace gitops::util {
 
@@ -122,14 +124,15 @@ std::string command_line(std::string_view line, Escaping escaping) {
 // Collects bytes until a newline, then writes the finished line to the target.
 class GuardedStream::Buffer : public std::streambuf {
 public:
-  Buffer(std::ostream &target, const std::vector<std::string> &secrets, Escaping escaping)
-      : m_target(&target), m_secrets(&secrets), m_escaping(escaping) {}
+  using Secrets = std::function<std::vector<std::string>()>;
+  Buffer(std::ostream &target, Secrets secrets, Escaping escaping)
+      : m_target(&target), m_secrets(std::move(secrets)), m_escaping(escaping) {}
 
   void set_escaping(Escaping escaping) { m_escaping = escaping; }
 
   void command(std::string_view line) {
     end_partial_line();
-    *m_target << command_line(redact(line, *m_secrets), m_escaping) << '\n';
+    *m_target << command_line(redact(line, m_secrets()), m_escaping) << '\n';
   }
 
   void finish() {
@@ -176,7 +179,7 @@ private:
     // Redacted before escaping, so no secret is split by an escape. (An escape's last digit next
     // to ordinary text may spell a secret's bytes that were never printed; redacting again would
     // cut escapes and so break JSON.)
-    *m_target << neutralise_line(redact(m_line, *m_secrets), m_escaping);
+    *m_target << neutralise_line(redact(m_line, m_secrets()), m_escaping);
     m_line.clear();
   }
 
@@ -188,15 +191,36 @@ private:
   }
 
   std::ostream *m_target;
-  const std::vector<std::string> *m_secrets;
+  Secrets m_secrets;
   Escaping m_escaping;
   std::string m_line;
 };
 
 GuardedStream::GuardedStream(std::ostream &target, const std::vector<std::string> &secrets,
                              Escaping escaping)
-    : std::ostream(nullptr), m_buffer(std::make_unique<Buffer>(target, secrets, escaping)) {
+    : std::ostream(nullptr), m_buffer(std::make_unique<Buffer>(
+                                 target, [&secrets] { return secrets; }, escaping)) {
   rdbuf(m_buffer.get());
+}
+
+GuardedStream::GuardedStream(std::ostream &target, const SecretList &secrets, Escaping escaping)
+    : std::ostream(nullptr), m_buffer(std::make_unique<Buffer>(
+                                 target, [&secrets] { return secrets.snapshot(); }, escaping)) {
+  rdbuf(m_buffer.get());
+}
+
+SecretList::SecretList(std::vector<std::string> initial) : m_secrets(std::move(initial)) {}
+
+void SecretList::add(std::string secret) {
+  const std::lock_guard<std::mutex> lock(m_mutex);
+  if (!secret.empty() && std::find(m_secrets.begin(), m_secrets.end(), secret) == m_secrets.end()) {
+    m_secrets.push_back(std::move(secret));
+  }
+}
+
+std::vector<std::string> SecretList::snapshot() const {
+  const std::lock_guard<std::mutex> lock(m_mutex);
+  return m_secrets;
 }
 
 GuardedStream::~GuardedStream() {

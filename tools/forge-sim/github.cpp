@@ -117,27 +117,7 @@ private:
   }
 
   json user_json(const std::string &login, const std::string &type = "User") const {
-    long id = static_cast<long>(std::hash<std::string>{}(login) % 100000000) + 1;
-    std::string url = m_sim.base_url() + "/users/" + login;
-    std::string web = m_sim.base_url() + "/" + login;
-    return {{"login", login},
-            {"id", id},
-            {"node_id", "U_sim" + std::to_string(id)},
-            {"avatar_url", m_sim.base_url() + "/avatars/" + login},
-            {"gravatar_id", ""},
-            {"url", url},
-            {"html_url", web},
-            {"followers_url", url + "/followers"},
-            {"following_url", url + "/following{/other_user}"},
-            {"gists_url", url + "/gists{/gist_id}"},
-            {"starred_url", url + "/starred{/owner}{/repo}"},
-            {"subscriptions_url", url + "/subscriptions"},
-            {"organizations_url", url + "/orgs"},
-            {"repos_url", url + "/repos"},
-            {"events_url", url + "/events{/privacy}"},
-            {"received_events_url", url + "/received_events"},
-            {"type", type},
-            {"site_admin", false}};
+    return simple_user_json(m_sim.base_url(), login, type);
   }
 
   json repo_json(const Repo &repo) const {

@@ -1,6 +1,7 @@
 #include "http_util.hpp"
 
 #include <algorithm>
+#include <functional>
 
 namespace forge_sim {
 namespace {
@@ -130,6 +131,31 @@ std::optional<std::string> query(const httplib::Request &req, const std::string 
     return std::nullopt;
   }
   return req.get_param_value(name.c_str());
+}
+
+nlohmann::json simple_user_json(const std::string &base_url, const std::string &login,
+                                const std::string &type) {
+  const long id = static_cast<long>(std::hash<std::string>{}(login) % 100000000) + 1;
+  const std::string url = base_url + "/users/" + login;
+  const std::string web = base_url + "/" + login;
+  return {{"login", login},
+          {"id", id},
+          {"node_id", "U_sim" + std::to_string(id)},
+          {"avatar_url", base_url + "/avatars/" + login},
+          {"gravatar_id", ""},
+          {"url", url},
+          {"html_url", web},
+          {"followers_url", url + "/followers"},
+          {"following_url", url + "/following{/other_user}"},
+          {"gists_url", url + "/gists{/gist_id}"},
+          {"starred_url", url + "/starred{/owner}{/repo}"},
+          {"subscriptions_url", url + "/subscriptions"},
+          {"organizations_url", url + "/orgs"},
+          {"repos_url", url + "/repos"},
+          {"events_url", url + "/events{/privacy}"},
+          {"received_events_url", url + "/received_events"},
+          {"type", type},
+          {"site_admin", false}};
 }
 
 } // namespace forge_sim

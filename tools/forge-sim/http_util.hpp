@@ -42,6 +42,10 @@ struct Page {
 [[nodiscard]] Page paginate(const httplib::Request &req, httplib::Response &res, std::size_t total,
                             const std::string &public_url, std::size_t default_per_page = 30);
 
+// GitHub's simple-user object for `login` (type User or Organization) with URLs under `base_url`.
+[[nodiscard]] nlohmann::json simple_user_json(const std::string &base_url, const std::string &login,
+                                              const std::string &type = "User");
+
 // The query parameter `name`, or nullopt.
 [[nodiscard]] std::optional<std::string> query(const httplib::Request &req,
                                                const std::string &name);

@@ -12,6 +12,7 @@ void usage(std::ostream &out) {
   out << "usage: forge-sim --repo-root DIR [--port N] [--host H] [--token T] [--git-url-base URL]\n"
          "                 [--public-url URL] [--owner O --repo R] [--default-branch B] [--user "
          "LOGIN]\n"
+         "                 [--git-users FILE]\n"
          "Repositories are bare repositories at DIR/<owner>/<repo>.git. With --port 0 (default) a\n"
          "free port is picked; the first line on stdout is \"listening on HOST:PORT\".\n";
 }
@@ -45,6 +46,8 @@ int main(int argc, char **argv) {
       options.host = value;
     } else if (arg == "--token") {
       options.token = value;
+    } else if (arg == "--git-users") {
+      options.git_users = value;
     } else if (arg == "--git-url-base") {
       options.git_url_base = value;
     } else if (arg == "--public-url") {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <iostream>
 #include <optional>
 #include <string_view>
@@ -31,24 +32,36 @@ std::string template_to_regex(const std::string &tmpl) {
   return out + "$";
 }
 
-// GitHub sends `Bearer <token>` or `token <token>`; Azure DevOps sends Basic with any user name and
-// the token as the password.
-bool authorized(const httplib::Request &req, const std::string &token) {
-  std::string auth = req.get_header_value("Authorization");
+// The token a request presents: GitHub sends `Bearer <token>` or `token <token>`; Azure DevOps
+// and git send Basic with any user name and the token as the password. Empty when there is none.
+std::string presented_token(const httplib::Request &req) {
+  const std::string auth = req.get_header_value("Authorization");
   for (const char *scheme : {"Bearer ", "bearer ", "token ", "Token "}) {
-    std::string s = scheme;
-    if (auth.rfind(s, 0) == 0 && auth.substr(s.size()) == token) {
-      return true;
+    const std::string s = scheme;
+    if (auth.rfind(s, 0) == 0) {
+      return auth.substr(s.size());
     }
   }
   if (auth.rfind("Basic ", 0) == 0) {
     auto decoded = decode_base64(std::string_view(auth).substr(6));
     if (decoded) {
-      auto colon = decoded->find(':');
-      return colon != std::string::npos && decoded->substr(colon + 1) == token;
+      const auto colon = decoded->find(':');
+      if (colon != std::string::npos) {
+        return decoded->substr(colon + 1);
+      }
     }
   }
-  return false;
+  return {};
+}
+
+// "Thu, 03 Dec 2026 19:12:18 GMT", as GitHub's Date header.
+std::string http_date(std::chrono::system_clock::time_point t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
 }
 
 } // namespace
@@ -87,9 +100,12 @@ bool Router::path_known(const std::string &path) const {
 
 Simulator::Simulator(Options options)
     : m_options(std::move(options)), m_state(m_options.repo_root, m_options.user) {
+  m_state.apps().git_users_file = m_options.git_users;
+  register_github_app_routes(m_forge_routes, *this);
   register_github_routes(m_forge_routes, *this);
   register_azdo_routes(m_forge_routes, *this);
   register_admin_routes(m_admin_routes, *this);
+  register_github_app_admin_routes(m_admin_routes, *this);
   auto handler = [this](const httplib::Request &req, httplib::Response &res) {
     dispatch(req, res);
   };
@@ -242,6 +258,10 @@ void Simulator::dispatch(const httplib::Request &req, httplib::Response &res) {
     m_state.count_request(key);
     fault = m_state.faults().take(req.method, path, req.body);
   }
+  {
+    auto lock = m_state.lock();
+    res.set_header("Date", http_date(m_state.apps().now()));
+  }
   res.set_header("X-RateLimit-Limit", "5000");
   res.set_header("X-RateLimit-Remaining", "4999");
   res.set_header("X-RateLimit-Used", "1");
@@ -302,9 +322,30 @@ void Simulator::dispatch(const httplib::Request &req, httplib::Response &res) {
       return;
     }
   }
-  if (m_options.token && !authorized(req, *m_options.token)) {
-    send_error(res, 401, "Bad credentials", k_docs_url);
-    return;
+  // GitHub App routes check their JWT themselves; elsewhere the configured token, or an
+  // installation token of a GitHub App for the repository in the path, is required.
+  const bool app_route = m && (m->route->path_template.rfind("/app/", 0) == 0 ||
+                               m->route->path_template == "/repos/{owner}/{repo}/installation");
+  if (m_options.token && !app_route) {
+    const std::string token = presented_token(req);
+    bool allowed = token == *m_options.token;
+    if (!allowed && !token.empty()) {
+      std::string owner;
+      std::string repo;
+      if (path.rfind("/repos/", 0) == 0) {
+        const auto slash = path.find('/', 7);
+        owner = path.substr(7, slash == std::string::npos ? std::string::npos : slash - 7);
+        if (slash != std::string::npos) {
+          repo = path.substr(slash + 1, path.find('/', slash + 1) - slash - 1);
+        }
+      }
+      auto lock = m_state.lock();
+      allowed = m_state.apps().token_allows(token, owner, repo);
+    }
+    if (!allowed) {
+      send_error(res, 401, "Bad credentials", k_docs_url);
+      return;
+    }
   }
   if (!m) {
     send_error(res, 404, "Not Found");

@@ -24,9 +24,12 @@ struct Options {
   int port = 0;                     // 0: pick a free port
   std::optional<std::string> token; // when set, every forge request must carry it
   std::string git_url_base;         // clone URLs: <git_url_base>/<owner>/<repo>.git
-  std::string public_url;           // URLs in bodies and Link headers; default http://host:port
-  std::string user = "forge-sim";   // login of the authenticated user
-  std::string default_owner;        // with default_repo: created at start when missing
+  // The git server's Basic-auth user file: GitHub App installation tokens are added to it (and
+  // expired ones dropped) as they are minted. Empty: not written.
+  std::filesystem::path git_users;
+  std::string public_url;         // URLs in bodies and Link headers; default http://host:port
+  std::string user = "forge-sim"; // login of the authenticated user
+  std::string default_owner;      // with default_repo: created at start when missing
   std::string default_repo;
   std::string default_branch = "main";
 };
@@ -118,6 +121,9 @@ private:
 // Module entry points: each adds its routes; Azure DevOps will add its own the same way.
 void register_github_routes(Router &router, Simulator &sim);
 void register_admin_routes(Router &router, Simulator &sim);
+// GitHub App endpoints (github_apps.cpp) and their admin routes under /_admin/github-apps.
+void register_github_app_routes(Router &router, Simulator &sim);
+void register_github_app_admin_routes(Router &router, Simulator &sim);
 // Flux emulation: compares watched branch tips with what was seen and schedules statuses.
 void flux_tick(Simulator &sim);
 

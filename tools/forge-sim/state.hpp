@@ -2,6 +2,7 @@
 
 #include "faults.hpp"
 #include "git_ops.hpp"
+#include "github_apps.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -187,6 +188,8 @@ public:
   [[nodiscard]] nlohmann::json request_counts() const;
   void reset_counters();
   Faults &faults() { return m_faults; }
+  // GitHub Apps, their installations and the installation tokens minted so far.
+  GitHubApps &apps() { return m_apps; }
 
   // Everything, for the admin endpoint.
   [[nodiscard]] nlohmann::json dump() const;
@@ -207,6 +210,7 @@ private:
   std::deque<CheckRun> m_check_runs;
   std::map<std::string, long> m_counts;
   Faults m_faults;
+  GitHubApps m_apps;
 };
 
 // UTC now as "YYYY-MM-DDTHH:MM:SSZ".

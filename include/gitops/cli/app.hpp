@@ -34,6 +34,11 @@ enum class OutputFormat { text, json };
 struct GlobalOptions {
   std::optional<providers::ProviderKind> provider; // --provider; std::nullopt = detect from origin
   std::optional<std::string> token;                // --token as given; see resolve_token
+  // --github-app-id, --github-app-private-key-file, --github-app-installation-id: authenticate as
+  // a GitHub App instead of with a token (the key may also come from $GITHUB_APP_PRIVATE_KEY).
+  std::optional<std::string> github_app_id;
+  std::optional<std::filesystem::path> github_app_private_key_file;
+  std::optional<std::string> github_app_installation_id;
   std::filesystem::path sourcedir;                 // --sourcedir, default the working directory
   std::optional<std::string> api_url;              // --api-url
   bool dry_run = false;                            // --dry-run
@@ -67,6 +72,9 @@ struct RunContext {
   std::ostream *err = nullptr; // errors, usage and logs (stderr)
   util::EnvLookup env;         // token fallbacks
   std::filesystem::path cwd;   // default --sourcedir
+  // Tells the output guards of a secret learnt while running (a GitHub App's tokens), so no later
+  // line can print it. Set by run(); may be empty (a test's own RunContext).
+  std::function<void(const std::string &secret)> learn_secret;
   // When set, called with the parsed invocation instead of executing it; returns the exit code.
   std::function<int(const Invocation &)> execute_override;
   // Called from the deadline's own thread when the limit of `invocation` has passed, with the

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "gitops/util/token_source.hpp"
+
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -57,6 +59,12 @@ struct Credentials {
   std::string username = "x-access-token";
   std::string token;
   Scheme scheme = Scheme::bearer;
+  // When set, asked for the token at the start of every push, fetch or listing instead of `token`
+  // (a GitHub App's installation token, renewed before it expires).
+  std::shared_ptr<util::TokenSource> source;
+
+  // These credentials with `token` taken from `source` now (a copy when there is no source).
+  [[nodiscard]] Credentials current() const;
 };
 
 // A git repository opened from its work tree or .git directory. Reads and writes objects and refs

@@ -82,6 +82,15 @@ void for_each_page(HttpClient &client, const Request &first,
 [[nodiscard]] std::optional<std::chrono::seconds>
 parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now);
 
+// The time an HTTP-date names (a `Date` or `Retry-After` value, RFC 9110 §5.6.7), or
+// std::nullopt when `value` is not one.
+[[nodiscard]] std::optional<std::chrono::system_clock::time_point>
+parse_http_date(std::string_view value);
+
+// The time of an ISO 8601 UTC timestamp as format_utc writes it ("2026-11-22T01:00:00Z", the
+// form of GitHub's `expires_at`), or std::nullopt for any other text.
+[[nodiscard]] std::optional<std::chrono::system_clock::time_point> parse_utc(std::string_view text);
+
 // `time` as an ISO 8601 UTC timestamp, e.g. "2026-11-22T01:00:00Z".
 [[nodiscard]] std::string format_utc(std::chrono::system_clock::time_point time);
 

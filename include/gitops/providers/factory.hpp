@@ -2,6 +2,7 @@
 
 #include "gitops/http/http_client.hpp"
 #include "gitops/providers/git_provider.hpp"
+#include "gitops/util/token_source.hpp"
 
 #include <memory>
 #include <optional>
@@ -34,5 +35,13 @@ struct ProviderOptions {
 [[nodiscard]] std::unique_ptr<GitProvider>
 make_provider(ProviderKind kind, const std::string &remote_url, const std::string &token,
               http::HttpClient &http, const ProviderOptions &options = {});
+
+// The same, with the token asked of `token` before each request (GitHub; Azure DevOps asks once).
+// `token` must not be null.
+[[nodiscard]] std::unique_ptr<GitProvider> make_provider(ProviderKind kind,
+                                                         const std::string &remote_url,
+                                                         std::shared_ptr<util::TokenSource> token,
+                                                         http::HttpClient &http,
+                                                         const ProviderOptions &options = {});
 
 } // namespace gitops::providers

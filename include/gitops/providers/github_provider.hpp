@@ -3,9 +3,11 @@
 #include "gitops/http/http_client.hpp"
 #include "gitops/providers/git_provider.hpp"
 #include "gitops/providers/remote_url.hpp"
+#include "gitops/util/token_source.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -105,6 +107,11 @@ public:
   // `http` must outlive the provider. `token` must not be empty (ProviderError otherwise).
   GitHubProvider(GitHubRemote remote, std::string token, http::HttpClient &http,
                  GitHubEndpoints endpoints, std::string user_agent = "gitops-promotion");
+  // The same, with the token asked of `token` before every request (a GitHub App's installation
+  // token, renewed before it expires). `token` must not be null.
+  GitHubProvider(GitHubRemote remote, std::shared_ptr<util::TokenSource> token,
+                 http::HttpClient &http, GitHubEndpoints endpoints,
+                 std::string user_agent = "gitops-promotion");
 
   [[nodiscard]] ProviderKind kind() const override { return ProviderKind::github; }
 
@@ -185,7 +192,7 @@ private:
                                                  config::MergeMethod method);
 
   GitHubRemote m_remote;
-  std::string m_token;
+  std::shared_ptr<util::TokenSource> m_token;
   http::HttpClient &m_http;
   GitHubEndpoints m_endpoints;
   std::string m_user_agent;

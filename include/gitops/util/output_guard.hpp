@@ -5,6 +5,7 @@
 // start a CI command the tool did not mean to issue.
 
 #include <memory>
+#include <mutex>
 #include <ostream>
 #include <streambuf>
 #include <string>
@@ -35,6 +36,22 @@ enum class Escaping { text, json };
 // its start: controls escaped, and no `##vso[` / `##[` after the first byte.
 [[nodiscard]] std::string command_line(std::string_view line, Escaping escaping);
 
+// The secrets a run knows, growing while it runs (a GitHub App's JSON web tokens and installation
+// tokens are learnt only when minted). Adding and reading are safe from different threads (the
+// deadline reports from its own).
+class SecretList {
+public:
+  explicit SecretList(std::vector<std::string> initial = {});
+  // Adds `secret` unless it is empty or already known.
+  void add(std::string secret);
+  // Every secret known now.
+  [[nodiscard]] std::vector<std::string> snapshot() const;
+
+private:
+  mutable std::mutex m_mutex;
+  std::vector<std::string> m_secrets;
+};
+
 // An output stream over `target` that writes whole lines only, each redacted of `secrets` (read at
 // every line, so a secret learnt later counts) and then neutralised; a partial last line is
 // written by finish() or the destructor. command() is the only way to write a CI command. `target`
@@ -42,6 +59,9 @@ enum class Escaping { text, json };
 class GuardedStream : public std::ostream {
 public:
   GuardedStream(std::ostream &target, const std::vector<std::string> &secrets,
+                Escaping escaping = Escaping::text);
+  // The same over a list that may grow: each line is redacted of the secrets known when it ends.
+  GuardedStream(std::ostream &target, const SecretList &secrets,
                 Escaping escaping = Escaping::text);
   GuardedStream(const GuardedStream &) = delete;
   GuardedStream &operator=(const GuardedStream &) = delete;

@@ -335,9 +335,16 @@ struct GitHubProvider::Call {
 
 GitHubProvider::GitHubProvider(GitHubRemote remote, std::string token, http::HttpClient &http,
                                GitHubEndpoints endpoints, std::string user_agent)
+    : GitHubProvider(std::move(remote),
+                     token.empty() ? nullptr : std::make_shared<util::FixedToken>(std::move(token)),
+                     http, std::move(endpoints), std::move(user_agent)) {}
+
+GitHubProvider::GitHubProvider(GitHubRemote remote, std::shared_ptr<util::TokenSource> token,
+                               http::HttpClient &http, GitHubEndpoints endpoints,
+                               std::string user_agent)
     : m_remote(std::move(remote)), m_token(std::move(token)), m_http(http),
       m_endpoints(std::move(endpoints)), m_user_agent(std::move(user_agent)) {
-  if (m_token.empty()) {
+  if (!m_token) {
     throw ProviderError("GitHub token is empty (give --token or set GITHUB_TOKEN)");
   }
   if (m_endpoints.api_url.empty() || m_endpoints.graphql_url.empty()) {
@@ -354,7 +361,7 @@ http::Response GitHubProvider::send(const std::string &method, const std::string
   http::Request request;
   request.method = method;
   request.url = url;
-  request.headers.emplace("Authorization", "Bearer " + m_token);
+  request.headers.emplace("Authorization", "Bearer " + m_token->token());
   request.headers.emplace("Accept", "application/vnd.github+json");
   request.headers.emplace("X-GitHub-Api-Version", std::string(k_api_version));
   request.headers.emplace("User-Agent", m_user_agent);

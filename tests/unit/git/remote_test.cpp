@@ -70,7 +70,8 @@ protected:
   }
 
   [[nodiscard]] Credentials token(std::string user = "x-access-token") const {
-    return Credentials{Credentials::Mode::userpass, std::move(user), m_server.password()};
+    return Credentials{Credentials::Mode::userpass, std::move(user), m_server.password(),
+                       Credentials::Scheme::bearer, nullptr};
   }
 
   // Commits `content` to apps/dev/app1/deployment.yaml on top of HEAD and points k_branch at it.
@@ -178,7 +179,8 @@ TEST_F(RemoteTest, ReRunReplacesTheBranch) {
 TEST_F(RemoteTest, WrongTokenFailsAtOnceWithoutLeakingIt) {
   Repository repo = Repository::open(m_work);
   prepare(repo, "v2\n");
-  Credentials wrong{Credentials::Mode::userpass, "x-access-token", "wrong-token-abc123"};
+  Credentials wrong{Credentials::Mode::userpass, "x-access-token", "wrong-token-abc123",
+                    Credentials::Scheme::bearer, nullptr};
   const std::string message = git_error_of([&] { repo.push("origin", k_branch, wrong); });
 
   EXPECT_THAT(message, HasSubstr("authentication failed for " + m_server.url("gitops")));
@@ -200,7 +202,8 @@ TEST_F(RemoteTest, BearerHeaderModeForAzurePipelines) {
   git(m_work, {"remote", "set-url", "origin", m_server.bearer_url("gitops")});
   Repository repo = Repository::open(m_work);
   const std::string commit = prepare(repo, "v2\n");
-  Credentials bearer{Credentials::Mode::extra_header, "", m_server.password()};
+  Credentials bearer{Credentials::Mode::extra_header, "", m_server.password(),
+                     Credentials::Scheme::bearer, nullptr};
   repo.push("origin", k_branch, bearer);
   EXPECT_EQ(server_branch(k_branch), commit);
   EXPECT_EQ(repo.fetch("origin", k_branch, bearer), commit);
@@ -211,7 +214,8 @@ TEST_F(RemoteTest, WrongBearerTokenFailsAtOnce) {
   git(m_work, {"remote", "set-url", "origin", m_server.bearer_url("gitops")});
   Repository repo = Repository::open(m_work);
   prepare(repo, "v2\n");
-  Credentials bearer{Credentials::Mode::extra_header, "", "not-the-token-xyz"};
+  Credentials bearer{Credentials::Mode::extra_header, "", "not-the-token-xyz",
+                     Credentials::Scheme::bearer, nullptr};
   const std::string message = git_error_of([&] { repo.push("origin", k_branch, bearer); });
   EXPECT_THAT(message, HasSubstr("authentication failed for " + m_server.bearer_url("gitops")));
   EXPECT_THAT(message, Not(HasSubstr("not-the-token-xyz")));
@@ -223,7 +227,7 @@ TEST_F(RemoteTest, BasicHeaderModeLikeActionsCheckout) {
   Repository repo = Repository::open(m_work);
   const std::string commit = prepare(repo, "v2\n");
   Credentials header{Credentials::Mode::extra_header, "x-access-token", m_server.password(),
-                     Credentials::Scheme::basic};
+                     Credentials::Scheme::basic, nullptr};
   repo.push("origin", k_branch, header);
   EXPECT_EQ(server_branch(k_branch), commit);
 }
@@ -359,7 +363,8 @@ TEST_F(RemoteTest, FetchOfMissingBranchOrWithWrongTokenFails) {
   Repository repo = Repository::open(m_work);
   EXPECT_THAT(git_error_of([&] { (void)repo.fetch("origin", "no-such-branch", token()); }),
               HasSubstr("no branch 'no-such-branch' on " + m_server.url("gitops")));
-  Credentials wrong{Credentials::Mode::userpass, "x-access-token", "nope-nope-nope"};
+  Credentials wrong{Credentials::Mode::userpass, "x-access-token", "nope-nope-nope",
+                    Credentials::Scheme::bearer, nullptr};
   const std::string message = git_error_of([&] { (void)repo.fetch("origin", "main", wrong); });
   EXPECT_THAT(message, HasSubstr("authentication failed for " + m_server.url("gitops")));
   EXPECT_THAT(message, Not(HasSubstr("nope-nope-nope")));
