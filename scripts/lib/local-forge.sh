@@ -28,6 +28,7 @@ lf_isolate() {
   mkdir -p "$HOME"
   # A token or CI variable of the machine running this would change what the tool does and prints.
   unset GITOPS_PROMOTION_TOKEN GITHUB_TOKEN GH_TOKEN SYSTEM_ACCESSTOKEN AZURE_DEVOPS_EXT_PAT \
+    GITHUB_APP_PRIVATE_KEY \
     GITHUB_HEAD_REF SYSTEM_PULLREQUEST_SOURCEBRANCH GITHUB_ACTIONS TF_BUILD GITHUB_OUTPUT \
     GITHUB_STEP_SUMMARY
 }

@@ -5,13 +5,16 @@
 // GraphQL is not in the REST description, so it goes straight to the simulator.
 #include "gp_test_paths.hpp"
 #include "support/prism.hpp"
+#include "support/rsa_keys.hpp"
 #include "support/temp_dir.hpp"
 #include "support/validating_client.hpp"
 
 #include "gitops/http/curl_http_client.hpp"
+#include "gitops/providers/github_app.hpp"
 #include "gitops/providers/github_provider.hpp"
 #include "gitops/util/error.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -22,6 +25,7 @@
 #include <server.hpp>
 #include <set>
 #include <sys/wait.h>
+#include <thread>
 
 namespace gitops::contract {
 namespace {
@@ -30,6 +34,7 @@ using nlohmann::json;
 using providers::AutoMergeOutcome;
 using providers::GitHubProvider;
 using providers::PullRequest;
+using ::testing::HasSubstr;
 
 constexpr const char *k_token = "contract-token-0123456789";
 constexpr const char *k_owner = "acme";
@@ -496,6 +501,118 @@ TEST_F(GitHubContract, RequestBudgetOfTheCommands) {
   m_validating->reset_sent();
   (void)m_provider->list_statuses(pr.head_sha);
   EXPECT_LE(m_validating->sent().size(), 2U);
+}
+
+// GitHub App authentication through Prism: the repository's installation, an installation by id
+// and the access token, with GitHub's answers for a missing installation, a foreign key and a
+// skewed clock. TearDown fails on any request or answer the description does not allow.
+class GitHubAppContract : public GitHubContract {
+protected:
+  void SetUp() override {
+    GitHubContract::SetUp();
+    static const test::RsaKeyPair pair = test::make_rsa_key_pair(2048);
+    static const test::RsaKeyPair other = test::make_rsa_key_pair(2048);
+    m_key = pair;
+    m_other = other;
+    static long next_app = 7000;
+    m_app_id = ++next_app;
+    (void)admin("POST", "/_admin/github-apps",
+                {{"id", m_app_id}, {"slug", "gitops-promotion"}, {"public_key", m_key.public_pem}});
+    m_installation = m_app_id * 10;
+    (void)admin("POST", "/_admin/github-apps/installations",
+                {{"id", m_installation},
+                 {"app_id", m_app_id},
+                 {"account", k_owner},
+                 {"repositories", {m_repo}},
+                 {"permissions",
+                  {{"contents", "write"},
+                   {"pull_requests", "write"},
+                   {"statuses", "read"},
+                   {"checks", "read"},
+                   {"metadata", "read"}}}});
+  }
+
+  void TearDown() override {
+    (void)admin("POST", "/_admin/github-apps/settings", {{"clock_offset_seconds", 0}});
+    GitHubContract::TearDown();
+  }
+
+  std::shared_ptr<providers::GitHubAppTokenSource>
+  source(const std::string &pem, std::optional<std::string> installation = std::nullopt,
+         long app_id = 0) {
+    providers::GitHubAppCredentials credentials{std::to_string(app_id == 0 ? m_app_id : app_id),
+                                                pem, "GITHUB_APP_PRIVATE_KEY",
+                                                std::move(installation)};
+    return std::make_shared<providers::GitHubAppTokenSource>(
+        credentials, providers::GitHubRemote{"github.com", k_owner, m_repo, true},
+        providers::GitHubEndpoints{services().prism->url(), services().sim_url() + "/graphql"},
+        *m_validating, [this](const std::string &secret) { m_secrets.push_back(secret); });
+  }
+
+  std::string failure(providers::GitHubAppTokenSource &app) {
+    try {
+      (void)app.token();
+    } catch (const ProviderError &e) {
+      return e.what();
+    }
+    ADD_FAILURE() << "no ProviderError";
+    return {};
+  }
+
+  test::RsaKeyPair m_key;
+  test::RsaKeyPair m_other;
+  long m_app_id = 0;
+  long m_installation = 0;
+  std::vector<std::string> m_secrets;
+};
+
+TEST_F(GitHubAppContract, InstallationTokenFromTheRepositorysInstallationWorksForTheApi) {
+  auto app = source(m_key.private_pem);
+  const std::string token = app->token();
+  EXPECT_EQ(token.rfind("ghs_", 0), 0U) << token;
+  EXPECT_EQ(app->installation_id(), std::to_string(m_installation));
+  providers::GitHubRemote remote{"github.com", k_owner, m_repo, true};
+  providers::GitHubEndpoints endpoints{services().prism->url(), services().sim_url() + "/graphql"};
+  GitHubProvider provider(remote, app, *m_validating, endpoints);
+  EXPECT_FALSE(provider.find_open_pr("nothing-here", "main"));
+  // A token the simulator never issued is refused, so the success above proves the token.
+  const auto refused = rest("GET", repo_path() + "/pulls?state=open", nullptr, "ghs_forged");
+  EXPECT_EQ(refused.status, 401);
+}
+
+TEST_F(GitHubAppContract, InstallationByIdAndTokenRenewal) {
+  (void)admin("POST", "/_admin/github-apps/settings", {{"token_lifetime_seconds", 2}});
+  auto app = source(m_key.private_pem, std::to_string(m_installation));
+  const std::string first = app->token();
+  // Renewed halfway: 1 s for 2 s tokens (3 s when GitHub's Date and expires_at straddle a
+  // second).
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  const std::string second = app->token();
+  (void)admin("POST", "/_admin/github-apps/settings", {{"token_lifetime_seconds", 3600}});
+  EXPECT_NE(first, second) << "a token past half its life is renewed";
+  EXPECT_EQ(app->minted(), 2);
+}
+
+TEST_F(GitHubAppContract, GitHubsAnswersForABrokenSetUp) {
+  EXPECT_THAT(failure(*source(m_other.private_pem)),
+              HasSubstr("the key does not belong to GitHub App " + std::to_string(m_app_id)));
+  EXPECT_THAT(failure(*source(m_key.private_pem, "99999")), HasSubstr("has no installation 99999"));
+  (void)admin("POST", "/_admin/github-apps",
+              {{"id", m_app_id + 1}, {"public_key", m_other.public_pem}});
+  EXPECT_THAT(failure(*source(m_other.private_pem, std::nullopt, m_app_id + 1)),
+              HasSubstr("is not installed on " + std::string(k_owner) + "/" + m_repo));
+  (void)admin("POST", "/_admin/github-apps/settings", {{"clock_offset_seconds", 900}});
+  EXPECT_THAT(failure(*source(m_key.private_pem)), HasSubstr("seconds behind GitHub's"));
+  // Asking for more than the installation grants: GitHub's 422, valid against the description.
+  (void)admin("POST", "/_admin/github-apps/settings", {{"clock_offset_seconds", 0}});
+  m_secrets.clear();
+  auto app = source(m_key.private_pem);
+  (void)app->token();
+  const std::string jwt = m_secrets.front();
+  const auto denied =
+      rest("POST", "/app/installations/" + std::to_string(m_installation) + "/access_tokens",
+           {{"permissions", {{"administration", "write"}}}}, jwt);
+  EXPECT_EQ(denied.status, 422) << denied.body;
 }
 
 } // namespace

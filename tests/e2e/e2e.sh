@@ -31,6 +31,10 @@ source "$HERE/../../scripts/lib/local-forge.sh"
 source "$HERE/../support/expect.sh"
 
 TOKEN="e2e-token-$RANDOM$RANDOM-secret"
+# Set by scenario_github_app: run_gp then authenticates as this GitHub App with the key in APP_KEY.
+APP_ID=""
+APP_KEY=""
+APP_INSTALLATION=""
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gp-e2e-$PROVIDER-$SCENARIO.XXXXXX")
 PRISM_PID=""
 lf_isolate "$WORK" ci
@@ -113,14 +117,24 @@ run_gp() {
     shift
   done
   shift
-  case $PROVIDER in
-  github) vars+=("GITHUB_TOKEN=$TOKEN") ;;
-  azdo) vars+=("SYSTEM_ACCESSTOKEN=$TOKEN") ;;
-  esac
+  local auth=()
+  if [[ -n $APP_ID ]]; then
+    # As a GitHub App: the key in the environment, as a workflow passes a secret (first, so a
+    # caller's VAR=VALUE can override it).
+    vars=("GITHUB_APP_PRIVATE_KEY=$(cat "$APP_KEY")" "${vars[@]}")
+    auth=(--github-app-id "$APP_ID")
+    [[ -z $APP_INSTALLATION ]] || auth+=(--github-app-installation-id "$APP_INSTALLATION")
+  else
+    case $PROVIDER in
+    github) vars+=("GITHUB_TOKEN=$TOKEN") ;;
+    azdo) vars+=("SYSTEM_ACCESSTOKEN=$TOKEN") ;;
+    esac
+  fi
   LAST_CMD=("$@")
   # Per process: some pipelines run at the same time.
   local out="$WORK/out.$BASHPID" err="$WORK/err.$BASHPID"
-  (cd "$dir" && env "${vars[@]}" "$BIN" "$@" --provider "$PROVIDER" --api-url "$API") >"$out" 2>"$err"
+  (cd "$dir" && env "${vars[@]}" "$BIN" "$@" "${auth[@]}" --provider "$PROVIDER" --api-url "$API") \
+    >"$out" 2>"$err"
   RC=$?
   OUT=$(cat "$out")
   ERR=$(cat "$err")
@@ -869,6 +883,158 @@ webshop/dev/webui" "the copy is gone"
   # A re-run converges on the same PR.
   run_gp "$dir" -- feature-stale --max-age 720h
   expect_eq "$(pr_number_of "$OUT")" "$PR" "a re-run updates the same PR"
+}
+
+# --- GitHub App authentication (GitHub only) ----------------------------------------------------
+
+# app_secrets: every secret of the App run, one per line: the key's body lines, the installation
+# tokens the simulator minted, and the base64 of x-access-token:<token> (git's Basic header).
+app_secrets() {
+  local t
+  for f in "$WORK"/app*.pem; do
+    grep -v -- '-----' "$f"
+  done
+  for t in $(lf_admin GET github-apps | jq -r '.tokens[]'); do
+    echo "$t"
+    printf 'x-access-token:%s' "$t" | base64 -w0
+    echo
+  done
+}
+# expect_no_app_secret FILE...: none of app_secrets (nor a JWT) is in FILE.
+expect_no_app_secret() {
+  local secret f
+  while IFS= read -r secret; do
+    [[ -n $secret ]] || continue
+    for f in "$@"; do
+      [[ -f $f ]] || continue
+      if grep -qF -- "$secret" "$f"; then
+        fail "a GitHub App secret appears in $f after: ${LAST_CMD[*]}"
+        return
+      fi
+    done
+  done < <(app_secrets)
+  for f in "$@"; do
+    [[ -f $f ]] || continue
+    if grep -qE 'eyJ[A-Za-z0-9_-]{10,}\.eyJ' "$f"; then
+      fail "a JSON web token appears in $f after: ${LAST_CMD[*]}"
+    fi
+  done
+}
+tokens_minted() { lf_admin GET github-apps | jq -r '.tokens_minted'; }
+# refs_and_prs: what a failed command must leave as it was.
+refs_and_prs() {
+  bare for-each-ref --format='%(refname) %(objectname)'
+  lf_state | jq -c --arg k "$OWNER/$REPO" '[.pull_requests[] | select(.repo == $k) | [.number, .state, .head_sha]]'
+}
+# app_failure WHAT EXPECTED_RC EXPECTED_TEXT [VAR=VALUE ...]: `new` with a broken App set-up fails
+# with its own message, pushes nothing and opens nothing.
+app_failure() {
+  local what=$1 rc=$2 text=$3
+  shift 3
+  local before dir="$WORK/ci-app-failure"
+  before=$(refs_and_prs)
+  [[ -d $dir ]] || lf_ci_checkout "$PROVIDER" "$OWNER" "$REPO" "$dir" || fatal "clone failed"
+  run_gp "$dir" "$@" -- new --group webshop --app cart --tag 9.9.9
+  expect_eq "$RC" "$rc" "$what: exit code"
+  expect_contains "$ERR" "$text" "$what: message"
+  expect_eq "$(refs_and_prs)" "$before" "$what: nothing pushed, no PR"
+  expect_no_app_secret "$WORK/out" "$WORK/err"
+}
+
+scenario_github_app() {
+  [[ $PROVIDER == github ]] || fatal "GitHub Apps are GitHub's"
+  # Flux reports dev 9 s after the merge, so the qa PR's status waits through token renewals.
+  new_repo "status_timeout_minutes: 1m
+status:
+  poll_interval: 1s" "$(jq -c '.flux[0].delay_ms = 9000' <<<"$(lf_default_settings)")"
+  # Keys as GitHub hands them out: PKCS#1 PEM files.
+  openssl genrsa -traditional -out "$WORK/app.pem" 2048 2>/dev/null || fatal "openssl genrsa failed"
+  openssl genrsa -traditional -out "$WORK/app-other.pem" 2048 2>/dev/null || fatal "openssl genrsa failed"
+  local all='{"contents":"write","pull_requests":"write","statuses":"read","checks":"read","metadata":"read"}'
+  lf_admin POST github-apps "$(jq -cn --rawfile k <(openssl rsa -in "$WORK/app.pem" -pubout 2>/dev/null) \
+    '{id: 31337, slug: "gitops-promotion", public_key: $k}')" >/dev/null || fatal "cannot register the App"
+  lf_admin POST github-apps "$(jq -cn --rawfile k <(openssl rsa -in "$WORK/app-other.pem" -pubout 2>/dev/null) \
+    '{id: 555, slug: "other", public_key: $k}')" >/dev/null || fatal "cannot register the other App"
+  lf_admin POST github-apps/installations "$(jq -cn --arg o "$OWNER" --arg r "$REPO" --argjson p "$all" \
+    '{id: 4242, app_id: 31337, account: $o, repositories: [$r], permissions: $p}')" >/dev/null ||
+    fatal "cannot install the App"
+  APP_ID=31337
+  APP_KEY=$WORK/app.pem
+
+  # The walk as the App: new, the first gate, promote.
+  step_new cart 1.1.0 dev
+  expect_contains "$ERR" "authenticated as GitHub App 31337 (installation 4242) on $OWNER/$REPO" \
+    "new says who it is"
+  step_gate_and_merge promote/webshop-cart "$PR"
+  local dev_merge=$MERGED
+  step_promote "$dev_merge" cart 1.1.0 qa
+  expect_eq "$(pr_field "$PR" auto_merge.merge_method)" merge "auto-merge of the qa PR"
+
+  # A long status: tokens that live 6 s, Flux's dev report 9 s away. Each expired token is
+  # refused by the simulator and the git server, so only renewals get the gate through.
+  lf_admin POST github-apps/settings '{"token_lifetime_seconds":6}' >/dev/null
+  local minted=$(tokens_minted)
+  pr_pipeline promote/webshop-cart
+  expect_eq "$RC" 0 "status as the App across token renewals: $ERR"
+  expect_contains "$OUT" "successful reconciliation for webshop-dev found on" "status on the qa PR"
+  local renewed=$(($(tokens_minted) - minted))
+  ((renewed >= 2)) || fail "status minted $renewed token(s); expected the first and at least one renewal"
+  MERGED=$(lf_wait_merged "$OWNER" "$REPO" "$PR") || fatal "the qa PR did not merge"
+  step_flux "$MERGED" qa
+  step_promote "$MERGED" cart 1.1.0 prod
+  expect_eq "$(pr_field "$PR" auto_merge)" null "prod is manual: no auto-merge"
+  lf_admin POST github-apps/settings '{"token_lifetime_seconds":3600}' >/dev/null
+
+  # What the pipeline receives in GitHub Actions, and what the clones keep, hold no secret.
+  run_gp "$WORK/ci-main-$MERGED" GITHUB_ACTIONS=true "GITHUB_OUTPUT=$WORK/gh-out" \
+    "GITHUB_STEP_SUMMARY=$WORK/gh-sum" -- promote --output json
+  expect_eq "$RC" 0 "promote re-run in Actions"
+  expect_eq "$(jq -r .pull_request <<<"$OUT")" "$PR" "the JSON report names the prod PR"
+  expect_no_app_secret "$WORK/out" "$WORK/err" "$WORK/gh-out" "$WORK/gh-sum" "$WORK"/ci-*/.git/config
+  # The check can fail: a file holding a minted token, a line of the key, or a JWT is caught.
+  local probe="$WORK/probe" counted=$FAILURES caught
+  for caught in "$(lf_admin GET github-apps | jq -r '.tokens[0]')" "$(sed -n 5p "$WORK/app.pem")" \
+    "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOjF9.sig"; do
+    echo "log line $caught" >"$probe"
+    expect_no_app_secret "$probe" 2>/dev/null
+  done
+  if ((FAILURES == counted + 3)); then
+    FAILURES=$counted
+  else
+    FAILURES=$counted
+    fail "the secret check missed a planted secret"
+  fi
+
+  # Each broken set-up: its own message, nothing pushed.
+  app_failure "a key that is no PEM" 2 "the GitHub App private key (GITHUB_APP_PRIVATE_KEY) is not a PEM key" \
+    "GITHUB_APP_PRIVATE_KEY=not-a-key-at-all"
+  APP_KEY=$WORK/app-other.pem
+  app_failure "another App's key" 1 "the key does not belong to GitHub App 31337"
+  APP_KEY=$WORK/app.pem
+  APP_ID=999
+  app_failure "a wrong App id" 1 "the key does not belong to GitHub App 999"
+  APP_ID=555
+  APP_KEY=$WORK/app-other.pem
+  app_failure "an App not installed" 1 "GitHub App 555 is not installed on $OWNER/$REPO"
+  lf_admin POST github-apps/installations "$(jq -cn --arg o "$OWNER" \
+    '{id: 4343, app_id: 555, account: $o, permissions: {contents: "read", pull_requests: "write", statuses: "read"}}')" \
+    >/dev/null || fatal "cannot install the other App"
+  app_failure "an installation without permissions" 1 \
+    "the installation 4343 of GitHub App 555 lacks contents: write (has read), checks: read"
+  APP_ID=31337
+  APP_KEY=$WORK/app.pem
+  APP_INSTALLATION=7
+  app_failure "an unknown installation id" 1 "GitHub App 31337 has no installation 7"
+  APP_INSTALLATION=""
+  lf_admin POST github-apps/settings '{"clock_offset_seconds":-600}' >/dev/null
+  app_failure "a clock 10 minutes ahead" 1 "this machine's clock is 600 seconds ahead of GitHub's"
+  lf_admin POST github-apps/settings '{"clock_offset_seconds":0}' >/dev/null
+  app_failure "a token and an App" 2 "both a token (GITOPS_PROMOTION_TOKEN) and GitHub App credentials" \
+    "GITOPS_PROMOTION_TOKEN=$TOKEN"
+  # Back to a good set-up, with the installation named: it works again.
+  APP_INSTALLATION=4242
+  step_new webui 2.0.0 dev
+  expect_no_app_secret "$WORK/out" "$WORK/err"
 }
 
 declare -F "scenario_$SCENARIO" >/dev/null || fatal "unknown scenario $SCENARIO"

@@ -310,9 +310,9 @@ public:
     token.account = inst->account;
     token.repositories = repos;
     token.expires_at = apps.now() + apps.token_lifetime;
+    token.issued = ++apps.minted;
     const std::string value = random_token();
     apps.tokens[value] = token;
-    ++apps.minted;
     apps.write_git_users();
     send_json(res, 201,
               {{"token", value},
@@ -387,7 +387,12 @@ public:
 private:
   json state() const {
     const GitHubApps &apps = m_sim.state().apps();
-    return {{"token_lifetime_seconds", apps.token_lifetime.count()},
+    json tokens = json::array();
+    for (const auto &[value, token] : apps.tokens) {
+      tokens.push_back(value);
+    }
+    return {{"tokens", tokens},
+            {"token_lifetime_seconds", apps.token_lifetime.count()},
             {"clock_offset_seconds", apps.clock_offset.count()},
             {"tokens_minted", apps.minted},
             {"apps", apps.apps.size()},
@@ -433,7 +438,10 @@ void GitHubApps::write_git_users() {
     std::vector<std::string> base;
     std::ifstream in(git_users_file);
     for (std::string line; std::getline(in, line);) {
-      base.push_back(line);
+      // A plain user file holds one password per user: x-access-token is the App's from now on.
+      if (line.rfind("x-access-token:", 0) != 0) {
+        base.push_back(line);
+      }
     }
     git_users_base = base;
   }
@@ -441,10 +449,18 @@ void GitHubApps::write_git_users() {
   for (const std::string &line : *git_users_base) {
     text << line << '\n';
   }
+  // The newest live token (the one a client renewing its token uses); older ones still work on
+  // the API, which checks every token it issued.
+  const InstallationToken *newest = nullptr;
+  const std::string *newest_value = nullptr;
   for (const auto &[value, token] : tokens) {
-    if (token.expires_at > now()) {
-      text << "x-access-token:" << value << '\n';
+    if (token.expires_at > now() && (newest == nullptr || token.issued > newest->issued)) {
+      newest = &token;
+      newest_value = &value;
     }
+  }
+  if (newest_value != nullptr) {
+    text << "x-access-token:" << *newest_value << '\n';
   }
   // Written beside and renamed, so the git server never reads half a file.
   const std::filesystem::path next = git_users_file.string() + ".next";

@@ -37,6 +37,7 @@ struct InstallationToken {
   std::string account;
   std::vector<std::string> repositories;
   std::chrono::system_clock::time_point expires_at;
+  int issued = 0; // 1 for the first token minted, then 2, ...
 };
 
 // What the simulator knows about GitHub Apps, guarded by State's mutex like everything else.
@@ -47,8 +48,9 @@ struct GitHubApps {
   std::chrono::seconds token_lifetime{3600};
   // The simulator's clock minus the real one: JWT checks, expiry and the Date header use it.
   std::chrono::seconds clock_offset{0};
-  // When set, every live installation token is written there as `x-access-token:<token>` beside
-  // the lines the file had before the first token, so the git server accepts exactly those.
+  // When set, the newest live installation token is written there as `x-access-token:<token>`
+  // beside the other users the file had before the first token (a plain user file holds one
+  // password per user), so the git server accepts the token a renewing client uses.
   std::filesystem::path git_users_file;
   std::optional<std::vector<std::string>> git_users_base;
   int minted = 0;
@@ -60,7 +62,7 @@ struct GitHubApps {
   // when `repo` is empty).
   [[nodiscard]] bool token_allows(const std::string &token, const std::string &owner,
                                   const std::string &repo) const;
-  // Rewrites git_users_file (when set) with the base lines and every live token.
+  // Rewrites git_users_file (when set) with the base lines and the newest live token.
   void write_git_users();
 };
 
