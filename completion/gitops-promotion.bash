@@ -27,9 +27,9 @@ _gitops_promotion() {
   fi
 
   local commands="new promote status feature feature-stale set-image lint"
-  local global_flags="--provider --token --sourcedir --api-url --dry-run --output --log-level --timeout --help --version"
+  local global_flags="--provider --token --github-app-id --github-app-private-key-file --github-app-installation-id --sourcedir --api-url --dry-run --output --log-level --timeout --help --version"
   # Flags that take a value (the next word is that value, not a command).
-  local value_flags=" --provider --token --sourcedir --api-url --output --log-level --timeout --group --app --tag --image --branch --feature --max-age --path "
+  local value_flags=" --provider --token --github-app-id --github-app-private-key-file --github-app-installation-id --sourcedir --api-url --output --log-level --timeout --group --app --tag --image --branch --feature --max-age --path "
 
   # The subcommand is the first word that is neither a flag nor a flag's value; `given` collects the
   # flags already on the line, which are not offered again.
@@ -63,13 +63,18 @@ _gitops_promotion() {
       _gitops_promotion_reply -W "error warn info debug" -- "$cur"
       return 0
       ;;
+    --github-app-private-key-file)
+      compopt -o filenames 2>/dev/null
+      _gitops_promotion_reply -f -- "$cur"
+      return 0
+      ;;
     --sourcedir | --path)
       # Let readline quote what it inserts (spaces, quotes) when compopt is there (bash >= 4).
       compopt -o filenames 2>/dev/null
       _gitops_promotion_reply -d -- "$cur"
       return 0
       ;;
-    --token | --api-url | --timeout | --group | --app | --tag | --image | --branch | --feature | --max-age)
+    --token | --github-app-id | --github-app-installation-id | --api-url | --timeout | --group | --app | --tag | --image | --branch | --feature | --max-age)
       # Free text: offer nothing rather than file names.
       COMPREPLY=()
       return 0

@@ -2,8 +2,9 @@
 # Entrypoint of the GitHub Action (action.yml): maps the INPUT_* variables the Actions runner sets
 # to gitops-promotion's flags and runs it. The runner upper-cases input names and keeps hyphens
 # (`api-url` → INPUT_API-URL), which no shell can expand, so values are read with printenv.
-# Values become single argv elements (an array, no eval, no word splitting). The token is passed
-# in the environment (GITOPS_PROMOTION_TOKEN), never on the command line.
+# Values become single argv elements (an array, no eval, no word splitting). The token and a GitHub
+# App's private key are passed in the environment (GITOPS_PROMOTION_TOKEN, GITHUB_APP_PRIVATE_KEY),
+# never on the command line.
 # GITOPS_PROMOTION_BIN overrides the binary (tests run the script outside the image).
 set -euo pipefail
 
@@ -86,10 +87,27 @@ case $action in
     ;;
 esac
 
-token=$(input TOKEN)
-if [ -n "$token" ]; then
-  export GITOPS_PROMOTION_TOKEN="$token"
+# As a GitHub App (app-id and app-private-key) or with the token input (by default the workflow's
+# own token, so it is left out when the App is used). The key travels in the environment too.
+app_id=$(input APP-ID)
+if [ -n "$app_id" ]; then
+  args+=(--github-app-id "$app_id")
+  installation=$(input APP-INSTALLATION-ID)
+  if [ -n "$installation" ]; then
+    args+=(--github-app-installation-id "$installation")
+  fi
+  key=$(input APP-PRIVATE-KEY)
+  if [ -z "$key" ]; then
+    fail "input 'app-private-key' is required with 'app-id' (the App's private key, e.g. \${{ secrets.APP_PRIVATE_KEY }})"
+  fi
+  export GITHUB_APP_PRIVATE_KEY="$key"
+  unset key
+else
+  token=$(input TOKEN)
+  if [ -n "$token" ]; then
+    export GITOPS_PROMOTION_TOKEN="$token"
+  fi
+  unset token
 fi
-unset token
 
 exec "$bin" "${args[@]}"

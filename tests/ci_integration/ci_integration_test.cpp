@@ -11,6 +11,7 @@
 #include "server.hpp"
 #include "support/git_sandbox.hpp"
 #include "support/git_server.hpp"
+#include "support/rsa_keys.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -151,6 +152,7 @@ protected:
     forge_sim::Options options;
     options.repo_root = sim_root;
     options.token = k_token;
+    options.git_users = m_server.users_file();
     m_sim = std::make_unique<forge_sim::Simulator>(options);
     m_sim->start();
     {
@@ -259,6 +261,63 @@ TEST_F(GithubAction, NewWritesOutputsAndSummary) {
   EXPECT_TRUE(contains(step.summary, "### gitops-promotion new")) << step.summary;
   EXPECT_TRUE(contains(step.summary, "| Branch | `promote/webshop-cart` |")) << step.summary;
   EXPECT_TRUE(contains(step.summary, "[#1](")) << step.summary;
+}
+
+// app-id and app-private-key: the tool authenticates as the App (the token input, the workflow's
+// own token by default, is left out), pushes and opens the PR with an installation token, and no
+// line of the key or the token reaches the log, the outputs or the summary.
+TEST_F(GithubAction, AppInputsAuthenticateAsTheApp) {
+  const gitops::test::RsaKeyPair key = gitops::test::make_rsa_key_pair(2048);
+  {
+    auto lock = m_sim->state().lock();
+    forge_sim::GitHubApps &apps = m_sim->state().apps();
+    apps.apps[4711] = forge_sim::GitHubApp{4711, "gitops-promotion", key.public_pem};
+    forge_sim::AppInstallation installation;
+    installation.id = 815;
+    installation.app_id = 4711;
+    installation.account = "git";
+    installation.permissions = {{"contents", "write"},
+                                {"pull_requests", "write"},
+                                {"statuses", "read"},
+                                {"checks", "read"}};
+    apps.installations[815] = installation;
+  }
+  const Step step = run_step({{"ACTION", "new"},
+                              {"GROUP", "webshop"},
+                              {"APP", "cart"},
+                              {"TAG", "1.1.0"},
+                              {"APP-ID", "4711"},
+                              {"APP-PRIVATE-KEY", key.private_pem}});
+  ASSERT_EQ(step.result.exit_code, 0) << step.result.out << step.result.err;
+  EXPECT_TRUE(contains(step.result.err, "authenticated as GitHub App 4711 (installation 815)"))
+      << step.result.err;
+  EXPECT_EQ(step.outputs.at("pr-number"), "1");
+  EXPECT_EQ(step.outputs.at("commit"), bare_rev(std::string("refs/heads/") + k_branch));
+  std::vector<std::string> secrets;
+  {
+    auto lock = m_sim->state().lock();
+    EXPECT_EQ(m_sim->state().apps().minted, 1);
+    for (const auto &[token, info] : m_sim->state().apps().tokens) {
+      secrets.push_back(token);
+    }
+  }
+  std::istringstream pem(key.private_pem);
+  for (std::string line; std::getline(pem, line);) {
+    if (line.find("-----") == std::string::npos) {
+      secrets.push_back(line);
+    }
+  }
+  const std::string everything = step.result.out + step.result.err + step.output_file +
+                                 step.summary + read_file(m_clone / ".git" / "config");
+  for (const std::string &secret : secrets) {
+    EXPECT_FALSE(contains(everything, secret)) << secret;
+  }
+
+  // app-id without the key: a usage error naming the missing input.
+  const Step missing = run_step({{"ACTION", "promote"}, {"APP-ID", "4711"}});
+  EXPECT_EQ(missing.result.exit_code, 2);
+  EXPECT_TRUE(contains(missing.result.out, "::error::input 'app-private-key' is required"))
+      << missing.result.out;
 }
 
 TEST_F(GithubAction, DryRunInputChangesNothing) {

@@ -40,6 +40,9 @@ public:
                                                  const std::string &user = "git") const;
 
   [[nodiscard]] const std::string &password() const { return m_password; }
+  // The Basic-auth user file (`user:password` lines, read at every request), for a test that
+  // lets forge-sim add GitHub App installation tokens (forge_sim::Options::git_users).
+  [[nodiscard]] std::filesystem::path users_file() const { return m_dir.path() / "users"; }
   [[nodiscard]] int port() const { return m_port; }
 
   // Stops the server now (as the destructor does); logs are complete afterwards.

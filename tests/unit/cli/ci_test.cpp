@@ -4,11 +4,13 @@
 #include "support/temp_dir.hpp"
 
 #include "gitops/cli/ci.hpp"
+#include "gitops/util/output_guard.hpp"
 #include "gitops/util/strings.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <sstream>
 
 namespace {
@@ -287,3 +289,14 @@ TEST(CiRun, HelpIsNotReported) {
 }
 
 } // namespace
+
+TEST(CiRedact, AGitHubAppKeyIsASecretWholeAndLineByLine) {
+  const std::string body = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun";
+  const std::string pem =
+      "-----BEGIN RSA PRIVATE KEY-----\n" + body + "\n-----END RSA PRIVATE KEY-----\n";
+  for (const char *name : {"GITHUB_APP_PRIVATE_KEY", "INPUT_APP-PRIVATE-KEY"}) {
+    const auto secrets = gitops::cli::secrets_of(std::nullopt, fixed_env({{name, pem}}));
+    EXPECT_NE(std::find(secrets.begin(), secrets.end(), body), secrets.end()) << name;
+    EXPECT_EQ(gitops::util::redact("key: " + body.substr(0, 64), secrets), "key: ***") << name;
+  }
+}

@@ -8,6 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+#include <vector>
+
 using gitops::test::CliRun;
 using gitops::test::execute;
 using gitops::test::GitRepo;
@@ -79,3 +83,47 @@ TEST_F(NetworkCli, NewWithAnUnreachableApiFailsBeforePushingAndNeverPrintsTheTok
 }
 
 } // namespace
+
+// GitHub App credentials: each wrong combination is a usage error (exit 2) naming what to drop or
+// add, before any request, and the key never appears.
+TEST_F(NetworkCli, GitHubAppFlagsThatCannotWork) {
+  repo.git("remote add origin https://github.com/acme/gitops.git");
+  const std::string key_line = "MIIEowIBAAKCAQEAsecretkeymaterialthatmustnotleak0123456789";
+  const std::string pem =
+      "-----BEGIN RSA PRIVATE KEY-----\n" + key_line + "\n-----END RSA PRIVATE KEY-----\n";
+  struct Case {
+    std::vector<std::string> args;
+    std::map<std::string, std::string> env;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"promote", "--github-app-id", "123"},
+       {{"GITHUB_APP_PRIVATE_KEY", pem}, {"GITHUB_TOKEN", "ghp_token_value_1"}},
+       "both a token (GITHUB_TOKEN) and GitHub App credentials (--github-app-id) are given: use "
+       "one of them (unset GITHUB_TOKEN to authenticate as the App"},
+      {{"promote", "--github-app-id", "123", "--token", "ghp_token_value_2"},
+       {{"GITHUB_APP_PRIVATE_KEY", pem}},
+       "(drop --token to authenticate as the App, or drop the --github-app-* flags"},
+      {{"promote", "--github-app-id", "123"},
+       {},
+       "--github-app-id needs the App's private key: pass --github-app-private-key-file FILE or "
+       "set GITHUB_APP_PRIVATE_KEY"},
+      {{"promote", "--github-app-id", "123", "--github-app-private-key-file", "/no/such/key.pem"},
+       {},
+       "cannot read --github-app-private-key-file /no/such/key.pem: No such file or directory"},
+      {{"promote", "--github-app-id", "123", "--provider", "azdo"},
+       {{"GITHUB_APP_PRIVATE_KEY", pem}},
+       "--github-app-id authenticates with GitHub, but the provider is azdo"},
+      {{"promote", "--github-app-id", "123"},
+       {{"GITHUB_APP_PRIVATE_KEY", pem}},
+       "the GitHub App private key (GITHUB_APP_PRIVATE_KEY) is not a valid PEM private key"},
+  };
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.message);
+    const CliRun r = execute(c.args, repo.path(), c.env);
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_TRUE(contains(r.err, c.message)) << r.err;
+    EXPECT_FALSE(contains(r.err + r.out, key_line)) << r.err;
+    EXPECT_FALSE(contains(r.err + r.out, "ghp_token_value")) << r.err;
+  }
+}

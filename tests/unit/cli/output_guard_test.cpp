@@ -111,3 +111,20 @@ TEST(CommandLine, OnlyTheCommandAtTheStartSurvives) {
 }
 
 } // namespace
+
+// A secret learnt after the stream was made (a GitHub App's token minted mid-run) is redacted from
+// the next line on; a list shared with another thread is safe to add to.
+TEST(GuardedStream, ASecretListLearntLaterCounts) {
+  gitops::util::SecretList secrets({"first-secret"});
+  std::ostringstream target;
+  {
+    gitops::util::GuardedStream out(target, secrets);
+    out << "a first-secret and ghs_minted_later_0001\n";
+    secrets.add("ghs_minted_later_0001");
+    secrets.add("ghs_minted_later_0001");
+    secrets.add("");
+    out << "a first-secret and ghs_minted_later_0001\n";
+  }
+  EXPECT_EQ(target.str(), "a *** and ghs_minted_later_0001\na *** and ***\n");
+  EXPECT_EQ(secrets.snapshot().size(), 2U);
+}

@@ -260,3 +260,27 @@ TEST(CliParse, HelpNeverShowsTheToken) {
 }
 
 } // namespace
+
+TEST(CliParse, GitHubAppFlags) {
+  const CliRun r =
+      parse_only({"promote", "--github-app-id", "123456", "--github-app-private-key-file",
+                  "/keys/app.pem", "--github-app-installation-id", "42"},
+                 "/w");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto &g = r.invocation->globals;
+  EXPECT_EQ(g.github_app_id.value_or(""), "123456");
+  EXPECT_EQ(g.github_app_private_key_file.value_or(""), "/keys/app.pem");
+  EXPECT_EQ(g.github_app_installation_id.value_or(""), "42");
+
+  expect_usage_error(parse_only({"promote", "--github-app-installation-id", "42"}, "/w"),
+                     "gitops-promotion promote",
+                     "--github-app-installation-id: needs --github-app-id");
+  expect_usage_error(parse_only({"promote", "--github-app-private-key-file", "k.pem"}, "/w"),
+                     "gitops-promotion promote",
+                     "--github-app-private-key-file: needs --github-app-id");
+  expect_usage_error(parse_only({"promote", "--github-app-id", "12 34"}, "/w"),
+                     "gitops-promotion promote", "is not a GitHub App ID");
+  expect_usage_error(
+      parse_only({"promote", "--github-app-id", "1", "--github-app-installation-id", "x1"}, "/w"),
+      "gitops-promotion promote", "is not an installation id");
+}
