@@ -230,6 +230,34 @@ action "$run" 1001 feature-stale INPUT_MAX-AGE=1h
 [[ $RC -eq 0 ]] || fatal "feature-stale exited $RC: $OUT"
 expect_contains "$OUT" "No stale application to remove, exiting early." "feature-stale in the image"
 
+# The Action as a GitHub App (app-id and app-private-key; the token input is then left out): the
+# image signs the App's JWT with its libcrypto and pushes with the installation token.
+openssl genrsa -traditional -out "$WORK/app.pem" 2048 2>/dev/null || fatal "openssl genrsa failed"
+lf_admin POST github-apps "$(jq -cn --rawfile k <(openssl rsa -in "$WORK/app.pem" -pubout 2>/dev/null) \
+  '{id: 1234, public_key: $k}')" >/dev/null || fatal "cannot register the App"
+lf_admin POST github-apps/installations "$(jq -cn --arg o "$OWNER" '{id: 99, app_id: 1234, account: $o,
+  permissions: {contents: "write", pull_requests: "write", statuses: "read", checks: "read"}}')" \
+  >/dev/null || fatal "cannot install the App"
+rm -rf "$WORK/sample"
+lf_sample_repo "$WORK/sample" "status_timeout_minutes: 30s"
+lf_create_repo github "$OWNER" webshop-app "$WORK/sample" "$(lf_default_settings)" ||
+  fatal "cannot create webshop-app"
+run="$WORK/run-app"
+checkout "$run" 1001 full main webshop-app
+action "$run" 1001 new INPUT_GROUP=webshop INPUT_APP=cart INPUT_TAG=3.0.0 INPUT_APP-ID=1234 \
+  "INPUT_APP-PRIVATE-KEY=$(cat "$WORK/app.pem")"
+[[ $RC -eq 0 ]] || fatal "new as a GitHub App exited $RC: $OUT"
+expect_contains "$OUT" "authenticated as GitHub App 1234 (installation 99) on $OWNER/webshop-app" \
+  "new as a GitHub App in the image"
+[[ -n $(output_of pr-number) ]] || fail "new as a GitHub App: no pr-number output: $OUTPUTS"
+expect_eq "$(lf_admin GET github-apps | jq -r .tokens_minted)" 1 "installation tokens minted by the image"
+while IFS= read -r line; do
+  if grep -qF -- "$line" - "$WORK/out" "$WORK/err" <<<"$OUTPUTS"; then
+    fail "a line of the App's key appears in the Action's output"
+    break
+  fi
+done < <(grep -v -- ----- "$WORK/app.pem")
+
 # By hand, as another user than the repository's owner: the cause and the fix, not "no repository".
 run="$WORK/run-foreign"
 checkout "$run" 1000 full main webshop-u1000-full

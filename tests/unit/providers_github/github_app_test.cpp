@@ -391,5 +391,29 @@ TEST_F(AppTokenSourceTest, TheProviderSendsTheInstallationToken) {
             "Bearer ghs_for_the_api");
 }
 
+// GitHub Enterprise Server: without --api-url the App's requests go to https://<host>/api/v3 like
+// every other call; with it, to the URL given.
+TEST_F(AppTokenSourceTest, EnterpriseServerEndpoints) {
+  GitHubAppCredentials credentials{"12", key_pair().private_pem, "x", std::string("3")};
+  GitHubAppTokenSource derived(
+      credentials, GitHubRemote{"ghes.example.com", "acme", "gitops", true}, GitHubEndpoints{},
+      m_http, nullptr, "gitops-promotion", [this] { return m_now; });
+  m_http.expect("GET", "https://ghes.example.com/api/v3/app/installations/3", 200,
+                installation(3, k_all_permissions).dump());
+  m_http.expect("POST", "https://ghes.example.com/api/v3/app/installations/3/access_tokens", 201,
+                json{{"token", "ghs_ghes"}, {"expires_at", iso(std::chrono::hours(1))}}.dump());
+  EXPECT_EQ(derived.token(), "ghs_ghes");
+
+  const GitHubRemote remote{"ghes.example.com", "acme", "gitops", true};
+  GitHubAppTokenSource given(credentials, remote,
+                             github_endpoints(remote, "https://api.ghes.example.com/v3"), m_http,
+                             nullptr, "gitops-promotion", [this] { return m_now; });
+  m_http.expect("GET", "https://api.ghes.example.com/v3/app/installations/3", 200,
+                installation(3, k_all_permissions).dump());
+  m_http.expect("POST", "https://api.ghes.example.com/v3/app/installations/3/access_tokens", 201,
+                json{{"token", "ghs_given"}, {"expires_at", iso(std::chrono::hours(1))}}.dump());
+  EXPECT_EQ(given.token(), "ghs_given");
+}
+
 } // namespace
 } // namespace gitops::providers
