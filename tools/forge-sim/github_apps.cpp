@@ -471,34 +471,35 @@ void GitHubApps::write_git_users() {
   std::filesystem::rename(next, git_users_file);
 }
 
+namespace {
+
+// A route handler calling `method` of the shared AppsApi.
+RouteHandler bound(const std::shared_ptr<AppsApi> &api,
+                   void (AppsApi::*method)(const httplib::Request &, httplib::Response &,
+                                           const Params &)) {
+  return [api, method](const httplib::Request &req, httplib::Response &res, const Params &p) {
+    ((*api).*method)(req, res, p);
+  };
+}
+
+} // namespace
+
 void register_github_app_routes(Router &router, Simulator &sim) {
   auto api = std::make_shared<AppsApi>(sim);
   router.keep_alive(api);
-  const auto bind = [api](void (AppsApi::*method)(const httplib::Request &, httplib::Response &,
-                                                  const Params &)) {
-    return [api, method](const httplib::Request &req, httplib::Response &res, const Params &p) {
-      ((*api).*method)(req, res, p);
-    };
-  };
-  router.add("GET", "/repos/{owner}/{repo}/installation", bind(&AppsApi::repo_installation));
-  router.add("GET", "/app/installations/{installation_id}", bind(&AppsApi::get_installation));
+  router.add("GET", "/repos/{owner}/{repo}/installation", bound(api, &AppsApi::repo_installation));
+  router.add("GET", "/app/installations/{installation_id}", bound(api, &AppsApi::get_installation));
   router.add("POST", "/app/installations/{installation_id}/access_tokens",
-             bind(&AppsApi::create_token));
+             bound(api, &AppsApi::create_token));
 }
 
 void register_github_app_admin_routes(Router &router, Simulator &sim) {
   auto api = std::make_shared<AppsApi>(sim);
   router.keep_alive(api);
-  const auto bind = [api](void (AppsApi::*method)(const httplib::Request &, httplib::Response &,
-                                                  const Params &)) {
-    return [api, method](const httplib::Request &req, httplib::Response &res, const Params &p) {
-      ((*api).*method)(req, res, p);
-    };
-  };
-  router.add("POST", "/_admin/github-apps", bind(&AppsApi::admin_app));
-  router.add("POST", "/_admin/github-apps/installations", bind(&AppsApi::admin_installation));
-  router.add("POST", "/_admin/github-apps/settings", bind(&AppsApi::admin_settings));
-  router.add("GET", "/_admin/github-apps", bind(&AppsApi::admin_state));
+  router.add("POST", "/_admin/github-apps", bound(api, &AppsApi::admin_app));
+  router.add("POST", "/_admin/github-apps/installations", bound(api, &AppsApi::admin_installation));
+  router.add("POST", "/_admin/github-apps/settings", bound(api, &AppsApi::admin_settings));
+  router.add("GET", "/_admin/github-apps", bound(api, &AppsApi::admin_state));
 }
 
 } // namespace forge_sim

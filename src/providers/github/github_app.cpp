@@ -1,5 +1,7 @@
 #include "gitops/providers/github_app.hpp"
 
+#include "github_request.hpp"
+
 #include "gitops/providers/azdo_url.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
@@ -22,7 +24,6 @@ namespace {
 using nlohmann::json;
 using std::chrono::system_clock;
 
-constexpr std::string_view k_api_version = "2022-11-28";
 // GitHub's advice: issue the JWT 60 s in the past, so a clock slightly ahead is still accepted.
 constexpr std::chrono::seconds k_backdate{60};
 // exp - iat, so exp is 9 minutes after now: GitHub refuses a JWT that expires 10 minutes or more
@@ -240,20 +241,9 @@ std::string GitHubAppTokenSource::token() {
 
 http::Response GitHubAppTokenSource::app_call(const std::string &method, const std::string &path,
                                               const std::string &body, const std::string &jwt) {
-  http::Request request;
-  request.method = method;
-  request.url = m_endpoints.api_url + path;
-  request.headers.emplace("Authorization", "Bearer " + jwt);
-  request.headers.emplace("Accept", "application/vnd.github+json");
-  request.headers.emplace("X-GitHub-Api-Version", std::string(k_api_version));
-  request.headers.emplace("User-Agent", m_user_agent);
-  if (!body.empty()) {
-    request.headers.emplace("Content-Type", "application/json");
-  }
-  request.body = body;
   // Minting a token twice is harmless: the first one simply expires unused.
-  request.idempotent = true;
-  return m_http.send(request);
+  return m_http.send(
+      detail::github_request(method, m_endpoints.api_url + path, jwt, m_user_agent, body, true));
 }
 
 std::string GitHubAppTokenSource::explain(const http::Response &response, const std::string &what,

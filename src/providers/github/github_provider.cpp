@@ -1,5 +1,7 @@
 #include "gitops/providers/github_provider.hpp"
 
+#include "github_request.hpp"
+
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
 
@@ -15,7 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view k_api_version = "2022-11-28";
 // Far more pages than any real list needs, so a Link loop on a broken server still ends.
 constexpr int k_max_pages = 1000;
 
@@ -358,19 +359,8 @@ std::string GitHubProvider::repo_path() const {
 
 http::Response GitHubProvider::send(const std::string &method, const std::string &url,
                                     const std::string &body, bool idempotent) {
-  http::Request request;
-  request.method = method;
-  request.url = url;
-  request.headers.emplace("Authorization", "Bearer " + m_token->token());
-  request.headers.emplace("Accept", "application/vnd.github+json");
-  request.headers.emplace("X-GitHub-Api-Version", std::string(k_api_version));
-  request.headers.emplace("User-Agent", m_user_agent);
-  if (!body.empty()) {
-    request.headers.emplace("Content-Type", "application/json");
-  }
-  request.body = body;
-  request.idempotent = idempotent;
-  return m_http.send(request);
+  return m_http.send(
+      detail::github_request(method, url, m_token->token(), m_user_agent, body, idempotent));
 }
 
 http::Response GitHubProvider::call(const Call &c) {
