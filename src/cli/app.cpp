@@ -5,6 +5,7 @@
 #include "gitops/feature/duplicate.hpp"
 #include "gitops/promotion/pr_state.hpp"
 #include "gitops/providers/factory.hpp"
+#include "gitops/providers/registry.hpp"
 #include "gitops/providers/remote_url.hpp"
 #include "gitops/util/duration.hpp"
 #include "gitops/util/error.hpp"
@@ -65,19 +66,43 @@ std::string version_text() {
   return "gitops-promotion " + std::string(k_version);
 }
 
+// --token's help: the variables it falls back to, from the forge registry
+// ("$GITOPS_PROMOTION_TOKEN, then $GH_TOKEN/$GITHUB_TOKEN or
+// $SYSTEM_ACCESSTOKEN/$AZURE_DEVOPS_EXT_PAT").
+std::string token_help() {
+  std::string forges;
+  for (const providers::Forge &forge : providers::forges()) {
+    std::string names;
+    for (std::string_view name : forge.token_variables) {
+      names += (names.empty() ? "$" : "/$") + std::string(name);
+    }
+    forges += (forges.empty() ? "" : " or ") + names;
+  }
+  return "Access token for the git provider (default: $" +
+         std::string(providers::k_tool_token_variable) + ", then " + forges + ")";
+}
+
+// The --provider values, from the forge registry.
+std::vector<std::string> forge_name_list() {
+  std::vector<std::string> names;
+  for (const providers::Forge &forge : providers::forges()) {
+    names.emplace_back(forge.name);
+  }
+  return names;
+}
+
 void add_global_flags(CLI::App &app, RawGlobals &raw) {
   const std::string group = "Global options";
   app.add_option_function<std::string>(
          "--provider", [&raw](const std::string &v) { raw.provider = v; },
-         "Git provider: github or azdo (default: detected from the origin remote URL)")
-      ->check(CLI::IsMember({"github", "azdo"}))
+         "Git provider: " + providers::forge_names(" or ") +
+             " (default: detected from the origin remote URL)")
+      ->check(CLI::IsMember(forge_name_list()))
       ->type_name("PROVIDER")
       ->group(group);
   // No default is ever shown for the token, and it is never echoed back.
   app.add_option_function<std::string>(
-         "--token", [&raw](const std::string &v) { raw.token = v; },
-         "Access token for the git provider (default: $GITOPS_PROMOTION_TOKEN, then "
-         "$GH_TOKEN/$GITHUB_TOKEN or $SYSTEM_ACCESSTOKEN/$AZURE_DEVOPS_EXT_PAT)")
+         "--token", [&raw](const std::string &v) { raw.token = v; }, token_help())
       ->type_name("TOKEN")
       ->group(group);
   app.add_option_function<std::string>(

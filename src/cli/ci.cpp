@@ -1,6 +1,7 @@
 #include "gitops/cli/ci.hpp"
 
 #include "gitops/providers/github_app.hpp"
+#include "gitops/providers/registry.hpp"
 #include "gitops/util/output_guard.hpp"
 #include "gitops/util/strings.hpp"
 
@@ -150,21 +151,25 @@ std::vector<std::string> secrets_of(const std::optional<std::string> &token_flag
   if (token_flag) {
     add(*token_flag);
   }
-  constexpr std::array<std::string_view, 6> k_names = {
-      "GITOPS_PROMOTION_TOKEN", "GITHUB_TOKEN",         "GH_TOKEN",
-      "SYSTEM_ACCESSTOKEN",     "AZURE_DEVOPS_EXT_PAT", "INPUT_TOKEN"};
-  for (std::string_view name : k_names) {
+  // Every forge's token variables (any of them may be set whatever the provider), and the
+  // Action's token input.
+  std::vector<std::string_view> names = providers::all_token_variables();
+  names.emplace_back("INPUT_TOKEN");
+  for (std::string_view name : names) {
     if (auto value = non_empty(env, name)) {
       add(*value);
     }
   }
   // A server that echoes the request's Authorization header shows the token base64-encoded with
-  // the user the tool sends (Azure DevOps API: none; git pushes: x-access-token or
-  // gitops-promotion).
+  // the user the tool sends (Azure DevOps API: none; git pushes: each forge's git user).
+  std::vector<std::string_view> users = {""};
+  for (const providers::Forge &forge : providers::forges()) {
+    users.push_back(forge.git_user);
+  }
   const std::size_t plain = secrets.size();
   for (std::size_t i = 0; i < plain; ++i) {
     const std::string token(util::trim(secrets[i]));
-    for (std::string_view user : {"", "x-access-token", "gitops-promotion"}) {
+    for (std::string_view user : users) {
       secrets.push_back(util::base64_encode(std::string(user) + ":" + token));
     }
   }

@@ -6,6 +6,7 @@
 #include "gitops/http/curl_http_client.hpp"
 #include "gitops/providers/factory.hpp"
 #include "gitops/providers/github_app.hpp"
+#include "gitops/providers/registry.hpp"
 #include "gitops/providers/remote_url.hpp"
 #include "gitops/util/deadline.hpp"
 #include "gitops/util/error.hpp"
@@ -91,10 +92,10 @@ Network connect(const Invocation &inv, const RunContext &context, const util::Lo
   const providers::ProviderKind kind = choose_provider(inv.globals.provider, url, cfg.remote);
   const std::optional<Token> token = resolve_token(inv.globals.token, kind, context.env);
   const bool as_app = inv.globals.github_app_id.has_value();
+  const providers::Forge &forge = providers::forge(kind);
   if (as_app && kind != providers::ProviderKind::github) {
     throw UsageError("--github-app-id authenticates with GitHub, but the provider is " +
-                     std::string(providers::to_string(kind)) +
-                     ": drop the GitHub App flags and give a token");
+                     std::string(forge.name) + ": drop the GitHub App flags and give a token");
   }
   if (as_app && token) {
     throw UsageError(
@@ -105,12 +106,16 @@ Network connect(const Invocation &inv, const RunContext &context, const util::Lo
         "token)");
   }
   if (!token && !as_app) {
-    throw CommandError(
-        inv.command + " needs an access token: pass --token or set " +
-        (kind == providers::ProviderKind::github
-             ? std::string("GITOPS_PROMOTION_TOKEN, GH_TOKEN or GITHUB_TOKEN (or authenticate as "
-                           "a GitHub App: --github-app-id and its private key)")
-             : std::string("GITOPS_PROMOTION_TOKEN, SYSTEM_ACCESSTOKEN or AZURE_DEVOPS_EXT_PAT")));
+    std::vector<std::string_view> names = {providers::k_tool_token_variable};
+    names.insert(names.end(), forge.token_variables.begin(), forge.token_variables.end());
+    std::string list;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      list += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + std::string(names[i]);
+    }
+    throw CommandError(inv.command + " needs an access token: pass --token or set " + list +
+                       (forge.other_credentials.empty()
+                            ? std::string()
+                            : " (or " + std::string(forge.other_credentials) + ")"));
   }
   if (!url) {
     throw CommandError("the repository has no remote \"" + cfg.remote + "\" to push to");
@@ -127,19 +132,18 @@ Network connect(const Invocation &inv, const RunContext &context, const util::Lo
   if (inv.globals.api_url) {
     provider_options.api_url = *inv.globals.api_url;
   }
-  // GitHub wants x-access-token as the user of an installation token; Azure DevOps takes any user.
   net.credentials.mode = git::Credentials::Mode::userpass;
-  net.credentials.username =
-      kind == providers::ProviderKind::github ? "x-access-token" : "gitops-promotion";
+  net.credentials.username = std::string(forge.git_user);
   std::shared_ptr<util::TokenSource> source;
   if (as_app) {
     auto [pem, origin] = github_app_key(inv, context);
     // Whatever the key, the JWTs and the tokens, no line printed from here on can show them.
-    const auto learn = [&context, http = net.http.get()](const std::string &secret) {
+    const auto learn = [&context, http = net.http.get(),
+                        user = std::string(forge.git_user)](const std::string &secret) {
       http->add_secret(secret);
       if (context.learn_secret) {
         context.learn_secret(secret);
-        context.learn_secret(util::base64_encode("x-access-token:" + secret));
+        context.learn_secret(util::base64_encode(user + ":" + secret));
       }
     };
     for (const std::string &line : providers::pem_secret_lines(pem)) {

@@ -1,18 +1,15 @@
 #include "gitops/cli/provider_selection.hpp"
 
 #include "gitops/git/repository.hpp"
+#include "gitops/providers/registry.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
 
-#include <array>
+#include <vector>
 
 namespace gitops::cli {
 
 namespace {
-
-bool ends_with(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
 
 // The lowercased host of a URL or scp-like address, "" when there is none.
 std::string host_of(std::string_view url) {
@@ -44,20 +41,8 @@ std::string host_of(std::string_view url) {
 } // namespace
 
 std::optional<providers::ProviderKind> detect_provider(std::string_view remote_url) {
-  std::string host = host_of(remote_url);
-  if (!host.empty() && host.back() == '.') {
-    host.pop_back();
-  }
-  if (host.empty()) {
-    return std::nullopt;
-  }
-  if (host == "dev.azure.com" || host == "ssh.dev.azure.com" || host == "visualstudio.com" ||
-      ends_with(host, ".visualstudio.com") || ends_with(host, ".dev.azure.com")) {
-    return providers::ProviderKind::azdo;
-  }
-  if (host == "github.com" || ends_with(host, ".github.com") || ends_with(host, ".ghe.com") ||
-      host.rfind("github", 0) == 0) {
-    return providers::ProviderKind::github;
+  if (const providers::Forge *forge = providers::forge_for_host(host_of(remote_url))) {
+    return forge->kind;
   }
   return std::nullopt;
 }
@@ -70,14 +55,15 @@ providers::ProviderKind choose_provider(const std::optional<providers::ProviderK
   }
   if (!remote_url) {
     throw CommandError("cannot detect the git provider: the repository has no remote \"" +
-                       std::string(remote_name) + "\"; pass --provider github|azdo");
+                       std::string(remote_name) + "\"; pass --provider " +
+                       providers::forge_names());
   }
   if (auto kind = detect_provider(*remote_url)) {
     return *kind;
   }
   throw CommandError("cannot detect the git provider from the URL of remote \"" +
                      std::string(remote_name) + "\" (" + git::redact_url(*remote_url) +
-                     "); pass --provider github|azdo");
+                     "); pass --provider " + providers::forge_names());
 }
 
 std::optional<Token> resolve_token(const std::optional<std::string> &flag,
@@ -89,13 +75,10 @@ std::optional<Token> resolve_token(const std::optional<std::string> &flag,
       return Token{std::string(value), "--token"};
     }
   }
-  // GH_TOKEN before GITHUB_TOKEN, as gh reads them: in Actions GITHUB_TOKEN is often the workflow's
-  // own token, and GH_TOKEN the one a user set on purpose.
-  constexpr std::array<std::string_view, 3> k_github = {"GITOPS_PROMOTION_TOKEN", "GH_TOKEN",
-                                                        "GITHUB_TOKEN"};
-  constexpr std::array<std::string_view, 3> k_azdo = {"GITOPS_PROMOTION_TOKEN",
-                                                      "SYSTEM_ACCESSTOKEN", "AZURE_DEVOPS_EXT_PAT"};
-  for (std::string_view name : kind == providers::ProviderKind::github ? k_github : k_azdo) {
+  std::vector<std::string_view> names = {providers::k_tool_token_variable};
+  const auto &forge_variables = providers::forge(kind).token_variables;
+  names.insert(names.end(), forge_variables.begin(), forge_variables.end());
+  for (std::string_view name : names) {
     if (auto value = env(name); value && !util::trim(*value).empty()) {
       return Token{std::string(util::trim(*value)), std::string(name)};
     }

@@ -45,10 +45,10 @@ void render_report_json(std::ostream &out, const CommandReport &report);
 // % → %AZP25, ; → %3B, CR → %0D, LF → %0A, ] → %5D.
 [[nodiscard]] std::string escape_azure_data(std::string_view text);
 
-// The values that must never be printed: the --token flag (when given) and the token variables
-// GITOPS_PROMOTION_TOKEN, GITHUB_TOKEN, GH_TOKEN, SYSTEM_ACCESSTOKEN, AZURE_DEVOPS_EXT_PAT,
-// INPUT_TOKEN that are set in `env`, each also trimmed of whitespace and as the base64 of the
-// `user:token` pairs the tool sends in Basic authorization headers; and a GitHub App private key
+// The values that must never be printed: the --token flag (when given) and the token variables of
+// every forge (providers::all_token_variables) and INPUT_TOKEN that are set in `env`, each also
+// trimmed of whitespace and as the base64 of the `user:token` pairs the tool sends in Basic
+// authorization headers (no user, or a forge's git user); and a GitHub App private key
 // in GITHUB_APP_PRIVATE_KEY or INPUT_APP-PRIVATE-KEY, whole and line by line. (Keys read from a
 // file and the tokens minted from them are added while running: RunContext::learn_secret.)
 [[nodiscard]] std::vector<std::string> secrets_of(const std::optional<std::string> &token_flag,

@@ -9,10 +9,10 @@
 
 namespace gitops::cli {
 
-// The provider a remote URL belongs to: dev.azure.com, *.visualstudio.com and ssh.dev.azure.com are
-// Azure DevOps; github.com, *.github.com, *.ghe.com and hosts whose first label starts with
-// "github" (GitHub Enterprise Server such as github.example.com) are GitHub. Accepts
-// https/http/ssh/git URLs and scp-like `user@host:path`. std::nullopt when the host says nothing.
+// The provider a remote URL belongs to, by the host rules of providers/registry.hpp (e.g.
+// dev.azure.com and *.visualstudio.com are Azure DevOps; github.com, *.ghe.com and hosts whose
+// first label starts with "github" are GitHub). Accepts https/http/ssh/git URLs and scp-like
+// `user@host:path`. std::nullopt when the host says nothing.
 [[nodiscard]] std::optional<providers::ProviderKind> detect_provider(std::string_view remote_url);
 
 // The provider to use: `flag` when given, else detected from `remote_url` (the `origin` remote).
@@ -28,9 +28,10 @@ struct Token {
   std::string source;
 };
 
-// The token to use, first non-empty of: `flag`, GITOPS_PROMOTION_TOKEN, then GH_TOKEN, GITHUB_TOKEN
-// (github, in gh's order) or SYSTEM_ACCESSTOKEN, AZURE_DEVOPS_EXT_PAT (azdo), with surrounding
-// whitespace trimmed (only whitespace does not count). std::nullopt when none is set.
+// The token to use, first non-empty of: `flag`, GITOPS_PROMOTION_TOKEN, then the forge's token
+// variables (providers/registry.hpp: GH_TOKEN, GITHUB_TOKEN in gh's order for GitHub;
+// SYSTEM_ACCESSTOKEN, AZURE_DEVOPS_EXT_PAT for Azure DevOps), with surrounding whitespace trimmed
+// (only whitespace does not count). std::nullopt when none is set.
 [[nodiscard]] std::optional<Token> resolve_token(const std::optional<std::string> &flag,
                                                  providers::ProviderKind kind,
                                                  const util::EnvLookup &env);

@@ -19,15 +19,12 @@ struct ProviderOptions {
   std::string user_agent = "gitops-promotion"; // sent with every request
 };
 
-// `github` / `azdo` (upstream's --provider values, case-sensitive), or std::nullopt.
+// The kind named `name` (a --provider value of providers/registry.hpp, case-sensitive as
+// upstream's), or std::nullopt.
 [[nodiscard]] std::optional<ProviderKind> parse_provider_kind(std::string_view name);
 
 // The provider name as the CLI spells it.
 [[nodiscard]] std::string_view to_string(ProviderKind kind);
-
-// The provider a remote URL points at: azdo for Azure DevOps hosts and `/_git/` paths, github for
-// any other OWNER/REPO remote, std::nullopt when it parses as neither. Never throws.
-[[nodiscard]] std::optional<ProviderKind> guess_provider_kind(std::string_view remote_url);
 
 // Builds the provider for `remote_url` (the URL of the remote, e.g. origin). `http` must outlive
 // the result. Throws ProviderError for an empty token, an unparsable remote, or a provider that is

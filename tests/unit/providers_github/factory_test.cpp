@@ -2,6 +2,7 @@
 
 #include "gitops/providers/factory.hpp"
 #include "gitops/providers/github_provider.hpp"
+#include "gitops/providers/registry.hpp"
 #include "gitops/util/error.hpp"
 
 #include <gtest/gtest.h>
@@ -60,13 +61,32 @@ TEST(MakeProvider, BuildsAnAzureDevOpsProvider) {
                ProviderError);
 }
 
-TEST(GuessProviderKind, TellsForgesApartByTheRemote) {
-  EXPECT_EQ(guess_provider_kind("https://dev.azure.com/o/p/_git/r"), ProviderKind::azdo);
-  EXPECT_EQ(guess_provider_kind("git@ssh.dev.azure.com:v3/o/p/r"), ProviderKind::azdo);
-  EXPECT_EQ(guess_provider_kind("git@github.com:o/r.git"), ProviderKind::github);
-  EXPECT_EQ(guess_provider_kind("https://ghes.example.com/o/r"), ProviderKind::github);
-  EXPECT_FALSE(guess_provider_kind("/tmp/local/repo.git"));
-  EXPECT_FALSE(guess_provider_kind(""));
+TEST(ForgeRegistry, OneEntryPerKindWithItsRules) {
+  ASSERT_EQ(forges().size(), 2U);
+  EXPECT_EQ(forge(ProviderKind::github).name, "github");
+  EXPECT_EQ(forge(ProviderKind::azdo).name, "azdo");
+  EXPECT_EQ(forge_named("github"), &forge(ProviderKind::github));
+  EXPECT_EQ(forge_named("GitHub"), nullptr) << "upstream's values are case-sensitive";
+  EXPECT_EQ(forge_names(), "github|azdo");
+  for (const auto &[host, kind] : std::vector<std::pair<std::string, ProviderKind>>{
+           {"github.com", ProviderKind::github},
+           {"GitHub.com.", ProviderKind::github},
+           {"acme.ghe.com", ProviderKind::github},
+           {"github.example.com", ProviderKind::github},
+           {"dev.azure.com", ProviderKind::azdo},
+           {"ssh.dev.azure.com", ProviderKind::azdo},
+           {"acme.visualstudio.com", ProviderKind::azdo}}) {
+    const Forge *entry = forge_for_host(host);
+    ASSERT_NE(entry, nullptr) << host;
+    EXPECT_EQ(entry->kind, kind) << host;
+  }
+  EXPECT_EQ(forge_for_host("git.example.com"), nullptr);
+  EXPECT_EQ(forge_for_host("notgithub.com"), nullptr);
+  EXPECT_EQ(forge_for_host(""), nullptr);
+  EXPECT_EQ(forge(ProviderKind::github).git_user, "x-access-token");
+  EXPECT_EQ(all_token_variables(),
+            (std::vector<std::string_view>{"GITOPS_PROMOTION_TOKEN", "GH_TOKEN", "GITHUB_TOKEN",
+                                           "SYSTEM_ACCESSTOKEN", "AZURE_DEVOPS_EXT_PAT"}));
 }
 
 TEST(MakeProvider, RefusesEmptyTokenAndBadRemoteWithoutLeakingCredentials) {

@@ -1,0 +1,129 @@
+#include "gitops/providers/registry.hpp"
+
+#include "gitops/providers/azdo_provider.hpp"
+#include "gitops/providers/azdo_url.hpp"
+#include "gitops/providers/github_provider.hpp"
+#include "gitops/providers/remote_url.hpp"
+#include "gitops/util/error.hpp"
+#include "gitops/util/strings.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace gitops::providers {
+
+namespace {
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+// github.com, *.github.com, *.ghe.com (GitHub Enterprise Cloud with data residency) and hosts whose
+// first label starts with "github" (GitHub Enterprise Server such as github.example.com).
+bool github_host(std::string_view host) {
+  return host == "github.com" || ends_with(host, ".github.com") || ends_with(host, ".ghe.com") ||
+         host.starts_with("github");
+}
+
+// dev.azure.com, ssh.dev.azure.com and *.visualstudio.com.
+bool azdo_host(std::string_view host) {
+  return host == "dev.azure.com" || host == "ssh.dev.azure.com" || host == "visualstudio.com" ||
+         ends_with(host, ".visualstudio.com") || ends_with(host, ".dev.azure.com");
+}
+
+std::unique_ptr<GitProvider> make_github(const std::string &remote_url,
+                                         std::shared_ptr<util::TokenSource> token,
+                                         http::HttpClient &http, const ProviderOptions &options) {
+  GitHubRemote remote = parse_github_remote(remote_url);
+  GitHubEndpoints endpoints = github_endpoints(remote, options.api_url);
+  return std::make_unique<GitHubProvider>(std::move(remote), std::move(token), http,
+                                          std::move(endpoints), options.user_agent);
+}
+
+std::unique_ptr<GitProvider> make_azdo(const std::string &remote_url,
+                                       std::shared_ptr<util::TokenSource> token,
+                                       http::HttpClient &http, const ProviderOptions &options) {
+  std::optional<std::string> api_url;
+  if (!options.api_url.empty()) {
+    api_url = options.api_url;
+  }
+  return std::make_unique<AzdoProvider>(parse_azdo_remote(remote_url, api_url), token->token(),
+                                        http, options.user_agent);
+}
+
+// GH_TOKEN before GITHUB_TOKEN, as gh reads them: in Actions GITHUB_TOKEN is often the workflow's
+// own token, and GH_TOKEN the one a user set on purpose.
+constexpr std::array<std::string_view, 2> k_github_variables = {"GH_TOKEN", "GITHUB_TOKEN"};
+constexpr std::array<std::string_view, 2> k_azdo_variables = {"SYSTEM_ACCESSTOKEN",
+                                                              "AZURE_DEVOPS_EXT_PAT"};
+
+const std::array<Forge, 2> k_forges = {{
+    {ProviderKind::github, "github", "GitHub", github_host, k_github_variables,
+     "authenticate as a GitHub App: --github-app-id and its private key", "x-access-token",
+     make_github},
+    // Azure DevOps takes any user name with a PAT; the tool's name shows in server logs.
+    {ProviderKind::azdo, "azdo", "Azure DevOps", azdo_host, k_azdo_variables, "",
+     "gitops-promotion", make_azdo},
+}};
+
+} // namespace
+
+std::span<const Forge> forges() {
+  return k_forges;
+}
+
+const Forge &forge(ProviderKind kind) {
+  for (const Forge &entry : k_forges) {
+    if (entry.kind == kind) {
+      return entry;
+    }
+  }
+  throw ProviderError("no forge entry for provider kind " + std::to_string(static_cast<int>(kind)));
+}
+
+const Forge *forge_named(std::string_view name) {
+  for (const Forge &entry : k_forges) {
+    if (entry.name == name) {
+      return &entry;
+    }
+  }
+  return nullptr;
+}
+
+const Forge *forge_for_host(std::string_view host) {
+  std::string lower = util::to_lower(host);
+  if (!lower.empty() && lower.back() == '.') {
+    lower.pop_back();
+  }
+  if (lower.empty()) {
+    return nullptr;
+  }
+  for (const Forge &entry : k_forges) {
+    if (entry.owns_host(lower)) {
+      return &entry;
+    }
+  }
+  return nullptr;
+}
+
+std::string forge_names(std::string_view separator) {
+  std::string names;
+  for (const Forge &entry : k_forges) {
+    names += (names.empty() ? "" : std::string(separator)) + std::string(entry.name);
+  }
+  return names;
+}
+
+std::vector<std::string_view> all_token_variables() {
+  std::vector<std::string_view> names = {k_tool_token_variable};
+  for (const Forge &entry : k_forges) {
+    for (std::string_view name : entry.token_variables) {
+      if (std::find(names.begin(), names.end(), name) == names.end()) {
+        names.push_back(name);
+      }
+    }
+  }
+  return names;
+}
+
+} // namespace gitops::providers
