@@ -3,6 +3,7 @@
 #include "libgit2.hpp"
 
 #include "gitops/util/error.hpp"
+#include "gitops/util/strings.hpp"
 
 #include <git2.h>
 
@@ -251,10 +252,7 @@ void validate_change_path(const std::string &path) {
     if (segment == "." || segment == "..") {
       fail("the path has a '" + segment + "' segment");
     }
-    std::string lower = segment;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (lower == ".git") {
+    if (util::to_lower(segment) == ".git") {
       fail("the path is inside .git");
     }
     start = end + 1;

@@ -5,6 +5,7 @@
 #include "gitops/util/deadline.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/output_guard.hpp"
+#include "gitops/util/strings.hpp"
 
 #include <curl/curl.h>
 
@@ -44,25 +45,6 @@ std::string upper(std::string_view text) {
     return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   });
   return out;
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  });
-  return out;
-}
-
-std::string_view trim(std::string_view text) {
-  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!text.empty() && space(text.front())) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && space(text.back())) {
-    text.remove_suffix(1);
-  }
-  return text;
 }
 
 // The host[:port] of an absolute URL, for messages.
@@ -134,7 +116,7 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
     response->body.clear();
     return size * count;
   }
-  const auto stripped = trim(line);
+  const auto stripped = util::trim(line);
   if (stripped.empty()) {
     return size * count;
   }
@@ -146,8 +128,8 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
   }
   const auto colon = stripped.find(':');
   if (colon != std::string_view::npos) {
-    response->headers.emplace(std::string(trim(stripped.substr(0, colon))),
-                              std::string(trim(stripped.substr(colon + 1))));
+    response->headers.emplace(std::string(util::trim(stripped.substr(0, colon))),
+                              std::string(util::trim(stripped.substr(colon + 1))));
   }
   return size * count;
 }
@@ -235,7 +217,7 @@ struct CurlHttpClient::Impl {
                         (has_line_break(name) ? std::string("(contains a line break)") : name) +
                         "\"");
       }
-      content_type = content_type || lower(name) == "content-type";
+      content_type = content_type || util::to_lower(name) == "content-type";
       // "Name;" is libcurl's spelling of a header with an empty value.
       append(value.empty() ? name + ";" : name + ": " + value);
     }
@@ -380,12 +362,12 @@ struct CurlHttpClient::Impl {
     };
     const auto remaining = response.header("x-ratelimit-remaining");
     const bool rate_status = status == 403 || status == 429;
-    if (rate_status && !retry_after && remaining && trim(*remaining) == "0") {
+    if (rate_status && !retry_after && remaining && util::trim(*remaining) == "0") {
       const auto reset = response.header("x-ratelimit-reset");
       std::optional<std::int64_t> reset_epoch;
       if (reset) {
         try {
-          reset_epoch = std::stoll(std::string(trim(*reset)));
+          reset_epoch = std::stoll(std::string(util::trim(*reset)));
         } catch (const std::exception &) {
           reset_epoch.reset();
         }
@@ -411,8 +393,9 @@ struct CurlHttpClient::Impl {
       }
     }
     const bool secondary =
-        rate_status && (lower(response.body).find("secondary rate limit") != std::string::npos ||
-                        (status == 403 && retry_after));
+        rate_status &&
+        (util::to_lower(response.body).find("secondary rate limit") != std::string::npos ||
+         (status == 403 && retry_after));
     if (status == 429 || secondary) {
       // The server refused without acting on the request, so any method may be repeated.
       if (retry_after) {
@@ -454,11 +437,11 @@ struct CurlHttpClient::Impl {
     std::vector<std::string> secrets = options.secrets;
     const auto [first, last] = request.headers.equal_range("Authorization");
     for (auto it = first; it != last; ++it) {
-      const auto value = trim(it->second);
+      const auto value = util::trim(it->second);
       secrets.emplace_back(value);
       const auto space = value.find(' ');
       if (space != std::string_view::npos) {
-        secrets.emplace_back(trim(value.substr(space + 1)));
+        secrets.emplace_back(util::trim(value.substr(space + 1)));
       }
     }
     if (auto password = url_password(request.url)) {

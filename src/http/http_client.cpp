@@ -3,6 +3,7 @@
 #include "curl_library.hpp"
 
 #include "gitops/util/error.hpp"
+#include "gitops/util/strings.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -20,22 +21,6 @@ char lower(char c) {
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-std::string to_lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), lower);
-  return out;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && is_space(text.front())) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && is_space(text.back())) {
-    text.remove_suffix(1);
-  }
-  return text;
 }
 
 // Position just past "scheme://", or npos when `url` has no scheme.
@@ -158,7 +143,7 @@ bool is_idempotent(const Request &request) {
   if (request.idempotent.has_value()) {
     return *request.idempotent;
   }
-  const std::string method = to_lower(request.method);
+  const std::string method = util::to_lower(request.method);
   return method == "get" || method == "head" || method == "put" || method == "delete" ||
          method == "options";
 }
@@ -181,7 +166,7 @@ std::vector<Link> parse_link_header(std::string_view value) {
     if (close == std::string_view::npos) {
       break;
     }
-    Link link{std::string(trim(value.substr(pos + 1, close - pos - 1))), {}};
+    Link link{std::string(util::trim(value.substr(pos + 1, close - pos - 1))), {}};
     pos = close + 1;
     bool valid = !link.url.empty();
     bool seen_rel = false;
@@ -225,7 +210,7 @@ std::vector<Link> parse_link_header(std::string_view value) {
             ++end;
           }
           if (end > start) {
-            link.rels.push_back(to_lower(std::string_view(param).substr(start, end - start)));
+            link.rels.push_back(util::to_lower(std::string_view(param).substr(start, end - start)));
           }
           start = end;
         }
@@ -306,7 +291,7 @@ std::string path_and_query(std::string_view url) {
 
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
                                                       std::chrono::system_clock::time_point now) {
-  value = trim(value);
+  value = util::trim(value);
   if (value.empty()) {
     return std::nullopt;
   }
@@ -327,7 +312,7 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
 }
 
 std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view value) {
-  const std::string text(trim(value));
+  const std::string text(util::trim(value));
   if (text.empty()) {
     return std::nullopt;
   }

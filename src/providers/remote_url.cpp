@@ -1,6 +1,7 @@
 #include "gitops/providers/remote_url.hpp"
 
 #include "gitops/util/error.hpp"
+#include "gitops/util/strings.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -9,24 +10,6 @@
 namespace gitops::providers {
 
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view trim(std::string_view text) {
-  const auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!text.empty() && is_space(text.front())) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && is_space(text.back())) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
 
 [[noreturn]] void fail(std::string_view url, const std::string &why) {
   throw ProviderError("remote URL \"" + redact_url(url) + "\": " + why);
@@ -100,7 +83,7 @@ std::string redact_url(std::string_view url) {
 }
 
 UrlParts split_remote_url(std::string_view raw) {
-  const auto url = trim(raw);
+  const auto url = util::trim(raw);
   if (url.empty()) {
     throw ProviderError("remote URL is empty (is the git remote configured?)");
   }
@@ -109,7 +92,7 @@ UrlParts split_remote_url(std::string_view raw) {
   std::string_view path;
   const auto scheme_end = url.find("://");
   if (scheme_end != std::string_view::npos) {
-    parts.scheme = lower(url.substr(0, scheme_end));
+    parts.scheme = util::to_lower(url.substr(0, scheme_end));
     if (parts.scheme != "https" && parts.scheme != "http" && parts.scheme != "ssh") {
       fail(url, "unsupported scheme \"" + parts.scheme + "\" (expected https, http or ssh)");
     }
@@ -147,7 +130,7 @@ UrlParts split_remote_url(std::string_view raw) {
       fail(url, "invalid port \"" + parts.port + "\"");
     }
   }
-  parts.host = lower(authority);
+  parts.host = util::to_lower(authority);
   if (parts.host.empty()) {
     fail(url, "no host");
   }

@@ -87,6 +87,22 @@ std::string base64_encode(std::string_view data) {
   return out;
 }
 
+bool is_valid_utf8(std::string_view text) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    if (static_cast<unsigned char>(text[pos]) < 0x80U) {
+      ++pos;
+      continue;
+    }
+    const std::optional<CodePoint> cp = decode_utf8(text, pos);
+    if (!cp) {
+      return false;
+    }
+    pos += cp->length;
+  }
+  return true;
+}
+
 std::optional<CodePoint> decode_utf8(std::string_view text, std::size_t pos) {
   const auto b0 = static_cast<unsigned char>(text[pos]);
   std::size_t len = 0;

@@ -38,6 +38,10 @@ struct CodePoint {
 // truncation).
 [[nodiscard]] std::optional<CodePoint> decode_utf8(std::string_view text, std::size_t pos);
 
+// Whether all of `text` is valid UTF-8 by decode_utf8's rules (what JSON strings must be;
+// nlohmann's dump() refuses anything else).
+[[nodiscard]] bool is_valid_utf8(std::string_view text);
+
 // `value` as messages show it: double-quoted, `"` and `\` escaped, newline/tab/CR as \n \t \r,
 // other control bytes as \xNN, cut after 100 bytes with "...".
 [[nodiscard]] std::string quote_for_message(std::string_view value);

@@ -22,51 +22,6 @@ constexpr std::string_view k_heads = "refs/heads/";
 // Enough pages for 100 000 items; a server that never returns a short page must not loop forever.
 constexpr int k_max_pages = 1000;
 
-// Strict UTF-8 check: JSON strings must be valid UTF-8, anything else is sent base64-encoded.
-bool is_valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t extra = 0;
-    unsigned min = 0;
-    unsigned cp = 0;
-    if (c < 0x80U) {
-      ++i;
-      continue;
-    }
-    if ((c & 0xE0U) == 0xC0U) {
-      extra = 1;
-      min = 0x80U;
-      cp = c & 0x1FU;
-    } else if ((c & 0xF0U) == 0xE0U) {
-      extra = 2;
-      min = 0x800U;
-      cp = c & 0x0FU;
-    } else if ((c & 0xF8U) == 0xF0U) {
-      extra = 3;
-      min = 0x10000U;
-      cp = c & 0x07U;
-    } else {
-      return false;
-    }
-    if (i + extra >= text.size()) {
-      return false;
-    }
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xC0U) != 0x80U) {
-        return false;
-      }
-      cp = (cp << 6U) | (cc & 0x3FU);
-    }
-    if (cp < min || cp > 0x10FFFFU || (cp >= 0xD800U && cp <= 0xDFFFU)) {
-      return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
-
 // Query values keep '/' readable (ref names); everything else outside the unreserved set is
 // escaped.
 std::string encode_query(std::string_view value) {
@@ -81,15 +36,8 @@ std::string encode_query(std::string_view value) {
   return out;
 }
 
-std::string to_lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 bool contains_icase(std::string_view haystack, std::string_view needle) {
-  return to_lower(haystack).find(to_lower(needle)) != std::string::npos;
+  return util::to_lower(haystack).find(util::to_lower(needle)) != std::string::npos;
 }
 
 std::string text_of(const json &object, const char *key) {
@@ -455,7 +403,7 @@ std::optional<PullRequest> AzdoProvider::find_merged_pr_for_commit(const std::st
     return std::nullopt;
   }
   for (const auto &[key, prs] : results[0].items()) {
-    if (to_lower(key) != to_lower(sha) || !prs.is_array() || prs.empty()) {
+    if (util::to_lower(key) != util::to_lower(sha) || !prs.is_array() || prs.empty()) {
       continue;
     }
     const json *chosen = &prs[0];
@@ -474,7 +422,7 @@ std::optional<PullRequest> AzdoProvider::find_merged_pr_for_commit(const std::st
 std::vector<PullRequest> AzdoProvider::find_open_prs_for_commit(const std::string &sha) {
   std::vector<PullRequest> out;
   for (auto &pr : list_prs({{"searchCriteria.status", "active"}})) {
-    if (!pr.head_sha.empty() && to_lower(pr.head_sha) == to_lower(sha)) {
+    if (!pr.head_sha.empty() && util::to_lower(pr.head_sha) == util::to_lower(sha)) {
       out.push_back(std::move(pr));
     }
   }
@@ -623,7 +571,7 @@ std::string AzdoProvider::commit_via_api(const std::string &branch, const std::s
       json_changes.push_back({{"changeType", "delete"}, {"item", {{"path", "/" + path}}}});
       continue;
     }
-    const bool text = is_valid_utf8(change.content);
+    const bool text = util::is_valid_utf8(change.content);
     json_changes.push_back(
         {{"changeType", item_exists(path, base_sha) ? "edit" : "add"},
          {"item", {{"path", "/" + path}}},

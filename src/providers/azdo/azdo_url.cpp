@@ -2,6 +2,7 @@
 
 #include "gitops/providers/remote_url.hpp"
 #include "gitops/util/error.hpp"
+#include "gitops/util/strings.hpp"
 
 #include <algorithm>
 #include <array>
@@ -19,15 +20,8 @@ struct RemoteParts {
   std::vector<std::string> segments; // decoded path segments, empty ones dropped
 };
 
-std::string to_lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 bool iequals(std::string_view a, std::string_view b) {
-  return to_lower(a) == to_lower(b);
+  return util::to_lower(a) == util::to_lower(b);
 }
 
 bool ends_with(std::string_view text, std::string_view suffix) {
@@ -86,7 +80,7 @@ RemoteParts split_remote(std::string_view url) {
   std::string_view path;
   const auto scheme_end = url.find("://");
   if (scheme_end != std::string_view::npos) {
-    parts.scheme = to_lower(url.substr(0, scheme_end));
+    parts.scheme = util::to_lower(url.substr(0, scheme_end));
     if (parts.scheme == "git+ssh" || parts.scheme == "ssh+git") {
       parts.scheme = "ssh";
     }
@@ -120,13 +114,13 @@ RemoteParts split_remote(std::string_view url) {
     if (close == std::string_view::npos) {
       fail(url, "unterminated IPv6 host");
     }
-    parts.host = to_lower(authority.substr(0, close + 1));
+    parts.host = util::to_lower(authority.substr(0, close + 1));
     if (close + 1 < authority.size() && authority[close + 1] == ':') {
       parts.port = std::string(authority.substr(close + 2));
     }
   } else {
     const auto colon = authority.find(':');
-    parts.host = to_lower(authority.substr(0, colon));
+    parts.host = util::to_lower(authority.substr(0, colon));
     if (colon != std::string_view::npos && scheme_end != std::string_view::npos) {
       parts.port = std::string(authority.substr(colon + 1));
     }
@@ -294,7 +288,7 @@ AzdoRepo parse_azdo_remote(std::string_view url, std::optional<std::string> api_
     while (!base.empty() && base.back() == '/') {
       base.pop_back();
     }
-    const auto lower = to_lower(base);
+    const auto lower = util::to_lower(base);
     if (lower.rfind("http://", 0) != 0 && lower.rfind("https://", 0) != 0) {
       throw ProviderError("--api-url must start with http:// or https://: '" + redact(base) + "'");
     }

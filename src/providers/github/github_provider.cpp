@@ -159,48 +159,6 @@ std::string github_message(const http::Response &response) {
   return text;
 }
 
-// Strict UTF-8 (no overlong forms, no surrogates), the same rule nlohmann::json's dump() enforces.
-bool valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  while (i < text.size()) {
-    const unsigned c = byte(i);
-    if (c < 0x80U) {
-      ++i;
-      continue;
-    }
-    std::size_t extra = 0;
-    unsigned low = 0x80U;
-    unsigned high = 0xBFU;
-    if (c >= 0xC2U && c <= 0xDFU) {
-      extra = 1;
-    } else if (c >= 0xE0U && c <= 0xEFU) {
-      extra = 2;
-      low = c == 0xE0U ? 0xA0U : 0x80U;
-      high = c == 0xEDU ? 0x9FU : 0xBFU;
-    } else if (c >= 0xF0U && c <= 0xF4U) {
-      extra = 3;
-      low = c == 0xF0U ? 0x90U : 0x80U;
-      high = c == 0xF4U ? 0x8FU : 0xBFU;
-    } else {
-      return false;
-    }
-    if (i + extra >= text.size()) {
-      return false;
-    }
-    if (byte(i + 1) < low || byte(i + 1) > high) {
-      return false;
-    }
-    for (std::size_t k = 2; k <= extra; ++k) {
-      if ((byte(i + k) & 0xC0U) != 0x80U) {
-        return false;
-      }
-    }
-    i += extra + 1;
-  }
-  return true;
-}
-
 bool bool_or(const json &object, const char *key, bool fallback) {
   const auto it = object.find(key);
   return it != object.end() && it->is_boolean() ? it->get<bool>() : fallback;
@@ -231,18 +189,9 @@ std::string check_run_state(std::string_view status, std::string_view conclusion
   return "pending"; // null, "stale" or a value GitHub adds later
 }
 
-std::string lower(std::string text) {
-  for (auto &c : text) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return text;
-}
-
 // StatusContext.state: EXPECTED is a required context nobody has reported yet, i.e. pending.
 std::string status_context_state(const std::string &state) {
-  const std::string text = lower(state);
+  const std::string text = util::to_lower(state);
   if (text == "success" || text == "failure" || text == "error" || text == "pending") {
     return text;
   }
@@ -697,8 +646,8 @@ std::vector<CommitStatus> GitHubProvider::list_statuses(const std::string &sha) 
                             string_or_empty(node, "description")});
       } else if (type == "CheckRun") {
         statuses.push_back({string_or_empty(node, "name"),
-                            check_run_state(lower(string_or_empty(node, "status")),
-                                            lower(string_or_empty(node, "conclusion"))),
+                            check_run_state(util::to_lower(string_or_empty(node, "status")),
+                                            util::to_lower(string_or_empty(node, "conclusion"))),
                             string_or_empty(node, "title")});
       }
     }
@@ -783,7 +732,7 @@ std::string GitHubProvider::commit_via_api(const std::string &branch, const std:
     json entry = {{"path", change.path}, {"mode", "100644"}, {"type", "blob"}};
     if (change.remove) {
       entry["sha"] = nullptr; // GitHub's way to delete a path from the base tree
-    } else if (valid_utf8(change.content)) {
+    } else if (util::is_valid_utf8(change.content)) {
       entry["content"] = change.content;
     } else {
       // JSON strings cannot carry arbitrary bytes: upload those as a base64 blob.

@@ -125,3 +125,16 @@ TEST(Strings, Base64EncodeMatchesRfc4648Vectors) {
   EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
   EXPECT_EQ(base64_encode(std::string("\xff\xfe\x00", 3)), "//4A");
 }
+
+TEST(Utf8, OneStrictValidatorForEveryCaller) {
+  using gitops::util::is_valid_utf8;
+  EXPECT_TRUE(is_valid_utf8(""));
+  EXPECT_TRUE(is_valid_utf8("plain ascii\n"));
+  EXPECT_TRUE(is_valid_utf8("h\xc3\xa4llo \xe2\x82\xac \xf0\x9f\x9a\x80"));
+  EXPECT_FALSE(is_valid_utf8("\xc0\xaf")) << "overlong";
+  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80")) << "surrogate";
+  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80")) << "above U+10FFFF";
+  EXPECT_FALSE(is_valid_utf8("ok \xe2\x82")) << "truncated";
+  EXPECT_FALSE(is_valid_utf8("\x80")) << "stray continuation byte";
+  EXPECT_FALSE(is_valid_utf8(std::string("a\xff") + "b"));
+}
