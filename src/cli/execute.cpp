@@ -11,6 +11,7 @@
 #include "gitops/util/deadline.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
+#include "gitops/util/url.hpp"
 
 #include <cerrno>
 #include <fstream>
@@ -162,7 +163,7 @@ Network connect(const Invocation &inv, const RunContext &context, const util::Lo
     source = std::move(app_source);
   } else {
     log.debug("provider " + std::string(providers::to_string(kind)) + ", token from " +
-              token->source + ", remote " + git::redact_url(*url));
+              token->source + ", remote " + util::redact_url(*url));
     source = std::make_shared<util::FixedToken>(token->value);
     net.credentials.token = token->value;
   }
@@ -234,7 +235,7 @@ int execute_plan(const Invocation &inv, bool dry_run, const RunContext &context,
   ForgeInfo forge;
   const std::optional<std::string> url = repo.remote_url("origin");
   if (url) {
-    forge.remote = git::redact_url(*url);
+    forge.remote = util::redact_url(*url);
   }
   if (inv.globals.provider) {
     forge.provider = std::string(providers::to_string(*inv.globals.provider));

@@ -4,44 +4,14 @@
 #include "gitops/providers/registry.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
+#include "gitops/util/url.hpp"
 
 #include <vector>
 
 namespace gitops::cli {
 
-namespace {
-
-// The lowercased host of a URL or scp-like address, "" when there is none.
-std::string host_of(std::string_view url) {
-  std::string_view rest = url;
-  if (const auto scheme = rest.find("://"); scheme != std::string_view::npos) {
-    rest.remove_prefix(scheme + 3);
-    rest = rest.substr(0, rest.find_first_of("/?#"));
-    if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
-      rest.remove_prefix(at + 1);
-    }
-    if (!rest.empty() && rest.front() == '[') {
-      return util::to_lower(rest.substr(0, rest.find(']') + 1));
-    }
-    return util::to_lower(rest.substr(0, rest.find(':')));
-  }
-  // scp-like: [user@]host:path, where the host part has no slash.
-  const auto colon = rest.find(':');
-  if (colon == std::string_view::npos ||
-      rest.substr(0, colon).find('/') != std::string_view::npos) {
-    return "";
-  }
-  rest = rest.substr(0, colon);
-  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
-    rest.remove_prefix(at + 1);
-  }
-  return util::to_lower(rest);
-}
-
-} // namespace
-
 std::optional<providers::ProviderKind> detect_provider(std::string_view remote_url) {
-  if (const providers::Forge *forge = providers::forge_for_host(host_of(remote_url))) {
+  if (const providers::Forge *forge = providers::forge_for_host(util::url_host(remote_url))) {
     return forge->kind;
   }
   return std::nullopt;
@@ -62,7 +32,7 @@ providers::ProviderKind choose_provider(const std::optional<providers::ProviderK
     return *kind;
   }
   throw CommandError("cannot detect the git provider from the URL of remote \"" +
-                     std::string(remote_name) + "\" (" + git::redact_url(*remote_url) +
+                     std::string(remote_name) + "\" (" + util::redact_url(*remote_url) +
                      "); pass --provider " + providers::forge_names());
 }
 

@@ -7,6 +7,7 @@
 #include "gitops/util/deadline.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
+#include "gitops/util/url.hpp"
 
 #include <git2.h>
 
@@ -239,7 +240,7 @@ OpenedRemote open_remote(git_repository *repo, const std::string &name, bool for
   if (url == nullptr) {
     throw GitError("remote '" + name + "' in " + where + " has no URL");
   }
-  const std::string redacted = redact_url(url);
+  const std::string redacted = util::redact_url(url);
   if (has_embedded_password(url)) {
     throw GitError("the URL of remote '" + name + "' (" + redacted +
                    ") contains credentials: remove them (`git remote set-url " + name + " " +

@@ -220,30 +220,4 @@ std::string unified_diff(const std::string &path, std::string_view old_content,
   return shift_hunks(text, trimmed.lines_cut);
 }
 
-std::string redact_url(std::string_view url) {
-  const size_t scheme = url.find("://");
-  if (scheme != std::string_view::npos) {
-    const size_t authority = scheme + 3;
-    size_t end = url.find_first_of("/?#", authority);
-    if (end == std::string_view::npos) {
-      end = url.size();
-    }
-    const size_t at = url.substr(authority, end - authority).rfind('@');
-    if (at == std::string_view::npos) {
-      return std::string(url);
-    }
-    return std::string(url.substr(0, authority)) + std::string(url.substr(authority + at + 1));
-  }
-  // scp-like syntax `user@host:path`: the user is everything before '@' in the part before ':'.
-  const size_t colon = url.find(':');
-  if (colon != std::string_view::npos) {
-    const std::string_view host_part = url.substr(0, colon);
-    const size_t at = host_part.rfind('@');
-    if (at != std::string_view::npos && host_part.find('/') == std::string_view::npos) {
-      return std::string(url.substr(at + 1));
-    }
-  }
-  return std::string(url);
-}
-
 } // namespace gitops::git

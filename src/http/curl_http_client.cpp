@@ -6,6 +6,7 @@
 #include "gitops/util/error.hpp"
 #include "gitops/util/output_guard.hpp"
 #include "gitops/util/strings.hpp"
+#include "gitops/util/url.hpp"
 
 #include <curl/curl.h>
 
@@ -45,41 +46,6 @@ std::string upper(std::string_view text) {
     return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   });
   return out;
-}
-
-// The host[:port] of an absolute URL, for messages.
-std::string host_of(std::string_view url) {
-  const auto scheme = url.find("://");
-  if (scheme == std::string_view::npos) {
-    return std::string(url);
-  }
-  auto authority = url.substr(scheme + 3);
-  authority = authority.substr(0, std::min(authority.find_first_of("/?#"), authority.size()));
-  const auto at = authority.rfind('@');
-  if (at != std::string_view::npos) {
-    authority.remove_prefix(at + 1);
-  }
-  return std::string(authority);
-}
-
-// The password of a URL's user information, if any.
-std::optional<std::string> url_password(std::string_view url) {
-  const auto scheme = url.find("://");
-  if (scheme == std::string_view::npos) {
-    return std::nullopt;
-  }
-  auto authority = url.substr(scheme + 3);
-  authority = authority.substr(0, std::min(authority.find_first_of("/?#"), authority.size()));
-  const auto at = authority.rfind('@');
-  if (at == std::string_view::npos) {
-    return std::nullopt;
-  }
-  const auto userinfo = authority.substr(0, at);
-  const auto colon = userinfo.find(':');
-  if (colon == std::string_view::npos || colon + 1 == userinfo.size()) {
-    return std::nullopt;
-  }
-  return std::string(userinfo.substr(colon + 1));
 }
 
 std::string describe(milliseconds wait) {
@@ -213,7 +179,7 @@ struct CurlHttpClient::Impl {
       if (name.empty() || has_line_break(name) || has_line_break(value) ||
           name.find(':') != std::string::npos) {
         throw HttpError("invalid header name or value for " + upper(request.method) + " " +
-                        strip_userinfo(request.url) + ": header \"" +
+                        util::redact_url(request.url) + ": header \"" +
                         (has_line_break(name) ? std::string("(contains a line break)") : name) +
                         "\"");
       }
@@ -379,10 +345,10 @@ struct CurlHttpClient::Impl {
             std::max(std::chrono::duration_cast<seconds>(reset_time - now), seconds(0)) +
             seconds(1);
         if (wait > options.max_rate_limit_wait) {
-          decision.fail = "API rate limit of " + host_of(request.url) + " exhausted (HTTP " +
-                          std::to_string(status) + ", x-ratelimit-remaining: 0); it resets at " +
-                          format_utc(reset_time) + " (in " + std::to_string(wait.count()) +
-                          " s, longer than the " +
+          decision.fail = "API rate limit of " + util::url_host_port(request.url) +
+                          " exhausted (HTTP " + std::to_string(status) +
+                          ", x-ratelimit-remaining: 0); it resets at " + format_utc(reset_time) +
+                          " (in " + std::to_string(wait.count()) + " s, longer than the " +
                           std::to_string(options.max_rate_limit_wait.count()) +
                           " s this client waits): retry after that";
           return decision;
@@ -400,7 +366,7 @@ struct CurlHttpClient::Impl {
       // The server refused without acting on the request, so any method may be repeated.
       if (retry_after) {
         if (*retry_after > options.max_rate_limit_wait) {
-          too_long(*retry_after, "rate limited by " + host_of(request.url) + " (HTTP " +
+          too_long(*retry_after, "rate limited by " + util::url_host_port(request.url) + " (HTTP " +
                                      std::to_string(status) + ")");
           return decision;
         }
@@ -420,8 +386,8 @@ struct CurlHttpClient::Impl {
       }
       if (retry_after) {
         if (*retry_after > options.max_rate_limit_wait) {
-          too_long(*retry_after,
-                   host_of(request.url) + " is unavailable (HTTP " + std::to_string(status) + ")");
+          too_long(*retry_after, util::url_host_port(request.url) + " is unavailable (HTTP " +
+                                     std::to_string(status) + ")");
           return decision;
         }
         decision.wait = *retry_after;
@@ -444,11 +410,11 @@ struct CurlHttpClient::Impl {
         secrets.emplace_back(util::trim(value.substr(space + 1)));
       }
     }
-    if (auto password = url_password(request.url)) {
+    if (auto password = util::url_password(request.url)) {
       secrets.push_back(std::move(*password));
     }
     const std::string method = request.method.empty() ? std::string("GET") : upper(request.method);
-    const std::string shown_url = util::redact(strip_userinfo(request.url), secrets);
+    const std::string shown_url = util::redact(util::redact_url(request.url), secrets);
     const std::string shown_path = util::redact(path_and_query(request.url), secrets);
     const int attempts = options.max_attempts;
     const util::ActivityScope activity("an answer to " + method + " " + shown_url);

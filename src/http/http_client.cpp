@@ -4,6 +4,7 @@
 
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
+#include "gitops/util/url.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -241,7 +242,7 @@ void for_each_page(HttpClient &client, const Request &first,
   std::set<std::string> seen;
   for (std::size_t page = 1;; ++page) {
     if (page > max_pages) {
-      throw HttpError("pagination of " + strip_userinfo(first.url) + " stopped: more than " +
+      throw HttpError("pagination of " + util::redact_url(first.url) + " stopped: more than " +
                       std::to_string(max_pages) + " pages");
     }
     seen.insert(request.url);
@@ -255,25 +256,12 @@ void for_each_page(HttpClient &client, const Request &first,
       return;
     }
     if (seen.count(*next) != 0) {
-      throw HttpError("pagination of " + strip_userinfo(first.url) + " loops: page " +
-                      std::to_string(page) + " links back to " + strip_userinfo(*next));
+      throw HttpError("pagination of " + util::redact_url(first.url) + " loops: page " +
+                      std::to_string(page) + " links back to " + util::redact_url(*next));
     }
     request.url = std::move(*next);
     request.body.clear();
   }
-}
-
-std::string strip_userinfo(std::string_view url) {
-  const auto start = authority_start(url);
-  if (start == std::string_view::npos) {
-    return std::string(url);
-  }
-  const auto end = authority_end(url, start);
-  const auto at = url.substr(start, end - start).rfind('@');
-  if (at == std::string_view::npos) {
-    return std::string(url);
-  }
-  return std::string(url.substr(0, start)) + std::string(url.substr(start + at + 1));
 }
 
 std::string path_and_query(std::string_view url) {

@@ -2,6 +2,7 @@
 
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
+#include "gitops/util/url.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -12,7 +13,7 @@ namespace gitops::providers {
 namespace {
 
 [[noreturn]] void fail(std::string_view url, const std::string &why) {
-  throw ProviderError("remote URL \"" + redact_url(url) + "\": " + why);
+  throw ProviderError("remote URL \"" + util::redact_url(url) + "\": " + why);
 }
 
 std::string clean_path(std::string_view path) {
@@ -60,26 +61,6 @@ bool is_valid_host(std::string_view host) {
     });
   }
   return !host.empty() && std::all_of(host.begin(), host.end(), name_char);
-}
-
-std::string redact_url(std::string_view url) {
-  const auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) {
-    return std::string(url); // scp-like `user@host:path` carries no password
-  }
-  const auto authority_start = scheme_end + 3;
-  const auto authority_end = url.find('/', authority_start);
-  const auto authority = url.substr(authority_start, authority_end == std::string_view::npos
-                                                         ? std::string_view::npos
-                                                         : authority_end - authority_start);
-  const auto at = authority.rfind('@');
-  if (at == std::string_view::npos) {
-    return std::string(url);
-  }
-  std::string out(url.substr(0, authority_start));
-  out += "***@";
-  out += url.substr(authority_start + at + 1);
-  return out;
 }
 
 UrlParts split_remote_url(std::string_view raw) {

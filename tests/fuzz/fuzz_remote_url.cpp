@@ -13,6 +13,7 @@
 
 #include "gitops/providers/azdo_url.hpp"
 #include "gitops/providers/remote_url.hpp"
+#include "gitops/util/url.hpp"
 
 #include <algorithm>
 #include <array>
@@ -149,7 +150,7 @@ void check_no_token(std::string_view url) {
     return text.find(k_token) != std::string_view::npos;
   };
   std::string redacted;
-  gitops::fuzz::never_throws("redact_url", [&] { redacted = gp::redact_url(url); });
+  gitops::fuzz::never_throws("redact_url", [&] { redacted = gitops::util::redact_url(url); });
   if (leaks(redacted)) {
     fail("redact_url kept the token", std::string(url) + "\n" + redacted);
   }
@@ -193,7 +194,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
   const std::string_view url = input.substr(0, nl);
   (void)gitops::fuzz::only_gitops_errors("split_remote_url",
                                          [&] { (void)gp::split_remote_url(url); });
-  gitops::fuzz::never_throws("redact_url", [&] { (void)gp::redact_url(url); });
+  gitops::fuzz::never_throws("redact_url", [&] { (void)gitops::util::redact_url(url); });
   check_github(url);
   check_azdo(url);
   if (nl != std::string_view::npos) {

@@ -93,8 +93,8 @@ public:
   // True for a shallow clone (libgit2 1.5 cannot push from those).
   [[nodiscard]] bool is_shallow() const;
 
-  // The URL of remote `name` as configured (it may hold credentials: pass it through redact_url()
-  // before printing), or std::nullopt when there is no such remote.
+  // The URL of remote `name` as configured (it may hold credentials: pass it through
+  // util::redact_url() before printing), or std::nullopt when there is no such remote.
   [[nodiscard]] std::optional<std::string> remote_url(const std::string &name) const;
 
   // The commit id (40 hex) of `revision` (an id, `HEAD`, a branch, anything git rev-parse takes
@@ -223,9 +223,5 @@ void validate_branch_name(const std::string &name);
 // repeated lines the hunks may pair lines differently from a whole-file diff; they always apply.
 [[nodiscard]] std::string unified_diff(const std::string &path, std::string_view old_content,
                                        std::string_view new_content);
-
-// `url` with any user name and password removed, for messages (`https://u:p@host/x` →
-// `https://host/x`, `git@host:o/r` → `host:o/r`); other text is returned unchanged.
-[[nodiscard]] std::string redact_url(std::string_view url);
 
 } // namespace gitops::git

@@ -71,9 +71,6 @@ void for_each_page(HttpClient &client, const Request &first,
                    const std::function<void(const Response &)> &on_page,
                    std::size_t max_pages = 1000);
 
-// `url` without user information ("user:pass@"), for messages; the query string is kept.
-[[nodiscard]] std::string strip_userinfo(std::string_view url);
-
 // The path and query of an absolute URL ("/repos/o/r?page=2"); "/" when it has none.
 [[nodiscard]] std::string path_and_query(std::string_view url);
 

@@ -23,9 +23,6 @@ struct UrlParts {
 // literal; both remote parsers refuse other hosts, which would make API URLs point elsewhere.
 [[nodiscard]] bool is_valid_host(std::string_view host);
 
-// `url` with any userinfo replaced by "***", safe to print.
-[[nodiscard]] std::string redact_url(std::string_view url);
-
 // ---- GitHub
 // ------------------------------------------------------------------------------------------
 

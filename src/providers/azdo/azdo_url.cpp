@@ -3,6 +3,7 @@
 #include "gitops/providers/remote_url.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
+#include "gitops/util/url.hpp"
 
 #include <algorithm>
 #include <array>
@@ -28,28 +29,10 @@ bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
-// The URL with any userinfo of a scheme URL replaced, because `https://user:PAT@…` is common.
-std::string redact(std::string_view url) {
-  const auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) {
-    return std::string(url);
-  }
-  const auto authority_start = scheme_end + 3;
-  const auto authority_end = url.find_first_of("/?#", authority_start);
-  const auto authority = url.substr(authority_start, authority_end == std::string_view::npos
-                                                         ? std::string_view::npos
-                                                         : authority_end - authority_start);
-  const auto at = authority.rfind('@');
-  if (at == std::string_view::npos) {
-    return std::string(url);
-  }
-  return std::string(url.substr(0, authority_start)) + "***" +
-         std::string(url.substr(authority_start + at));
-}
-
 [[noreturn]] void fail(std::string_view url, const std::string &reason) {
   throw ProviderError(
-      "cannot read an Azure DevOps repository from remote URL '" + redact(url) + "': " + reason +
+      "cannot read an Azure DevOps repository from remote URL '" + util::redact_url(url) +
+      "': " + reason +
       " (expected https://dev.azure.com/<organization>/<project>/_git/<repository>, "
       "git@ssh.dev.azure.com:v3/<organization>/<project>/<repository> or "
       "https://<server>/<collection>/<project>/_git/<repository>)");
@@ -290,7 +273,8 @@ AzdoRepo parse_azdo_remote(std::string_view url, std::optional<std::string> api_
     }
     const auto lower = util::to_lower(base);
     if (lower.rfind("http://", 0) != 0 && lower.rfind("https://", 0) != 0) {
-      throw ProviderError("--api-url must start with http:// or https://: '" + redact(base) + "'");
+      throw ProviderError("--api-url must start with http:// or https://: '" +
+                          util::redact_url(base) + "'");
     }
     if (!iequals(last_path_segment(base), repo.organization)) {
       base += "/" + encode_path_segment(repo.organization);

@@ -4,6 +4,7 @@
 
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
+#include "gitops/util/url.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -162,16 +163,6 @@ std::string github_message(const http::Response &response) {
 bool bool_or(const json &object, const char *key, bool fallback) {
   const auto it = object.find(key);
   return it != object.end() && it->is_boolean() ? it->get<bool>() : fallback;
-}
-
-// "scheme://host[:port]" of an absolute URL, or "" for anything else.
-std::string origin_of(std::string_view url) {
-  const auto scheme = url.find("://");
-  if (scheme == std::string_view::npos) {
-    return {};
-  }
-  const auto end = url.find_first_of("/?#", scheme + 3);
-  return std::string(url.substr(0, end));
 }
 
 // `status` and `conclusion` in lower case, as REST spells them (GraphQL's enums upper-cased).
@@ -362,8 +353,8 @@ std::string GitHubProvider::next_page(const http::Response &response) const {
   }
   // The token goes to the configured API host only: a Link to another origin (a proxy in front of
   // the API, or a hostile answer) is followed on the API's own origin.
-  const std::string api_origin = origin_of(m_endpoints.api_url);
-  const std::string link_origin = origin_of(*next);
+  const std::string api_origin = util::url_origin(m_endpoints.api_url);
+  const std::string link_origin = util::url_origin(*next);
   if (link_origin.empty() || link_origin == api_origin) {
     return *next;
   }

@@ -2,6 +2,7 @@
 #include "gitops/util/env.hpp"
 #include "gitops/util/log.hpp"
 #include "gitops/util/strings.hpp"
+#include "gitops/util/url.hpp"
 
 #include <gtest/gtest.h>
 
@@ -137,4 +138,49 @@ TEST(Utf8, OneStrictValidatorForEveryCaller) {
   EXPECT_FALSE(is_valid_utf8("ok \xe2\x82")) << "truncated";
   EXPECT_FALSE(is_valid_utf8("\x80")) << "stray continuation byte";
   EXPECT_FALSE(is_valid_utf8(std::string("a\xff") + "b"));
+}
+
+// The one URL toolkit (util/url.hpp) every layer prints and parses URLs with.
+TEST(UrlText, RedactRemovesUserAndPassword) {
+  struct Case {
+    const char *in;
+    const char *out;
+  };
+  const Case cases[] = {
+      {"https://x-access-token:ghp_secret@github.com/o/r.git", "https://github.com/o/r.git"},
+      {"https://org@dev.azure.com/org/p/_git/r", "https://dev.azure.com/org/p/_git/r"},
+      {"https://u:p@host", "https://host"},
+      {"http://u:p%40x@127.0.0.1:8080/git/a.git?x=1", "http://127.0.0.1:8080/git/a.git?x=1"},
+      {"https://github.com/o/r.git", "https://github.com/o/r.git"},
+      {"https://github.com/o/r@v1.git", "https://github.com/o/r@v1.git"},
+      {"git@github.com:o/r.git", "github.com:o/r.git"},
+      {"git@ssh.dev.azure.com:v3/o/p/r", "ssh.dev.azure.com:v3/o/p/r"},
+      {"/tmp/x@y/repo.git", "/tmp/x@y/repo.git"},
+      {"https://user:pass@dev.azure.com/o/p?x=1", "https://dev.azure.com/o/p?x=1"},
+      {"https://api.github.com/repos?q=a@b", "https://api.github.com/repos?q=a@b"},
+      {"not a url", "not a url"},
+      {"", ""},
+  };
+  for (const auto &c : cases) {
+    SCOPED_TRACE(c.in);
+    EXPECT_EQ(gitops::util::redact_url(c.in), c.out);
+  }
+}
+
+TEST(UrlText, HostOriginAndPassword) {
+  using namespace gitops::util;
+  EXPECT_EQ(url_host("https://x:y@GitHub.com:443/o/r"), "github.com");
+  EXPECT_EQ(url_host("git@ssh.dev.azure.com:v3/o/p/r"), "ssh.dev.azure.com");
+  EXPECT_EQ(url_host("ssh://git@[::1]:22/o/r"), "[::1]");
+  EXPECT_EQ(url_host("/tmp/repo.git"), "");
+  EXPECT_EQ(url_host("./a/b:c"), "");
+  EXPECT_EQ(url_host_port("https://u:p@api.example.com:8443/v3?x"), "api.example.com:8443");
+  EXPECT_EQ(url_host_port("not a url"), "not a url");
+  EXPECT_EQ(url_origin("https://api.github.com/repos/o/r?page=2"), "https://api.github.com");
+  EXPECT_EQ(url_origin("http://127.0.0.1:9/x#y"), "http://127.0.0.1:9");
+  EXPECT_EQ(url_origin("relative/path"), "");
+  EXPECT_EQ(url_password("https://user:s3cret@host/p").value_or(""), "s3cret");
+  EXPECT_FALSE(url_password("https://user@host/p"));
+  EXPECT_FALSE(url_password("https://user:@host/p"));
+  EXPECT_FALSE(url_password("https://host/p?u=a:b@c"));
 }

@@ -13,7 +13,6 @@
 
 namespace {
 
-using gitops::git::redact_url;
 using gitops::git::unified_diff;
 using gitops::git::validate_branch_name;
 using ::testing::HasSubstr;
@@ -41,29 +40,6 @@ TEST(ValidateBranchName, RefusesUnsafeNames) {
 
 TEST(ValidateBranchName, RefusesEmbeddedNul) {
   EXPECT_THROW(validate_branch_name(std::string("ma\0in", 5)), gitops::StateError);
-}
-
-TEST(RedactUrl, RemovesUserAndPassword) {
-  struct Case {
-    const char *in;
-    const char *out;
-  };
-  const Case cases[] = {
-      {"https://x-access-token:ghp_secret@github.com/o/r.git", "https://github.com/o/r.git"},
-      {"https://org@dev.azure.com/org/p/_git/r", "https://dev.azure.com/org/p/_git/r"},
-      {"https://u:p@host", "https://host"},
-      {"http://u:p%40x@127.0.0.1:8080/git/a.git?x=1", "http://127.0.0.1:8080/git/a.git?x=1"},
-      {"https://github.com/o/r.git", "https://github.com/o/r.git"},
-      {"https://github.com/o/r@v1.git", "https://github.com/o/r@v1.git"},
-      {"git@github.com:o/r.git", "github.com:o/r.git"},
-      {"git@ssh.dev.azure.com:v3/o/p/r", "ssh.dev.azure.com:v3/o/p/r"},
-      {"/tmp/x@y/repo.git", "/tmp/x@y/repo.git"},
-      {"", ""},
-  };
-  for (const auto &c : cases) {
-    SCOPED_TRACE(c.in);
-    EXPECT_EQ(redact_url(c.in), c.out);
-  }
 }
 
 TEST(UnifiedDiff, EqualContentGivesEmptyDiff) {

@@ -1,4 +1,5 @@
-#include "gitops/http/fake_http_client.hpp"
+#include "support/fake_http_client.hpp"
+
 #include "gitops/util/error.hpp"
 
 #include <gmock/gmock.h>
@@ -8,6 +9,11 @@
 
 namespace gitops::http {
 namespace {
+
+using gitops::test::FakeHttpClient;
+using gitops::test::FakeHttpMisuse;
+using gitops::test::json_response;
+using gitops::test::UrlMatcher;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -169,6 +175,26 @@ TEST(FakeHttpClient, JsonResponseKeepsCallerContentType) {
   EXPECT_EQ(r.headers.count("Content-Type"), 1U);
   EXPECT_EQ(r.header("Content-Type"), "text/plain");
   EXPECT_EQ(r.header("x-a"), "1");
+}
+
+// expect(): the scripted style, exact URLs answered once each and in the order registered.
+TEST(FakeHttpClient, ExpectStubsAreUsedInOrder) {
+  FakeHttpClient fake;
+  fake.expect("GET", "https://api/a", 200, R"({"n":1})")
+      .expect("POST", "https://api/b", 201, "{}", {{"Date", "x"}});
+  EXPECT_EQ(fake.pending(), 2U);
+  Request b;
+  b.method = "POST";
+  b.url = "https://api/b";
+  EXPECT_THROW((void)fake.send(b), FakeHttpMisuse) << "b came before a";
+  Request a;
+  a.url = "https://api/a";
+  EXPECT_EQ(fake.send(a).body, R"({"n":1})");
+  const Response answer = fake.send(b);
+  EXPECT_EQ(answer.status, 201);
+  EXPECT_EQ(answer.header("Date").value_or(""), "x");
+  EXPECT_EQ(fake.pending(), 0U);
+  EXPECT_THROW((void)fake.send(a), FakeHttpMisuse) << "each expect() answers once";
 }
 
 } // namespace

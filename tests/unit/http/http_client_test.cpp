@@ -1,4 +1,5 @@
-#include "gitops/http/fake_http_client.hpp"
+#include "support/fake_http_client.hpp"
+
 #include "gitops/http/http_client.hpp"
 #include "gitops/util/error.hpp"
 
@@ -11,6 +12,11 @@
 
 namespace gitops::http {
 namespace {
+
+using gitops::test::FakeHttpClient;
+using gitops::test::FakeHttpMisuse;
+using gitops::test::json_response;
+using gitops::test::UrlMatcher;
 
 using namespace std::chrono_literals;
 using ::testing::ElementsAre;
@@ -152,15 +158,6 @@ TEST(NextLink, ResolvesRelativeTargets) {
     response.headers.emplace("Link", "<" + c.target + ">; rel=\"next\"");
     EXPECT_EQ(next_link(response), c.expected);
   }
-}
-
-TEST(Urls, StripUserinfo) {
-  EXPECT_EQ(strip_userinfo("https://user:pass@dev.azure.com/o/p?x=1"),
-            "https://dev.azure.com/o/p?x=1");
-  EXPECT_EQ(strip_userinfo("https://org@dev.azure.com/o"), "https://dev.azure.com/o");
-  EXPECT_EQ(strip_userinfo("https://api.github.com/repos?q=a@b"),
-            "https://api.github.com/repos?q=a@b");
-  EXPECT_EQ(strip_userinfo("not a url"), "not a url");
 }
 
 TEST(Urls, PathAndQuery) {

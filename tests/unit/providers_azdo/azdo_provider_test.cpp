@@ -1,4 +1,5 @@
-#include "gitops/http/fake_http_client.hpp"
+#include "support/fake_http_client.hpp"
+
 #include "gitops/providers/azdo_provider.hpp"
 #include "gitops/util/error.hpp"
 
@@ -11,10 +12,10 @@
 namespace gitops::providers {
 namespace {
 
-using http::FakeHttpClient;
-using http::json_response;
-using http::UrlMatcher;
 using nlohmann::json;
+using test::FakeHttpClient;
+using test::json_response;
+using test::UrlMatcher;
 using ::testing::HasSubstr;
 using ::testing::Not;
 

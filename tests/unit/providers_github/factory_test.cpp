@@ -1,4 +1,4 @@
-#include "fake_http_client.hpp"
+#include "support/fake_http_client.hpp"
 
 #include "gitops/providers/factory.hpp"
 #include "gitops/providers/github_provider.hpp"
@@ -10,7 +10,7 @@
 namespace gitops::providers {
 namespace {
 
-using testing::FakeHttpClient;
+using gitops::test::FakeHttpClient;
 
 TEST(ProviderKind, ParsesAndPrintsTheCliNames) {
   EXPECT_EQ(parse_provider_kind("github"), ProviderKind::github);

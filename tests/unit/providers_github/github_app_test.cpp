@@ -1,4 +1,4 @@
-#include "fake_http_client.hpp"
+#include "support/fake_http_client.hpp"
 #include "support/rsa_keys.hpp"
 
 #include "gitops/providers/github_app.hpp"
@@ -20,9 +20,9 @@
 namespace gitops::providers {
 namespace {
 
+using gitops::test::FakeHttpClient;
 using nlohmann::json;
 using std::chrono::system_clock;
-using testing::FakeHttpClient;
 using ::testing::HasSubstr;
 using ::testing::Not;
 

@@ -1,4 +1,4 @@
-#include "fake_http_client.hpp"
+#include "support/fake_http_client.hpp"
 
 #include "gitops/providers/github_provider.hpp"
 #include "gitops/util/error.hpp"
@@ -13,8 +13,8 @@
 namespace gitops::providers {
 namespace {
 
+using gitops::test::FakeHttpClient;
 using nlohmann::json;
-using testing::FakeHttpClient;
 
 constexpr const char *k_token = "ghp_never_print_me";
 constexpr const char *k_api = "https://api.github.com";

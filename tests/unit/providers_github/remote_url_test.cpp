@@ -93,7 +93,7 @@ TEST(ParseGitHubRemote, NeverPrintsTheCredentialOfARejectedUrl) {
   } catch (const ProviderError &e) {
     const std::string what = e.what();
     EXPECT_EQ(what.find("ghp_topsecret"), std::string::npos) << what;
-    EXPECT_NE(what.find("https://***@github.com/only-owner"), std::string::npos) << what;
+    EXPECT_NE(what.find("\"https://github.com/only-owner\""), std::string::npos) << what;
   }
 }
 
@@ -102,13 +102,6 @@ TEST(ParseGitHubRemote, AcceptsIpLiteralsAndPorts) {
   EXPECT_EQ(parse_github_remote("http://[::1]:8080/o/r.git").host, "[::1]:8080");
   EXPECT_EQ(parse_github_remote("https://[::1]/o/r").host, "[::1]");
   EXPECT_EQ(parse_github_remote("https://git_internal.corp/o/r").host, "git_internal.corp");
-}
-
-TEST(RedactUrl, ReplacesOnlyUserinfo) {
-  EXPECT_EQ(redact_url("https://a:b@host/p"), "https://***@host/p");
-  EXPECT_EQ(redact_url("https://host/p@x"), "https://host/p@x");
-  EXPECT_EQ(redact_url("https://host"), "https://host");
-  EXPECT_EQ(redact_url("git@github.com:o/r"), "git@github.com:o/r");
 }
 
 TEST(SplitRemoteUrl, KeepsDeepPathsForOtherForges) {

@@ -8,7 +8,11 @@
 #include <string>
 #include <vector>
 
-namespace gitops::http {
+namespace gitops::test {
+
+using http::Headers;
+using http::Request;
+using http::Response;
 
 // A mistake in a test's stubs (a request no stub matches, a stub never used). Deliberately not a
 // gitops::Error, so no production code path catches it and hides the mistake.
@@ -45,11 +49,12 @@ private:
 // A JSON answer: the status, `body`, and Content-Type: application/json plus `extra` headers.
 [[nodiscard]] Response json_response(long status, std::string body, Headers extra = {});
 
-// HttpClient for other areas' tests: a registry of (method, URL matcher) → answer stubs, searched
-// in registration order; the first stub that matches and is not used up answers. Every request
-// is recorded. An unmatched request throws FakeHttpMisuse listing the stubs; verify() throws it
-// when a stub was not used as often as registered. Not thread-safe.
-class FakeHttpClient final : public HttpClient {
+// The one HTTP test double (tests only, never in the binary): a registry of (method, URL matcher)
+// → answer stubs, searched in registration order; the first stub that matches and is not used up
+// answers. Every request is recorded. An unmatched request throws FakeHttpMisuse listing the stubs;
+// verify() throws it when a stub was not used as often as registered. expect() stubs must also be
+// used in the order they were registered. Not thread-safe.
+class FakeHttpClient final : public http::HttpClient {
 public:
   using Responder = std::function<Response(const Request &)>;
 
@@ -62,6 +67,13 @@ public:
   FakeHttpClient &always(std::string method, UrlMatcher url, Response response);
   // Throws HttpError(message) for `times` matching requests, as a transport failure would.
   FakeHttpClient &fail(std::string method, UrlMatcher url, std::string message, int times = 1);
+  // The scripted style: the next request of a conversation whose order matters is `method` on
+  // exactly `url`, answered once with `status`, `body` (JSON) and `headers`. A request matching a
+  // later expect() stub while an earlier one is unused throws FakeHttpMisuse.
+  FakeHttpClient &expect(std::string method, std::string url, long status, std::string body,
+                         Headers headers = {});
+  // How many expect() stubs are not used yet.
+  [[nodiscard]] std::size_t pending() const;
 
   // Answers from the first matching stub; throws FakeHttpMisuse when none matches.
   [[nodiscard]] Response send(const Request &request) override;
@@ -80,9 +92,10 @@ private:
     Responder responder;
     int times = 1; // 0: any number
     int used = 0;
+    bool ordered = false; // an expect() stub
   };
   std::vector<Stub> m_stubs;
   std::vector<Request> m_requests;
 };
 
-} // namespace gitops::http
+} // namespace gitops::test

@@ -1,4 +1,4 @@
-#include "gitops/http/fake_http_client.hpp"
+#include "support/fake_http_client.hpp"
 
 #include "gitops/util/error.hpp"
 
@@ -7,7 +7,7 @@
 #include <regex>
 #include <utility>
 
-namespace gitops::http {
+namespace gitops::test {
 
 namespace {
 
@@ -20,7 +20,7 @@ std::string upper(std::string_view text) {
 }
 
 std::string path_only(std::string_view url) {
-  std::string path = path_and_query(url);
+  std::string path = http::path_and_query(url);
   return path.substr(0, std::min(path.find('?'), path.size()));
 }
 
@@ -116,6 +116,19 @@ FakeHttpClient &FakeHttpClient::fail(std::string method, UrlMatcher url, std::st
             times);
 }
 
+FakeHttpClient &FakeHttpClient::expect(std::string method, std::string url, long status,
+                                       std::string body, Headers headers) {
+  on(std::move(method), UrlMatcher::exact(std::move(url)),
+     json_response(status, std::move(body), std::move(headers)));
+  m_stubs.back().ordered = true;
+  return *this;
+}
+
+std::size_t FakeHttpClient::pending() const {
+  return static_cast<std::size_t>(std::count_if(
+      m_stubs.begin(), m_stubs.end(), [](const Stub &s) { return s.ordered && s.used < s.times; }));
+}
+
 Response FakeHttpClient::send(const Request &request) {
   m_requests.push_back(request);
   const std::string method = request.method.empty() ? std::string("GET") : upper(request.method);
@@ -125,6 +138,18 @@ Response FakeHttpClient::send(const Request &request) {
     }
     if (stub.method != method || !stub.url.matches(request)) {
       continue;
+    }
+    if (stub.ordered) {
+      for (const auto &earlier : m_stubs) {
+        if (&earlier == &stub) {
+          break;
+        }
+        if (earlier.ordered && earlier.used < earlier.times) {
+          throw FakeHttpMisuse("FakeHttpClient: " + method + " " + request.url +
+                               " came before the expected " + earlier.method + " " +
+                               earlier.url.description());
+        }
+      }
     }
     ++stub.used;
     Response response = stub.responder(request);
@@ -170,4 +195,4 @@ void FakeHttpClient::verify() const {
   throw FakeHttpMisuse(message);
 }
 
-} // namespace gitops::http
+} // namespace gitops::test
