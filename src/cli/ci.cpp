@@ -302,4 +302,15 @@ std::vector<std::string> publish_to_ci(const CommandReport &report, bool with_ou
   return problems;
 }
 
+std::optional<std::string> ci_pull_request_branch(const util::EnvLookup &env) {
+  if (auto ref = non_empty(env, "GITHUB_HEAD_REF")) {
+    return ref;
+  }
+  if (auto ref = non_empty(env, "SYSTEM_PULLREQUEST_SOURCEBRANCH")) {
+    constexpr std::string_view k_heads = "refs/heads/";
+    return ref->starts_with(k_heads) ? ref->substr(k_heads.size()) : *ref;
+  }
+  return std::nullopt;
+}
+
 } // namespace gitops::cli

@@ -354,7 +354,11 @@ int execute(const Invocation &inv, const RunContext &context, const util::Logger
     const std::unique_ptr<util::Deadline> status_deadline = arm_deadline(
         inv, context, std::chrono::duration_cast<std::chrono::milliseconds>(net.status_timeout));
     commands::Services services = services_for(net, context, log);
-    fill_report(report, commands::run_status(*o, services), log);
+    commands::StatusOptions options = *o;
+    if (!options.branch || options.branch->empty()) {
+      options.branch = ci_pull_request_branch(context.env);
+    }
+    fill_report(report, commands::run_status(options, services), log);
     render_report(context, inv.globals.output, report);
     return k_exit_ok;
   }

@@ -49,4 +49,18 @@ void not_implemented(const std::string &what) {
   throw CommandError(what + " is not implemented yet in this version of gitops-promotion");
 }
 
+providers::GitProvider &require_provider(const Services &services, const std::string &command) {
+  if (services.provider == nullptr) {
+    throw CommandError(command + " needs a git provider (none was configured)");
+  }
+  return *services.provider;
+}
+
+Outcome skipped_outcome(std::string message) {
+  Outcome outcome;
+  outcome.skipped = true;
+  outcome.message = std::move(message);
+  return outcome;
+}
+
 } // namespace gitops::commands

@@ -17,6 +17,7 @@
 #include "gitops/commands/new.hpp"
 #include "gitops/commands/promote.hpp"
 #include "gitops/commands/services.hpp"
+#include "gitops/commands/status.hpp"
 #include "gitops/git/repository.hpp"
 #include "gitops/http/curl_http_client.hpp"
 #include "gitops/promotion/pr_state.hpp"

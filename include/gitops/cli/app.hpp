@@ -6,6 +6,7 @@
 #include "gitops/commands/new.hpp"
 #include "gitops/commands/promote.hpp"
 #include "gitops/commands/set_image.hpp"
+#include "gitops/commands/status.hpp"
 #include "gitops/providers/git_provider.hpp"
 #include "gitops/util/env.hpp"
 #include "gitops/util/log.hpp"

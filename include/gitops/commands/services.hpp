@@ -62,4 +62,11 @@ struct Outcome {
 // The error for a command this version does not implement yet: exit 1, never a silent success.
 [[noreturn]] void not_implemented(const std::string &what);
 
+// The provider of `services`; CommandError naming `command` when there is none.
+[[nodiscard]] providers::GitProvider &require_provider(const Services &services,
+                                                       const std::string &command);
+
+// An Outcome that skipped with `message` (exit 0).
+[[nodiscard]] Outcome skipped_outcome(std::string message);
+
 } // namespace gitops::commands

@@ -300,3 +300,20 @@ TEST(CiRedact, AGitHubAppKeyIsASecretWholeAndLineByLine) {
     EXPECT_EQ(gitops::util::redact("key: " + body.substr(0, 64), secrets), "key: ***") << name;
   }
 }
+
+TEST(CiPullRequestBranch, GithubThenAzureWithoutRefsHeads) {
+  using gitops::cli::ci_pull_request_branch;
+  EXPECT_FALSE(ci_pull_request_branch(fixed_env({})));
+  EXPECT_FALSE(ci_pull_request_branch(fixed_env({{"GITHUB_HEAD_REF", ""}})));
+  EXPECT_EQ(ci_pull_request_branch(fixed_env({{"GITHUB_HEAD_REF", "promote/a"},
+                                              {"SYSTEM_PULLREQUEST_SOURCEBRANCH", "refs/heads/b"}}))
+                .value_or(""),
+            "promote/a");
+  EXPECT_EQ(ci_pull_request_branch(
+                fixed_env({{"SYSTEM_PULLREQUEST_SOURCEBRANCH", "refs/heads/promote/webshop-cart"}}))
+                .value_or(""),
+            "promote/webshop-cart");
+  EXPECT_EQ(ci_pull_request_branch(fixed_env({{"SYSTEM_PULLREQUEST_SOURCEBRANCH", "promote/x"}}))
+                .value_or(""),
+            "promote/x");
+}
