@@ -18,6 +18,7 @@
 #include <iostream>
 #include <optional>
 #include <sstream>
+#include <tuple>
 #include <unistd.h>
 #include <utility>
 
@@ -308,6 +309,18 @@ std::optional<std::string> value_if_given(const CLI::Option *option, const std::
   return std::nullopt;
 }
 
+// --tag and --image of new and set-image: exactly one (CLI11 already refuses both), or a usage
+// error. The commands check the pair again (make_image_update) for callers other than the CLI.
+std::pair<std::optional<std::string>, std::optional<std::string>>
+tag_or_image(const CLI::Option *tag_option, const std::string &tag, const CLI::Option *image_option,
+             const std::string &image) {
+  auto pair = std::make_pair(value_if_given(tag_option, tag), value_if_given(image_option, image));
+  if (!pair.first && !pair.second) {
+    throw CLI::RequiredError("--tag or --image");
+  }
+  return pair;
+}
+
 // Turns the bound values into an Invocation; throws CLI::ParseError subclasses for usage problems
 // CLI11 cannot express (one of two flags required, durations).
 Invocation to_invocation(const CLI::App &app, Bound &b, const RunContext &context) {
@@ -346,11 +359,8 @@ Invocation to_invocation(const CLI::App &app, Bound &b, const RunContext &contex
 
   if (inv.command == "new") {
     commands::NewOptions o = b.new_options;
-    o.tag = value_if_given(b.new_tag_option, b.new_tag);
-    o.image = value_if_given(b.new_image_option, b.new_image);
-    if (!o.tag && !o.image) {
-      throw CLI::RequiredError("--tag or --image");
-    }
+    std::tie(o.tag, o.image) =
+        tag_or_image(b.new_tag_option, b.new_tag, b.new_image_option, b.new_image);
     o.dry_run = g.dry_run;
     inv.options = o;
   } else if (inv.command == "promote") {
@@ -383,11 +393,8 @@ Invocation to_invocation(const CLI::App &app, Bound &b, const RunContext &contex
   } else if (inv.command == "set-image") {
     commands::SetImageOptions o = b.set_image_options;
     o.path = b.set_image_path;
-    o.tag = value_if_given(b.set_image_tag_option, b.set_image_tag);
-    o.image = value_if_given(b.set_image_image_option, b.set_image_image);
-    if (!o.tag && !o.image) {
-      throw CLI::RequiredError("--tag or --image");
-    }
+    std::tie(o.tag, o.image) = tag_or_image(b.set_image_tag_option, b.set_image_tag,
+                                            b.set_image_image_option, b.set_image_image);
     o.dry_run = g.dry_run;
     inv.options = o;
   } else {

@@ -33,7 +33,9 @@ struct Network {
   std::unique_ptr<http::CurlHttpClient> http;
   std::unique_ptr<providers::GitProvider> provider;
   git::Credentials credentials;
-  std::chrono::seconds status_timeout{0}; // from the configuration, for status's deadline
+  std::chrono::seconds status_timeout{0};       // from the configuration, for status's deadline
+  std::shared_ptr<const config::Config> config; // HEAD's, read once here
+  std::string head;
 };
 
 // Warnings about what the command found (e.g. a marker it handled unlike Flux): on stderr, and as
@@ -84,9 +86,12 @@ std::pair<std::string, std::string> github_app_key(const Invocation &inv,
 
 Network connect(const Invocation &inv, const RunContext &context, const util::Logger &log,
                 CommandReport &report) {
-  Network net{git::Repository::open(inv.globals.sourcedir), {}, nullptr, nullptr, {}, {}};
+  Network net{git::Repository::open(inv.globals.sourcedir), {}, nullptr, nullptr, {}, {}, {}, {}};
   net.root = commands::locate_root(net.repo, inv.globals.sourcedir);
-  const config::Config cfg = commands::read_config(net.repo, net.root, net.repo.head_commit());
+  net.head = net.repo.head_commit();
+  net.config =
+      std::make_shared<const config::Config>(commands::read_config(net.repo, net.root, net.head));
+  const config::Config &cfg = *net.config;
   warn_about_config(cfg.warnings, log, report);
   net.status_timeout = cfg.status_timeout;
   const std::optional<std::string> url = net.repo.remote_url(cfg.remote);
@@ -175,6 +180,8 @@ Network connect(const Invocation &inv, const RunContext &context, const util::Lo
 commands::Services services_for(Network &net, const RunContext &context, const util::Logger &log) {
   commands::Services services{net.repo, net.root, net.provider.get(), log};
   services.credentials = net.credentials;
+  services.config = net.config;
+  services.config_commit = net.head;
   services.env = context.env;
   return services;
 }
@@ -219,8 +226,8 @@ int execute_plan(const Invocation &inv, bool dry_run, const RunContext &context,
   commands::Services services{repo, commands::locate_root(repo, inv.globals.sourcedir), nullptr,
                               log};
   services.env = context.env;
-  warn_about_config(commands::read_config(repo, services.root, repo.head_commit()).warnings, log,
-                    report);
+  const std::string head = repo.head_commit();
+  warn_about_config(commands::head_config(services, head).warnings, log, report);
   const commands::NewResult result = run(services);
   report.dry_run = true;
   report.branch = result.plan.branch;
@@ -259,9 +266,8 @@ int execute_feature_stale(const Invocation &inv, const commands::FeatureStaleOpt
     offline.emplace(git::Repository::open(inv.globals.sourcedir));
     services.emplace(commands::Services{
         *offline, commands::locate_root(*offline, inv.globals.sourcedir), nullptr, log});
-    warn_about_config(
-        commands::read_config(*offline, services->root, offline->head_commit()).warnings, log,
-        report);
+    warn_about_config(commands::head_config(*services, offline->head_commit()).warnings, log,
+                      report);
   } else {
     net.emplace(connect(inv, context, log, report));
     services.emplace(services_for(*net, context, log));

@@ -209,8 +209,7 @@ NewResult run_feature(const FeatureOptions &options, Services &services) {
     }
     return result;
   }
-  const config::Config cfg = read_config(services.repository, services.root, head);
-  result.outcome = apply_plan(result.plan, cfg, services);
+  result.outcome = apply_plan(result.plan, head_config(services, head), services);
   return result;
 }
 
@@ -246,7 +245,7 @@ FeatureStaleResult run_feature_stale(const FeatureStaleOptions &options, Service
   FeatureStaleResult result;
   git::Repository &repo = services.repository;
   const std::string head = repo.head_commit();
-  const config::Config cfg = read_config(repo, services.root, head);
+  const config::Config &cfg = head_config(services, head);
   const config::Environment &first = cfg.environments.front();
 
   std::vector<StaleFeature> copies;

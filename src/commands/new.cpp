@@ -112,6 +112,19 @@ NewPlan plan_new(const git::Repository &repo, const RepositoryRoot &root, const 
 
 namespace {
 
+// plan_new with the configuration already read (flags still checked first).
+NewPlan plan_new_with(Services &services, const std::string &commit, const NewOptions &options) {
+  const manifest::ImageUpdate update =
+      make_image_update(options.group, options.app, options.tag, options.image);
+  const config::Config &cfg = head_config(services, commit);
+  return plan_promotion(services.repository, services.root, cfg, commit, update,
+                        cfg.environments.front());
+}
+
+} // namespace
+
+namespace {
+
 // Our push was overtaken: `tip` (another run's commit) is what the branch, and so the PR, will
 // merge. The PR is made to describe `tip` from the state the commit carries, when its content
 // agrees; otherwise auto-merge stays off and the run fails, naming what to re-run.
@@ -256,15 +269,14 @@ NewResult run_new(const NewOptions &options, Services &services) {
   result.dry_run = options.dry_run;
   const std::string head = services.repository.head_commit();
   services.log.debug("planning new on commit " + head);
-  result.plan = plan_new(services.repository, services.root, head, options);
+  result.plan = plan_new_with(services, head, options);
   if (options.dry_run) {
     if (result.plan.edits.empty()) {
       result.outcome = skipped_plan(result.plan);
     }
     return result;
   }
-  const config::Config cfg = read_config(services.repository, services.root, head);
-  result.outcome = apply_plan(result.plan, cfg, services);
+  result.outcome = apply_plan(result.plan, head_config(services, head), services);
   return result;
 }
 

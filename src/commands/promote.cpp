@@ -60,7 +60,7 @@ Outcome run_promote(const PromoteOptions & /*options*/, Services &services) {
   if (state->type == promotion::PrType::feature) {
     return skipped_outcome("skipping promotion of feature");
   }
-  const config::Config cfg = read_config(services.repository, services.root, head);
+  const config::Config &cfg = head_config(services, head);
   const std::optional<config::Environment> next = cfg.next_environment(state->env);
   if (!next) {
     return skipped_outcome("no next environment to promote to");

@@ -45,6 +45,15 @@ config::Config read_config(const git::Repository &repo, const RepositoryRoot &ro
   return cfg;
 }
 
+const config::Config &head_config(Services &services, const std::string &commit) {
+  if (!services.config || services.config_commit != commit) {
+    services.config = std::make_shared<const config::Config>(
+        read_config(services.repository, services.root, commit));
+    services.config_commit = commit;
+  }
+  return *services.config;
+}
+
 void not_implemented(const std::string &what) {
   throw CommandError(what + " is not implemented yet in this version of gitops-promotion");
 }

@@ -106,7 +106,7 @@ std::string describe_seen(const std::string &sha, const Observation &on_sha,
 Outcome run_status(const StatusOptions &options, Services &services) {
   providers::GitProvider &provider = require_provider(services, "status");
   const std::string head = services.repository.head_commit();
-  const config::Config cfg = read_config(services.repository, services.root, head);
+  const config::Config &cfg = head_config(services, head);
   const std::string branch = status_branch(options, services, provider, cfg);
   constexpr std::string_view k_manual = "Promotion was manual, skipping check";
   // A skip still names what was checked, for the CI outputs and --output json.

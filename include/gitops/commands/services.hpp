@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,10 @@ struct Services {
   const util::Logger &log;
   git::Credentials credentials{}; // for push and fetch (the token never leaves this struct)
   util::EnvLookup env{};          // CI variables (GITHUB_HEAD_REF, ...); empty = none set
+  // The configuration of HEAD when the CLI already read it (it reads it once, for its warnings),
+  // and the commit it was read from; head_config() fills them otherwise.
+  std::shared_ptr<const config::Config> config{};
+  std::string config_commit{};
   // Clock and sleeper of `status`'s polling; empty = steady_clock::now / this_thread::sleep_for.
   std::function<std::chrono::steady_clock::time_point()> now{};
   std::function<void(std::chrono::milliseconds)> sleep{};
@@ -45,6 +50,10 @@ struct Services {
 // it is missing, invalid or has no environments.
 [[nodiscard]] config::Config read_config(const git::Repository &repo, const RepositoryRoot &root,
                                          const std::string &commit);
+
+// The configuration of `commit` for `services`: Services::config when it was read from `commit`,
+// else read_config (and kept in `services` for the next caller).
+[[nodiscard]] const config::Config &head_config(Services &services, const std::string &commit);
 
 // The outcome of a command that changes things on a forge (new, promote, feature, ...): upstream's
 // stdout message plus the facts JSON output and CI integrations report.
