@@ -1,5 +1,6 @@
 #include "gitops/manifest/detail/line_scanner.hpp"
 
+#include "gitops/manifest/detail/marker_comment.hpp"
 #include "gitops/manifest/detail/yaml_text.hpp"
 
 #include <cstddef>

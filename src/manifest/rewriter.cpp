@@ -1,6 +1,7 @@
 #include "gitops/manifest/rewriter.hpp"
 
 #include "gitops/manifest/detail/line_scanner.hpp"
+#include "gitops/manifest/detail/marker_comment.hpp"
 #include "gitops/manifest/detail/yaml_text.hpp"
 #include "gitops/manifest/image_ref.hpp"
 #include "gitops/util/error.hpp"

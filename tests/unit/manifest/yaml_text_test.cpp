@@ -1,3 +1,4 @@
+#include "gitops/manifest/detail/marker_comment.hpp"
 #include "gitops/manifest/detail/yaml_text.hpp"
 
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 #pragma once
 
 // Internal helpers of the manifest area, exposed for its unit tests: YAML scalar resolution and
-// quoting, and the strict reading of `$imagepolicy` marker comments.
+// quoting (the strict reading of `$imagepolicy` marker comments is in marker_comment.hpp).
 
 #include <optional>
 #include <string>
@@ -31,29 +31,5 @@ namespace gitops::manifest::detail {
 
 // The value of a one-line single-quoted scalar token (with its quotes).
 [[nodiscard]] std::string decode_single_quoted(std::string_view token);
-
-// How a comment reads as a marker.
-enum class CommentKind {
-  not_marker, // prose or unrelated (may mention "$imagepolicy" in passing)
-  malformed,  // meant as a marker but Flux would ignore it; `problem` says why
-  marker,     // a JSON object of strings with "$imagepolicy" (or the `$ref` longhand)
-};
-
-// The reading of one comment.
-struct MarkerComment {
-  CommentKind kind = CommentKind::not_marker;
-  std::string setter; // the "$imagepolicy" value (or the longhand's setter name)
-  bool longhand = false;
-  bool both_forms = false; // both "$imagepolicy" and "$ref" were given
-  std::string problem;     // for malformed
-};
-
-// Reads a comment (the text from its first '#', inclusive) the way kyaml does: every leading '#' is
-// trimmed and the rest must be exactly one JSON object whose values are all strings.
-[[nodiscard]] MarkerComment read_marker_comment(std::string_view comment);
-
-// True when the bytes contain "imagepolicy" in any letter case (scan's cheap pre-filter, wider than
-// Flux's so that misspelt markers are reported).
-[[nodiscard]] bool mentions_imagepolicy(std::string_view text);
 
 } // namespace gitops::manifest::detail
