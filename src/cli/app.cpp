@@ -70,25 +70,32 @@ std::string version_text() {
 // --token's help: the variables it falls back to, from the forge registry
 // ("$GITOPS_PROMOTION_TOKEN, then $GH_TOKEN/$GITHUB_TOKEN or
 // $SYSTEM_ACCESSTOKEN/$AZURE_DEVOPS_EXT_PAT").
-std::string token_help() {
-  std::string forges;
-  for (const providers::Forge &forge : providers::forges()) {
-    std::string names;
-    for (std::string_view name : forge.token_variables) {
-      names += (names.empty() ? "$" : "/$") + std::string(name);
+// Built once: add_global_flags runs for the app and every subcommand.
+const std::string &token_help() {
+  static const std::string text = [] {
+    std::string forges;
+    for (const providers::Forge &forge : providers::forges()) {
+      std::string names;
+      for (std::string_view name : forge.token_variables) {
+        names += (names.empty() ? "$" : "/$") + std::string(name);
+      }
+      forges += (forges.empty() ? "" : " or ") + names;
     }
-    forges += (forges.empty() ? "" : " or ") + names;
-  }
-  return "Access token for the git provider (default: $" +
-         std::string(providers::k_tool_token_variable) + ", then " + forges + ")";
+    return "Access token for the git provider (default: $" +
+           std::string(providers::k_tool_token_variable) + ", then " + forges + ")";
+  }();
+  return text;
 }
 
 // The --provider values, from the forge registry.
-std::vector<std::string> forge_name_list() {
-  std::vector<std::string> names;
-  for (const providers::Forge &forge : providers::forges()) {
-    names.emplace_back(forge.name);
-  }
+const std::vector<std::string> &forge_name_list() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> list;
+    for (const providers::Forge &forge : providers::forges()) {
+      list.emplace_back(forge.name);
+    }
+    return list;
+  }();
   return names;
 }
 

@@ -170,9 +170,9 @@ Network connect(const Invocation &inv, const RunContext &context, const util::Lo
     log.debug("provider " + std::string(providers::to_string(kind)) + ", token from " +
               token->source + ", remote " + util::redact_url(*url));
     source = std::make_shared<util::FixedToken>(token->value);
-    net.credentials.token = token->value;
   }
   net.provider = providers::make_provider(kind, *url, source, *net.http, provider_options);
+  // The token of every push and fetch comes from the same source (Credentials::current).
   net.credentials.source = source;
   return net;
 }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <functional>
 #include <utility>
 
 namespace gitops::util {
@@ -124,15 +123,17 @@ std::string command_line(std::string_view line, Escaping escaping) {
 // Collects bytes until a newline, then writes the finished line to the target.
 class GuardedStream::Buffer : public std::streambuf {
 public:
-  using Secrets = std::function<std::vector<std::string>()>;
-  Buffer(std::ostream &target, Secrets secrets, Escaping escaping)
-      : m_target(&target), m_secrets(std::move(secrets)), m_escaping(escaping) {}
+  // Exactly one of `fixed` and `list` is set: a fixed vector is read in place, a growing list is
+  // copied under its lock once per line.
+  Buffer(std::ostream &target, const std::vector<std::string> *fixed, const SecretList *list,
+         Escaping escaping)
+      : m_target(&target), m_fixed(fixed), m_list(list), m_escaping(escaping) {}
 
   void set_escaping(Escaping escaping) { m_escaping = escaping; }
 
   void command(std::string_view line) {
     end_partial_line();
-    *m_target << command_line(redact(line, m_secrets()), m_escaping) << '\n';
+    *m_target << command_line(redacted(line), m_escaping) << '\n';
   }
 
   void finish() {
@@ -179,7 +180,7 @@ private:
     // Redacted before escaping, so no secret is split by an escape. (An escape's last digit next
     // to ordinary text may spell a secret's bytes that were never printed; redacting again would
     // cut escapes and so break JSON.)
-    *m_target << neutralise_line(redact(m_line, m_secrets()), m_escaping);
+    *m_target << neutralise_line(redacted(m_line), m_escaping);
     m_line.clear();
   }
 
@@ -190,22 +191,27 @@ private:
     }
   }
 
+  [[nodiscard]] std::string redacted(std::string_view line) const {
+    return m_fixed != nullptr ? redact(line, *m_fixed) : redact(line, m_list->snapshot());
+  }
+
   std::ostream *m_target;
-  Secrets m_secrets;
+  const std::vector<std::string> *m_fixed;
+  const SecretList *m_list;
   Escaping m_escaping;
   std::string m_line;
 };
 
 GuardedStream::GuardedStream(std::ostream &target, const std::vector<std::string> &secrets,
                              Escaping escaping)
-    : std::ostream(nullptr), m_buffer(std::make_unique<Buffer>(
-                                 target, [&secrets] { return secrets; }, escaping)) {
+    : std::ostream(nullptr),
+      m_buffer(std::make_unique<Buffer>(target, &secrets, nullptr, escaping)) {
   rdbuf(m_buffer.get());
 }
 
 GuardedStream::GuardedStream(std::ostream &target, const SecretList &secrets, Escaping escaping)
-    : std::ostream(nullptr), m_buffer(std::make_unique<Buffer>(
-                                 target, [&secrets] { return secrets.snapshot(); }, escaping)) {
+    : std::ostream(nullptr),
+      m_buffer(std::make_unique<Buffer>(target, nullptr, &secrets, escaping)) {
   rdbuf(m_buffer.get());
 }
 

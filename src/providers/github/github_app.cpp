@@ -100,6 +100,16 @@ bool contains(std::string_view text, std::string_view part) {
   return text.find(part) != std::string_view::npos;
 }
 
+// `pem` trimmed, with literal "\n" separators turned into line breaks when it has none: secret
+// stores often keep a multi-line value as one line.
+std::string unfold_pem(std::string_view pem) {
+  std::string text(util::trim(pem));
+  if (text.find('\n') == std::string::npos && contains(text, "\\n")) {
+    text = util::replace_all(std::move(text), "\\n", "\n");
+  }
+  return text;
+}
+
 std::string seconds_text(long long seconds) {
   return std::to_string(seconds) + (seconds == 1 ? " second" : " seconds");
 }
@@ -116,11 +126,7 @@ GitHubAppKey &GitHubAppKey::operator=(GitHubAppKey &&) noexcept = default;
 GitHubAppKey::~GitHubAppKey() = default;
 
 GitHubAppKey GitHubAppKey::parse(std::string_view pem, std::string_view origin) {
-  std::string text(util::trim(pem));
-  // Secret stores often keep a multi-line value as one line with literal \n separators.
-  if (text.find('\n') == std::string::npos && contains(text, "\\n")) {
-    text = util::replace_all(std::move(text), "\\n", "\n");
-  }
+  const std::string text = unfold_pem(pem);
   const std::string where = "the GitHub App private key (" + std::string(origin) + ")";
   if (text.empty()) {
     throw UsageError(where + " is empty");
@@ -195,21 +201,11 @@ std::string GitHubAppKey::jwt(std::string_view app_id, system_clock::time_point 
 
 std::vector<std::string> pem_secret_lines(std::string_view pem) {
   std::vector<std::string> lines;
-  std::string text(pem);
-  if (text.find('\n') == std::string::npos && contains(text, "\\n")) {
-    text = util::replace_all(std::move(text), "\\n", "\n");
-  }
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) {
-      end = text.size();
-    }
-    const std::string_view line = util::trim(std::string_view(text).substr(start, end - start));
+  for (const std::string &piece : util::split(unfold_pem(pem), '\n')) {
+    const std::string_view line = util::trim(piece);
     if (line.size() >= 16 && !line.starts_with("-----")) {
       lines.emplace_back(line);
     }
-    start = end + 1;
   }
   return lines;
 }
@@ -249,7 +245,6 @@ http::Response GitHubAppTokenSource::app_call(const std::string &method, const s
 std::string GitHubAppTokenSource::explain(const http::Response &response, const std::string &what,
                                           system_clock::time_point signed_at) const {
   const std::string app = "GitHub App " + m_credentials.app_id;
-  const std::string repo = m_remote.owner + "/" + m_remote.repo;
   const std::string message = message_of(response);
   std::string text = what + " answered " + std::to_string(response.status);
   if (!message.empty()) {
