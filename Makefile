@@ -31,7 +31,8 @@ test-fast: build
 test-asan: build-asan
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
-# The demo needs the executable and the forge simulator, not the test suite.
+# The demo needs the executable and the forge simulator, not the test suite. FORGE=azdo|gitea walks
+# the same flow on another forge's API.
 demo: setup
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGP_WARNINGS_AS_ERRORS=$(WERROR) $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS) --target gitops-promotion forge-sim

@@ -5,7 +5,8 @@
 # pipelines would, printing each step. Everything is stopped and removed at the end, also on Ctrl-C.
 # Usage: scripts/demo.sh path/to/gitops-promotion [path/to/forge-sim]
 # (forge-sim defaults to tools/forge-sim/forge-sim in the binary's build directory;
-# DEMO_PROVIDER=azdo walks the same flow on the Azure DevOps API.)
+# FORGE=azdo or FORGE=gitea walks the same flow on the Azure DevOps or Gitea/Forgejo API;
+# DEMO_PROVIDER is the older name of FORGE.)
 set -euo pipefail
 
 if [[ $# -lt 1 || $# -gt 2 ]]; then
@@ -20,7 +21,14 @@ for exe in "$bin" "$sim"; do
     exit 2
   fi
 done
-provider=${DEMO_PROVIDER:-github}
+provider=${FORGE:-${DEMO_PROVIDER:-github}}
+case $provider in
+github | azdo | gitea) ;;
+*)
+  echo "demo: FORGE=$provider is not a forge the demo knows (github, azdo or gitea)" >&2
+  exit 2
+  ;;
+esac
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib/local-forge.sh
 source "$here/lib/local-forge.sh"
@@ -48,11 +56,17 @@ owner=example
 [[ $provider == azdo ]] && owner=example-org
 repo=webshop-gitops
 token_var=GITHUB_TOKEN
-[[ $provider == azdo ]] && token_var=SYSTEM_ACCESSTOKEN
+case $provider in
+azdo) token_var=SYSTEM_ACCESSTOKEN ;;
+gitea) token_var=GITEA_TOKEN ;;
+esac
 
 section "Starting the local forge ($provider simulator and a git server, loopback only)"
 lf_start "$work/forge" "$sim" "$token"
-say "forge API:  $LF_API"
+# Gitea's REST API lives under /api/v1 of its web server.
+api=$LF_API
+[[ $provider == gitea ]] && api=$LF_API/api/v1
+say "forge API:  $api"
 say "git server: $LF_GIT"
 
 section "Creating the sample GitOps repository $owner/$repo"
@@ -72,7 +86,7 @@ gp() {
   shift
   printf '    $ gitops-promotion %s\n' "$*"
   local rc=0
-  (cd "$dir" && env "$token_var=$token" "$bin" "$@" --provider "$provider" --api-url "$LF_API") \
+  (cd "$dir" && env "$token_var=$token" "$bin" "$@" --provider "$provider" --api-url "$api") \
     >"$work/out" 2>"$work/err" || rc=$?
   sed 's/^/      /' "$work/out"
   if [[ $rc -ne 0 ]]; then

@@ -150,7 +150,7 @@ lf_api() {
 # lf_remote_url PROVIDER OWNER REPO: the clone URL the forge would show (Azure DevOps project: proj).
 lf_remote_url() {
   case $1 in
-  github) echo "$LF_GIT/$2/$3.git" ;;
+  github | gitea) echo "$LF_GIT/$2/$3.git" ;;
   azdo) echo "$LF_GIT/$2/proj/_git/$3" ;;
   *) lf_die "unknown provider $1" ;;
   esac
@@ -168,6 +168,7 @@ lf_repo_api() {
   case $1 in
   github) echo "$LF_API/repos/$2/$3" ;;
   azdo) echo "$LF_API/$2/proj/_apis/git/repositories/$3" ;;
+  gitea) echo "$LF_API/api/v1/repos/$2/$3" ;;
   esac
 }
 
@@ -234,7 +235,7 @@ lf_post_status() {
   local provider=$1 owner=$2 repo=$3 sha=$4 genre=$5 name=$6 state=$7 api
   api=$(lf_repo_api "$provider" "$owner" "$repo")
   case $provider in
-  github)
+  github | gitea)
     lf_api POST "$api/statuses/$sha" \
       "{\"state\":\"$state\",\"context\":\"$genre/$name\",\"description\":\"gitops-promotion status\"}"
     ;;

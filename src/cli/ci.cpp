@@ -164,7 +164,9 @@ std::vector<std::string> secrets_of(const std::optional<std::string> &token_flag
   // the user the tool sends (Azure DevOps API: none; git pushes: each forge's git user).
   std::vector<std::string_view> users = {""};
   for (const providers::Forge &forge : providers::forges()) {
-    users.push_back(forge.git_user);
+    if (std::find(users.begin(), users.end(), forge.git_user) == users.end()) {
+      users.push_back(forge.git_user);
+    }
   }
   const std::size_t plain = secrets.size();
   for (std::size_t i = 0; i < plain; ++i) {

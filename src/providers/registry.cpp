@@ -2,6 +2,7 @@
 
 #include "gitops/providers/azdo_provider.hpp"
 #include "gitops/providers/azdo_url.hpp"
+#include "gitops/providers/gitea_provider.hpp"
 #include "gitops/providers/github_provider.hpp"
 #include "gitops/providers/remote_url.hpp"
 #include "gitops/util/error.hpp"
@@ -31,6 +32,20 @@ bool azdo_host(std::string_view host) {
          ends_with(host, ".visualstudio.com") || ends_with(host, ".dev.azure.com");
 }
 
+// gitea.com, codeberg.org (Forgejo) and hosts whose first label starts with "gitea", "forgejo" or
+// "codeberg" (self-hosted servers such as gitea.example.com); any other host needs --provider.
+bool gitea_host(std::string_view host) {
+  return host == "gitea.com" || host == "codeberg.org" || host.starts_with("gitea") ||
+         host.starts_with("forgejo") || host.starts_with("codeberg");
+}
+
+std::unique_ptr<GitProvider> make_gitea(const std::string &remote_url,
+                                        std::shared_ptr<util::TokenSource> token,
+                                        http::HttpClient &http, const ProviderOptions &options) {
+  return std::make_unique<GiteaProvider>(parse_gitea_remote(remote_url, options.api_url),
+                                         std::move(token), http, options.user_agent);
+}
+
 std::unique_ptr<GitProvider> make_github(const std::string &remote_url,
                                          std::shared_ptr<util::TokenSource> token,
                                          http::HttpClient &http, const ProviderOptions &options) {
@@ -56,14 +71,19 @@ std::unique_ptr<GitProvider> make_azdo(const std::string &remote_url,
 constexpr std::array<std::string_view, 2> k_github_variables = {"GH_TOKEN", "GITHUB_TOKEN"};
 constexpr std::array<std::string_view, 2> k_azdo_variables = {"SYSTEM_ACCESSTOKEN",
                                                               "AZURE_DEVOPS_EXT_PAT"};
+// Gitea Actions hands its token over as GITEA_TOKEN, Forgejo Actions as FORGEJO_TOKEN.
+constexpr std::array<std::string_view, 2> k_gitea_variables = {"GITEA_TOKEN", "FORGEJO_TOKEN"};
 
-const std::array<Forge, 2> k_forges = {{
+const std::array<Forge, 3> k_forges = {{
     {ProviderKind::github, "github", "GitHub", github_host, k_github_variables,
      "authenticate as a GitHub App: --github-app-id and its private key", "x-access-token",
      make_github},
     // Azure DevOps takes any user name with a PAT; the tool's name shows in server logs.
     {ProviderKind::azdo, "azdo", "Azure DevOps", azdo_host, k_azdo_variables, "",
      "gitops-promotion", make_azdo},
+    // Gitea and Forgejo take the token as the password whatever the user name.
+    {ProviderKind::gitea, "gitea", "Gitea/Forgejo", gitea_host, k_gitea_variables, "",
+     "gitops-promotion", make_gitea},
 }};
 
 } // namespace

@@ -110,4 +110,23 @@ std::optional<std::string> url_password(std::string_view url) {
   return std::string(userinfo.substr(colon + 1));
 }
 
+std::string percent_encode(std::string_view text, std::string_view keep) {
+  static constexpr std::string_view k_hex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved || keep.find(ch) != std::string_view::npos) {
+      out += ch;
+    } else {
+      out += '%';
+      out += k_hex[c >> 4U];
+      out += k_hex[c & 0x0FU];
+    }
+  }
+  return out;
+}
+
 } // namespace gitops::util

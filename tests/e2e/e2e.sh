@@ -15,7 +15,7 @@
 set -uo pipefail
 
 if [[ $# -lt 4 ]]; then
-  echo "usage: $0 BINARY FORGE_SIM github|azdo SCENARIO [PRISM SPEC]" >&2
+  echo "usage: $0 BINARY FORGE_SIM github|azdo|gitea SCENARIO [PRISM SPEC]" >&2
   exit 2
 fi
 BIN=$1
@@ -90,7 +90,21 @@ fi
 case $PROVIDER in
 github) OWNER=o ;;
 azdo) OWNER=org ;;
+gitea) OWNER=o ;;
 *) fatal "unknown provider $PROVIDER" ;;
+esac
+# Gitea's REST API lives under /api/v1 of its web server.
+[[ $PROVIDER == gitea ]] && API+=/api/v1
+# The forge's request paths the fault scenarios aim at: creating and updating a PR, and the
+# lookup of the PR behind a merge commit (regular expressions on the request path).
+case $PROVIDER in
+github | gitea) CALL_CREATE='.*/pulls$' CALL_UPDATE='.*/pulls/[0-9]+$' ;;
+azdo) CALL_CREATE='.*/pullrequests$' CALL_UPDATE='.*/pullrequests/[0-9]+$' ;;
+esac
+case $PROVIDER in
+github) CALL_LOOKUP='GET .*/commits/[0-9a-f]+/pulls' ;;
+azdo) CALL_LOOKUP='POST .*/pullrequestquery' ;;
+gitea) CALL_LOOKUP='GET .*/commits/[0-9a-f]+/pull$' ;;
 esac
 REPO=webshop-$SCENARIO
 
@@ -128,6 +142,7 @@ run_gp() {
     case $PROVIDER in
     github) vars+=("GITHUB_TOKEN=$TOKEN") ;;
     azdo) vars+=("SYSTEM_ACCESSTOKEN=$TOKEN") ;;
+    gitea) vars+=("GITEA_TOKEN=$TOKEN") ;;
     esac
   fi
   LAST_CMD=("$@")
@@ -161,7 +176,8 @@ pr_pipeline() {
   local branch=$1 dir="$WORK/ci-pr-${1//\//-}" var state
   lf_ci_checkout "$PROVIDER" "$OWNER" "$REPO" "$dir" "$branch" || fatal "checkout of $branch failed"
   case $PROVIDER in
-  github) var="GITHUB_HEAD_REF=$branch" ;;
+  # Gitea and Forgejo Actions set GitHub's variables.
+  github | gitea) var="GITHUB_HEAD_REF=$branch" ;;
   azdo) var="SYSTEM_PULLREQUEST_SOURCEBRANCH=refs/heads/$branch" ;;
   esac
   run_gp "$dir" "$var" -- status
@@ -272,6 +288,9 @@ enable_auto_merge() {
     lf_api PATCH "$api/pullrequests/$1?api-version=7.1" \
       '{"autoCompleteSetBy":{"id":"6b7b5d4a-1f0e-4c6e-9a55-0d3f8f1f2a77"}}' >/dev/null
     ;;
+  gitea)
+    lf_api POST "$api/pulls/$1/merge" '{"Do":"merge","merge_when_checks_succeed":true}' >/dev/null
+    ;;
   esac
 }
 
@@ -323,7 +342,7 @@ scenario_walk() {
 ci_outputs() {
   local prod=$1 dir="$WORK/ci-pr-promote-webshop-cart" outputs="$WORK/github_output"
   case $PROVIDER in
-  github)
+  github | gitea)
     : >"$outputs"
     run_gp "$WORK/ci-main-$MERGED" GITHUB_ACTIONS=true "GITHUB_OUTPUT=$outputs" \
       "GITHUB_STEP_SUMMARY=$WORK/summary" -- promote
@@ -479,9 +498,7 @@ $DEV_PR promote/dev/webshop-cart $(title cart 1.2.0 dev)" "per-env: both PRs sta
 
 scenario_fault_rerun() {
   new_repo
-  local path='.*/pulls'
-  [[ $PROVIDER == azdo ]] && path='.*/pullrequests'
-  lf_admin POST faults "{\"path_regex\":\"$path\",\"method\":\"POST\",\"count\":20,\"action\":\"500\"}" \
+  lf_admin POST faults "{\"path_regex\":\"$CALL_CREATE\",\"method\":\"POST\",\"count\":20,\"action\":\"500\"}" \
     >/dev/null || fatal "cannot inject the fault"
   app_pipeline cart 1.1.0
   expect_eq "$RC" 1 "new fails when the PR cannot be created"
@@ -505,9 +522,7 @@ scenario_fault_rerun() {
   step_flux "$MERGED" dev
 
   # promote cannot look up the PR behind the commit: an error, never "does not originate from PR".
-  local lookup='.*/commits/[0-9a-f]+/pulls'
-  [[ $PROVIDER == azdo ]] && lookup='.*/pullrequestquery'
-  lf_admin POST faults "{\"path_regex\":\"$lookup\",\"count\":20,\"action\":\"500\"}" \
+  lf_admin POST faults "{\"path_regex\":\"${CALL_LOOKUP#* }\",\"count\":20,\"action\":\"500\"}" \
     >/dev/null || fatal "cannot inject the fault"
   main_pipeline "$MERGED"
   expect_eq "$RC" 1 "promote fails when the PR lookup fails"
@@ -524,8 +539,7 @@ scenario_fault_rerun() {
 scenario_integrity() {
   new_repo
   step_new cart 2.0.0 dev
-  local first=$PR update='.*/pulls/[0-9]+$'
-  [[ $PROVIDER == azdo ]] && update='.*/pullrequests/[0-9]+$'
+  local first=$PR update=$CALL_UPDATE
   # Only the update of title and description fails (auto-merge requests are PATCHes too on Azure).
   lf_admin POST faults "{\"path_regex\":\"$update\",\"method\":\"PATCH\",\"body_contains\":\"\\\"title\\\"\",\"count\":20,\"action\":\"500\"}" \
     >/dev/null || fatal "cannot inject the fault"
@@ -553,8 +567,7 @@ scenario_integrity() {
 # (plain or base64) and no injected command reaches the log, in text or JSON, on either CI.
 scenario_hostile_server() {
   new_repo
-  local create='.*/pulls$' basic
-  [[ $PROVIDER == azdo ]] && create='.*/pullrequests$'
+  local create=$CALL_CREATE basic
   basic=$(printf ':%s' "$TOKEN" | base64 -w0)
   local ci format dir="$WORK/ci-hostile"
   lf_ci_checkout "$PROVIDER" "$OWNER" "$REPO" "$dir" || fatal "clone failed"
@@ -621,8 +634,7 @@ scenario_concurrency() {
     lf_ci_checkout "$PROVIDER" "$OWNER" "$REPO" "$WORK/ci-race-$n" || fatal "clone failed"
   done
   # Two of the PR updates are slow, so other runs push between a run's push and its update.
-  local update='.*/pulls/[0-9]+$'
-  [[ $PROVIDER == azdo ]] && update='.*/pullrequests/[0-9]+$'
+  local update=$CALL_UPDATE
   lf_admin POST faults "{\"path_regex\":\"$update\",\"method\":\"PATCH\",\"body_contains\":\"\\\"title\\\"\",\"count\":2,\"action\":\"delay\",\"delay_ms\":400}" \
     >/dev/null || fatal "cannot inject the delay"
   for n in 1 2 3 4; do
@@ -678,6 +690,7 @@ scenario_fault_matrix() {
   # (Creating the PR under faults: scenario fault_rerun.)
   github) calls=("GET .*/pulls$" "PATCH .*/pulls/[0-9]+$" "POST /graphql$") ;;
   azdo) calls=("GET .*/pullrequests$" "PATCH .*/pullrequests/[0-9]+$") ;;
+  gitea) calls=("GET .*/pulls$" "PATCH .*/pulls/[0-9]+$" "POST .*/pulls/[0-9]+/merge$") ;;
   esac
   for call in "${calls[@]}"; do
     for action in 500 502 503 429 403-secondary drop 500-for-good; do
@@ -705,8 +718,7 @@ scenario_fault_matrix() {
   expect_eq "$(tag_at "$MERGED" cart dev)" "1.0.$n" "dev runs what the PR said"
   step_flux "$MERGED" dev
   # promote's lookup of the merged PR, then its own PR calls, under faults.
-  local lookup='GET .*/commits/[0-9a-f]+/pulls'
-  [[ $PROVIDER == azdo ]] && lookup='POST .*/pullrequestquery'
+  local lookup=$CALL_LOOKUP
   for call in "$lookup" "${calls[@]}"; do
     for action in 503 500-for-good; do
       count=2
@@ -758,6 +770,12 @@ scenario_upstream_pr() {
     lf_api PATCH "$api/pullrequests/$number?api-version=7.1" \
       "{\"status\":\"completed\",\"lastMergeSourceCommit\":{\"commitId\":\"$head\"}}" >/dev/null ||
       fatal "completing the upstream PR failed"
+    ;;
+  gitea)
+    number=$(lf_api POST "$api/pulls" "$(jq -cn --arg t "$(title cart 1.3.0 dev)" --arg b "$body" \
+      '{head: "promote/webshop-cart", base: "main", title: $t, body: $b}')" | jq -r .number)
+    lf_api POST "$api/pulls/$number/merge" "{\"Do\":\"merge\",\"head_commit_id\":\"$head\"}" \
+      >/dev/null || fatal "merging the upstream PR failed"
     ;;
   esac
   expect_eq "$(pr_field "$number" body)" "$body" "the upstream PR's body bytes"

@@ -14,16 +14,16 @@ std::optional<long> to_long(const std::string &s) {
 }
 
 std::string page_url(const httplib::Request &req, const std::string &public_url,
-                     std::size_t per_page, std::size_t page) {
+                     const std::string &size_param, std::size_t per_page, std::size_t page) {
   std::string url = public_url + req.path + "?";
   for (const auto &[k, v] : req.params) {
-    if (k == "page" || k == "per_page") {
+    if (k == "page" || k == size_param) {
       continue;
     }
     url +=
         httplib::detail::encode_query_param(k) + "=" + httplib::detail::encode_query_param(v) + "&";
   }
-  return url + "per_page=" + std::to_string(per_page) + "&page=" + std::to_string(page);
+  return url + size_param + "=" + std::to_string(per_page) + "&page=" + std::to_string(page);
 }
 
 } // namespace
@@ -86,11 +86,12 @@ std::optional<nlohmann::json> parse_body(const httplib::Request &req, httplib::R
 }
 
 Page paginate(const httplib::Request &req, httplib::Response &res, std::size_t total,
-              const std::string &public_url, std::size_t default_per_page) {
+              const std::string &public_url, std::size_t default_per_page,
+              const std::string &size_param, std::size_t max_per_page) {
   std::size_t per_page = default_per_page;
-  if (auto v = query(req, "per_page")) {
+  if (auto v = query(req, size_param)) {
     if (auto n = to_long(*v); n && *n > 0) {
-      per_page = std::min<std::size_t>(static_cast<std::size_t>(*n), 100);
+      per_page = std::min<std::size_t>(static_cast<std::size_t>(*n), max_per_page);
     }
   }
   std::size_t page = 1;
@@ -105,7 +106,7 @@ Page paginate(const httplib::Request &req, httplib::Response &res, std::size_t t
     if (!link.empty()) {
       link += ", ";
     }
-    link += "<" + page_url(req, public_url, per_page, p) + ">; rel=\"" + rel + "\"";
+    link += "<" + page_url(req, public_url, size_param, per_page, p) + ">; rel=\"" + rel + "\"";
   };
   if (page > 1) {
     add(std::min(page - 1, last), "prev");

@@ -36,11 +36,14 @@ struct Page {
   std::size_t count = 0;
 };
 
-// Applies `per_page` (default `default_per_page`, at most 100) and `page` (default 1) to a list of
-// `total` items, sets the Link header (rel next/last/first/prev) with URLs under `public_url`, and
-// returns the slice to render.
+// Applies the page size `size_param` (GitHub's per_page, Gitea's limit; default
+// `default_per_page`, at most `max_per_page`) and `page` (default 1) to a list of `total` items,
+// sets the Link header (rel next/last/first/prev) with URLs under `public_url`, and returns the
+// slice to render.
 [[nodiscard]] Page paginate(const httplib::Request &req, httplib::Response &res, std::size_t total,
-                            const std::string &public_url, std::size_t default_per_page = 30);
+                            const std::string &public_url, std::size_t default_per_page = 30,
+                            const std::string &size_param = "per_page",
+                            std::size_t max_per_page = 100);
 
 // GitHub's simple-user object for `login` (type User or Organization) with URLs under `base_url`.
 [[nodiscard]] nlohmann::json simple_user_json(const std::string &base_url, const std::string &login,

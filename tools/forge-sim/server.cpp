@@ -104,6 +104,7 @@ Simulator::Simulator(Options options)
   register_github_app_routes(m_forge_routes, *this);
   register_github_routes(m_forge_routes, *this);
   register_azdo_routes(m_forge_routes, *this);
+  register_gitea_routes(m_forge_routes, *this);
   register_admin_routes(m_admin_routes, *this);
   register_github_app_admin_routes(m_admin_routes, *this);
   auto handler = [this](const httplib::Request &req, httplib::Response &res) {

@@ -120,6 +120,8 @@ private:
 
 // Module entry points: each adds its routes; Azure DevOps will add its own the same way.
 void register_github_routes(Router &router, Simulator &sim);
+// Gitea / Forgejo REST API v1 under /api/v1 (gitea.cpp).
+void register_gitea_routes(Router &router, Simulator &sim);
 void register_admin_routes(Router &router, Simulator &sim);
 // GitHub App endpoints (github_apps.cpp) and their admin routes under /_admin/github-apps.
 void register_github_app_routes(Router &router, Simulator &sim);

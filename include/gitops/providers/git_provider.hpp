@@ -9,7 +9,7 @@
 
 namespace gitops::providers {
 
-enum class ProviderKind { github, azdo };
+enum class ProviderKind { github, azdo, gitea };
 
 // A pull request as both forges describe it, reduced to what promotion needs.
 struct PullRequest {
@@ -22,7 +22,7 @@ struct PullRequest {
   std::string head_sha;
   std::string url;         // web URL for people
   std::string state;       // open | closed | merged
-  bool auto_merge = false; // auto-merge / auto-complete is set
+  bool auto_merge = false; // auto-merge / auto-complete is set (Gitea: may be set, see there)
   std::optional<std::string> merge_commit;
 };
 

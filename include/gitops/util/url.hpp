@@ -28,4 +28,8 @@ namespace gitops::util {
 // The password of a scheme URL's userinfo (`user:password@`), or std::nullopt.
 [[nodiscard]] std::optional<std::string> url_password(std::string_view url);
 
+// `text` with every byte other than RFC 3986 unreserved ones and those in `keep` written as %XX
+// (upper-case hex), for a path segment or query value of a request URL.
+[[nodiscard]] std::string percent_encode(std::string_view text, std::string_view keep = {});
+
 } // namespace gitops::util

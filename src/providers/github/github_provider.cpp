@@ -21,37 +21,16 @@ using nlohmann::json;
 // Far more pages than any real list needs, so a Link loop on a broken server still ends.
 constexpr int k_max_pages = 1000;
 
-// Characters other than unreserved ones are escaped; `keep` lists extra characters left as they
-// are.
-std::string percent_encode(std::string_view text, std::string_view keep) {
-  static constexpr std::array<char, 16> k_hex = {'0', '1', '2', '3', '4', '5', '6', '7',
-                                                 '8', '9', 'A', 'B', 'C', 'D', 'E', 'F'};
-  std::string out;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
-    if (unreserved || keep.find(ch) != std::string_view::npos) {
-      out += ch;
-    } else {
-      out += '%';
-      out += k_hex[c >> 4U];
-      out += k_hex[c & 0x0FU];
-    }
-  }
-  return out;
-}
-
 // Query values: ':' and '/' are legal there and keep `head=owner:branch/x` readable.
 std::string query_value(std::string_view text) {
-  return percent_encode(text, ":/");
+  return util::percent_encode(text, ":/");
 }
 // A ref or path with its slashes kept raw: GitHub accepts them and some GHES versions reject %2F.
 std::string path_with_slashes(std::string_view text) {
-  return percent_encode(text, "/");
+  return util::percent_encode(text, "/");
 }
 std::string path_segment(std::string_view text) {
-  return percent_encode(text, "");
+  return util::percent_encode(text);
 }
 
 std::string_view merge_method_name(config::MergeMethod method) {

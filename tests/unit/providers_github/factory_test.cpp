@@ -62,12 +62,13 @@ TEST(MakeProvider, BuildsAnAzureDevOpsProvider) {
 }
 
 TEST(ForgeRegistry, OneEntryPerKindWithItsRules) {
-  ASSERT_EQ(forges().size(), 2U);
+  ASSERT_EQ(forges().size(), 3U);
   EXPECT_EQ(forge(ProviderKind::github).name, "github");
   EXPECT_EQ(forge(ProviderKind::azdo).name, "azdo");
+  EXPECT_EQ(forge(ProviderKind::gitea).name, "gitea");
   EXPECT_EQ(forge_named("github"), &forge(ProviderKind::github));
   EXPECT_EQ(forge_named("GitHub"), nullptr) << "upstream's values are case-sensitive";
-  EXPECT_EQ(forge_names(), "github|azdo");
+  EXPECT_EQ(forge_names(), "github|azdo|gitea");
   for (const auto &[host, kind] : std::vector<std::pair<std::string, ProviderKind>>{
            {"github.com", ProviderKind::github},
            {"GitHub.com.", ProviderKind::github},
@@ -75,7 +76,10 @@ TEST(ForgeRegistry, OneEntryPerKindWithItsRules) {
            {"github.example.com", ProviderKind::github},
            {"dev.azure.com", ProviderKind::azdo},
            {"ssh.dev.azure.com", ProviderKind::azdo},
-           {"acme.visualstudio.com", ProviderKind::azdo}}) {
+           {"acme.visualstudio.com", ProviderKind::azdo},
+           {"codeberg.org", ProviderKind::gitea},
+           {"gitea.com", ProviderKind::gitea},
+           {"forgejo.example.org", ProviderKind::gitea}}) {
     const Forge *entry = forge_for_host(host);
     ASSERT_NE(entry, nullptr) << host;
     EXPECT_EQ(entry->kind, kind) << host;
@@ -86,7 +90,8 @@ TEST(ForgeRegistry, OneEntryPerKindWithItsRules) {
   EXPECT_EQ(forge(ProviderKind::github).git_user, "x-access-token");
   EXPECT_EQ(all_token_variables(),
             (std::vector<std::string_view>{"GITOPS_PROMOTION_TOKEN", "GH_TOKEN", "GITHUB_TOKEN",
-                                           "SYSTEM_ACCESSTOKEN", "AZURE_DEVOPS_EXT_PAT"}));
+                                           "SYSTEM_ACCESSTOKEN", "AZURE_DEVOPS_EXT_PAT",
+                                           "GITEA_TOKEN", "FORGEJO_TOKEN"}));
 }
 
 TEST(MakeProvider, RefusesEmptyTokenAndBadRemoteWithoutLeakingCredentials) {

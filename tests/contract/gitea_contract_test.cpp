@@ -1,0 +1,248 @@
+// The Gitea/Forgejo provider against the forge simulator's Gitea module, through Prism 5.14.2 as a
+// validating proxy with Gitea's Swagger description (tests/data/specs/gitea): every request the
+// provider sends and every answer the simulator gives must satisfy the description.
+#include "gp_test_paths.hpp"
+#include "server.hpp"
+#include "support/prism.hpp"
+#include "support/temp_dir.hpp"
+#include "support/validating_client.hpp"
+
+#include "gitops/http/curl_http_client.hpp"
+#include "gitops/providers/gitea_provider.hpp"
+#include "gitops/util/error.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace gitops::contract {
+namespace {
+
+using namespace std::chrono_literals;
+using providers::AutoMergeOutcome;
+using providers::GiteaProvider;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+constexpr const char *k_token = "contract-gitea-token";
+
+class GiteaContract : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    s_dir = std::make_unique<test::TempDir>("gitea-contract-");
+    forge_sim::Options options;
+    options.repo_root = s_dir->path() / "root";
+    options.token = k_token;
+    s_sim = std::make_unique<forge_sim::Simulator>(options);
+    const int port = s_sim->start();
+    {
+      auto lock = s_sim->state().lock();
+      s_sim->state().create_repo("acme", "gitops", "main",
+                                 {{"README.md", "hello\n"},
+                                  {"apps/dev/web.yaml", "image: web:1.0\n"},
+                                  {"apps/dev/old.yaml", "old: true\n"},
+                                  {"apps/qa/web.yaml", "image: web:1.0\n"}});
+    }
+    s_prism = std::make_unique<Prism>(
+        std::filesystem::path(GP_SOURCE_DIR) / "tests/data/specs/gitea/gitea-v1.trimmed.json",
+        "http://127.0.0.1:" + std::to_string(port), s_dir->path() / "prism.log");
+  }
+
+  static void TearDownTestSuite() {
+    s_prism.reset();
+    if (s_sim) {
+      s_sim->stop();
+    }
+    s_sim.reset();
+    s_dir.reset();
+  }
+
+  void SetUp() override {
+    if (!s_prism) {
+      GTEST_SKIP() << "Prism did not start";
+    }
+    http::ClientOptions options;
+    options.base_backoff = 20ms;
+    options.max_backoff = 100ms;
+    options.total_timeout = 30s;
+    m_curl = std::make_unique<http::CurlHttpClient>(options);
+    m_http = std::make_unique<ValidatingHttpClient>(*m_curl);
+    m_provider = std::make_unique<GiteaProvider>(
+        providers::parse_gitea_remote("https://gitea.example.com/acme/gitops.git",
+                                      s_prism->url() + "/api/v1"),
+        std::make_shared<util::FixedToken>(k_token), *m_http);
+  }
+
+  void TearDown() override {
+    if (m_http) {
+      EXPECT_THAT(m_http->violations(), IsEmpty()) << "Prism log:\n" << s_prism->log();
+    }
+    auto lock = s_sim->state().lock();
+    if (auto *repo = s_sim->state().find_repo("acme", "gitops")) {
+      repo->settings.required_contexts.clear();
+    }
+  }
+
+  static forge_sim::Repo &repo() {
+    auto *repo = s_sim->state().find_repo("acme", "gitops");
+    if (repo == nullptr) {
+      throw std::runtime_error("repository acme/gitops is gone");
+    }
+    return *repo;
+  }
+
+  static std::optional<std::string> tip(const std::string &branch) {
+    auto lock = s_sim->state().lock();
+    return s_sim->state().open_git(repo()).ref_target("refs/heads/" + branch);
+  }
+
+  static forge_sim::CommitInfo commit(const std::string &sha) {
+    auto lock = s_sim->state().lock();
+    return s_sim->state().open_git(repo()).read_commit(sha);
+  }
+
+  static std::optional<std::string> file(const std::string &sha, const std::string &path) {
+    auto lock = s_sim->state().lock();
+    return s_sim->state().open_git(repo()).read_file(sha, path);
+  }
+
+  static void require(std::vector<std::string> contexts) {
+    auto lock = s_sim->state().lock();
+    repo().settings.required_contexts = std::move(contexts);
+  }
+
+  inline static std::unique_ptr<test::TempDir> s_dir;
+  inline static std::unique_ptr<forge_sim::Simulator> s_sim;
+  inline static std::unique_ptr<Prism> s_prism;
+  std::unique_ptr<http::CurlHttpClient> m_curl;
+  std::unique_ptr<ValidatingHttpClient> m_http;
+  std::unique_ptr<GiteaProvider> m_provider;
+  config::Config m_config;
+};
+
+TEST_F(GiteaContract, ChangeFilesCommitsOnTheBaseAndReplacesTheBranch) {
+  const std::string base = tip("main").value();
+  const std::string first = m_provider->commit_via_api("promote/files", base,
+                                                       {{"apps/dev/web.yaml", "image: web:2.0\n"},
+                                                        {"apps/dev/new file.yaml", "a: 1\r\n"},
+                                                        {"apps/dev/old.yaml", "", true}},
+                                                       "Promote web 2.0", m_config);
+  EXPECT_EQ(tip("promote/files"), first);
+  EXPECT_EQ(commit(first).parents, std::vector<std::string>{base});
+  EXPECT_EQ(commit(first).message, "Promote web 2.0");
+  EXPECT_EQ(commit(first).author.name, m_config.author_name);
+  EXPECT_EQ(file(first, "apps/dev/web.yaml"), std::optional<std::string>("image: web:2.0\n"));
+  EXPECT_EQ(file(first, "apps/dev/new file.yaml"), std::optional<std::string>("a: 1\r\n"));
+  EXPECT_EQ(file(first, "apps/dev/old.yaml"), std::nullopt);
+
+  // A re-run replaces the branch (force_push) with a commit on the base again.
+  const std::string bytes("\xff\xfe\x00 binary", 10);
+  const std::string second = m_provider->commit_via_api(
+      "promote/files", base, {{"apps/dev/web.yaml", "image: web:3.0\n"}, {"bin.dat", bytes}},
+      "Promote web 3.0", m_config);
+  EXPECT_EQ(tip("promote/files"), second);
+  EXPECT_EQ(commit(second).parents, std::vector<std::string>{base});
+  EXPECT_EQ(file(second, "bin.dat"), std::optional<std::string>(bytes));
+  EXPECT_EQ(file(second, "apps/dev/new file.yaml"), std::nullopt);
+}
+
+TEST_F(GiteaContract, AFileChangedOnTheBaseSinceTheCheckoutIsRefused) {
+  const std::string checkout = tip("main").value();
+  // Someone else changes the file on main after the checkout.
+  (void)m_provider->commit_via_api("main", checkout, {{"apps/qa/web.yaml", "image: web:9\n"}},
+                                   "elsewhere", [] {
+                                     config::Config cfg;
+                                     cfg.base_branch = "main";
+                                     return cfg;
+                                   }());
+  const std::string moved = tip("main").value();
+  ASSERT_NE(moved, checkout);
+  try {
+    (void)m_provider->commit_via_api("promote/stale", checkout,
+                                     {{"apps/qa/web.yaml", "image: web:2\n"}}, "m", m_config);
+    ADD_FAILURE() << "a stale base was accepted";
+  } catch (const ProviderError &e) {
+    EXPECT_THAT(e.what(), HasSubstr("changed on main since commit " + checkout));
+  }
+  EXPECT_EQ(tip("promote/stale"), std::nullopt) << "nothing may be written";
+}
+
+TEST_F(GiteaContract, PrismCatchesARequestOutsideTheDescription) {
+  // Proof that the oracle is live: a merge style Gitea does not have is a violation.
+  http::Request request;
+  request.method = "POST";
+  request.url = s_prism->url() + "/api/v1/repos/acme/gitops/pulls/1/merge";
+  request.headers.emplace("Authorization", std::string("token ") + k_token);
+  request.headers.emplace("Content-Type", "application/json");
+  request.body = R"({"do":"octopus"})";
+  (void)m_http->send(request);
+  EXPECT_THAT(m_http->violations(), ::testing::Not(IsEmpty()));
+  m_http->clear_violations();
+}
+
+TEST_F(GiteaContract, CreatesUpdatesSchedulesAndMergesAPullRequest) {
+  const std::string base = tip("main").value();
+  const std::string head = m_provider->commit_via_api(
+      "promote/apps-web", base, {{"apps/dev/web.yaml", "image: web:1.1\n"}}, "m", m_config);
+  const auto created =
+      m_provider->create_or_update_pr("promote/apps-web", "main", "First title", "Body 1");
+  EXPECT_GT(created.number, 0);
+  EXPECT_EQ(created.head_sha, head);
+  EXPECT_EQ(created.state, "open");
+  // A retried create (409) updates the open one.
+  const auto again = m_provider->create_pr("promote/apps-web", "main", "Second title", "Body 2");
+  EXPECT_EQ(again.number, created.number);
+  EXPECT_EQ(again.title, "Second title");
+
+  // Without a required check Gitea would merge at once: not scheduled.
+  EXPECT_EQ(m_provider->update_auto_merge(again, true, config::MergeMethod::squash),
+            AutoMergeOutcome::already_mergeable);
+  require({"ci/status"});
+  EXPECT_EQ(m_provider->update_auto_merge(again, true, config::MergeMethod::squash),
+            AutoMergeOutcome::changed);
+  EXPECT_EQ(m_provider->update_auto_merge(again, true, config::MergeMethod::squash),
+            AutoMergeOutcome::unchanged);
+  EXPECT_EQ(m_provider->find_open_prs_for_commit(head).size(), 1U);
+
+  m_provider->set_status(head, {"ci/status", "success", "checked"});
+  const auto statuses = m_provider->list_statuses(head);
+  ASSERT_EQ(statuses.size(), 1U);
+  EXPECT_EQ(statuses[0].context, "ci/status");
+  EXPECT_EQ(statuses[0].state, "success");
+
+  // The required check is green: the scheduled squash merge happened.
+  EXPECT_EQ(m_provider->find_open_pr("promote/apps-web", "main"), std::nullopt);
+  const std::string main_tip = tip("main").value();
+  EXPECT_EQ(commit(main_tip).parents.size(), 1U);
+  const auto merged = m_provider->find_merged_pr_for_commit(main_tip);
+  ASSERT_TRUE(merged);
+  EXPECT_EQ(merged->number, created.number);
+  EXPECT_EQ(merged->merge_commit, main_tip);
+  EXPECT_EQ(m_provider->find_merged_pr_for_commit(base), std::nullopt);
+}
+
+TEST_F(GiteaContract, CancelsAScheduledMergeAndMergesByHand) {
+  const std::string base = tip("main").value();
+  const std::string head = m_provider->commit_via_api(
+      "promote/apps-qa", base, {{"apps/qa/web.yaml", "image: web:7\n"}}, "m", m_config);
+  const auto pr = m_provider->create_or_update_pr("promote/apps-qa", "main", "t", "d");
+  require({"ci/status"});
+  EXPECT_EQ(m_provider->update_auto_merge(pr, true, config::MergeMethod::merge),
+            AutoMergeOutcome::changed);
+  EXPECT_EQ(m_provider->update_auto_merge(pr, false, config::MergeMethod::merge),
+            AutoMergeOutcome::changed);
+  EXPECT_EQ(m_provider->update_auto_merge(pr, false, config::MergeMethod::merge),
+            AutoMergeOutcome::unchanged);
+  m_provider->set_status(head, {"ci/status", "success", ""});
+  EXPECT_TRUE(m_provider->find_open_pr("promote/apps-qa", "main")) << "cancelled: not merged";
+  auto open = m_provider->find_open_pr("promote/apps-qa", "main").value();
+  m_provider->merge_pr(open, config::MergeMethod::merge);
+  EXPECT_EQ(m_provider->find_open_pr("promote/apps-qa", "main"), std::nullopt);
+  EXPECT_EQ(commit(tip("main").value()).parents.size(), 2U) << "a merge commit";
+}
+
+} // namespace
+} // namespace gitops::contract
