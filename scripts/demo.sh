@@ -5,7 +5,8 @@
 # pipelines would, printing each step. Everything is stopped and removed at the end, also on Ctrl-C.
 # Usage: scripts/demo.sh path/to/gitops-promotion [path/to/forge-sim]
 # (forge-sim defaults to tools/forge-sim/forge-sim in the binary's build directory;
-# FORGE=azdo or FORGE=gitea walks the same flow on the Azure DevOps or Gitea/Forgejo API;
+# FORGE=azdo, FORGE=gitea or FORGE=gitlab walks the same flow on the Azure DevOps, Gitea/Forgejo or
+# GitLab API;
 # DEMO_PROVIDER is the older name of FORGE.)
 set -euo pipefail
 
@@ -23,9 +24,9 @@ for exe in "$bin" "$sim"; do
 done
 provider=${FORGE:-${DEMO_PROVIDER:-github}}
 case $provider in
-github | azdo | gitea) ;;
+github | azdo | gitea | gitlab) ;;
 *)
-  echo "demo: FORGE=$provider is not a forge the demo knows (github, azdo or gitea)" >&2
+  echo "demo: FORGE=$provider is not a forge the demo knows (github, azdo, gitea or gitlab)" >&2
   exit 2
   ;;
 esac
@@ -59,13 +60,15 @@ token_var=GITHUB_TOKEN
 case $provider in
 azdo) token_var=SYSTEM_ACCESSTOKEN ;;
 gitea) token_var=GITEA_TOKEN ;;
+gitlab) token_var=GITLAB_TOKEN ;;
 esac
 
 section "Starting the local forge ($provider simulator and a git server, loopback only)"
 lf_start "$work/forge" "$sim" "$token"
-# Gitea's REST API lives under /api/v1 of its web server.
+# Gitea's and GitLab's REST APIs live under /api/v1 and /api/v4 of their web servers.
 api=$LF_API
 [[ $provider == gitea ]] && api=$LF_API/api/v1
+[[ $provider == gitlab ]] && api=$LF_API/api/v4
 say "forge API:  $api"
 say "git server: $LF_GIT"
 
@@ -113,9 +116,10 @@ pr_pipeline() {
   lf_ci_checkout "$provider" "$owner" "$repo" "$dir" "$branch"
   local var="GITHUB_HEAD_REF=$branch"
   [[ $provider == azdo ]] && var="SYSTEM_PULLREQUEST_SOURCEBRANCH=refs/heads/$branch"
+  [[ $provider == gitlab ]] && var="CI_MERGE_REQUEST_SOURCE_BRANCH_NAME=$branch"
   export "${var?}"
   gp "$dir" status || verdict=failure
-  unset GITHUB_HEAD_REF SYSTEM_PULLREQUEST_SOURCEBRANCH
+  unset GITHUB_HEAD_REF SYSTEM_PULLREQUEST_SOURCEBRANCH CI_MERGE_REQUEST_SOURCE_BRANCH_NAME
   lf_post_status "$provider" "$owner" "$repo" "$(git -C "$dir" rev-parse HEAD)" gitops-promotion \
     status "$verdict" >/dev/null
   say "verdict: $verdict (reported as $LF_REQUIRED_CHECK)"

@@ -11,7 +11,8 @@
 # Repository URLs as the forges spell them, served by the one git server:
 #   GitHub        $LF_GIT/<owner>/<repo>.git
 #   Azure DevOps  $LF_GIT/<org>/<project>/_git/<repo>   (bare repository <org>/<repo>.git)
-# Basic auth: users x-access-token, gitops-promotion and git, password TOKEN.
+# Basic auth: users x-access-token, gitops-promotion, gitlab-ci-token and git, password TOKEN (each
+# forge's git user, see src/providers/registry.cpp).
 #
 # Needs bash, curl, git, jq and lighttpd (scripts/setup.sh installs them).
 
@@ -62,7 +63,8 @@ lf_start() {
   local backend
   backend=$(git --exec-path)/git-http-backend
   [[ -x $backend ]] || lf_die "no git-http-backend at $backend" || return 1
-  printf 'x-access-token:%s\ngitops-promotion:%s\ngit:%s\n' "$token" "$token" "$token" \
+  printf 'x-access-token:%s\ngitops-promotion:%s\ngitlab-ci-token:%s\ngit:%s\n' "$token" "$token" \
+    "$token" "$token" \
     >"$work/httpd/users"
   local attempt port
   for ((attempt = 0; attempt < 20; attempt++)); do
@@ -150,7 +152,7 @@ lf_api() {
 # lf_remote_url PROVIDER OWNER REPO: the clone URL the forge would show (Azure DevOps project: proj).
 lf_remote_url() {
   case $1 in
-  github | gitea) echo "$LF_GIT/$2/$3.git" ;;
+  github | gitea | gitlab) echo "$LF_GIT/$2/$3.git" ;;
   azdo) echo "$LF_GIT/$2/proj/_git/$3" ;;
   *) lf_die "unknown provider $1" ;;
   esac
@@ -169,6 +171,7 @@ lf_repo_api() {
   github) echo "$LF_API/repos/$2/$3" ;;
   azdo) echo "$LF_API/$2/proj/_apis/git/repositories/$3" ;;
   gitea) echo "$LF_API/api/v1/repos/$2/$3" ;;
+  gitlab) echo "$LF_API/api/v4/projects/$2%2F$3" ;;
   esac
 }
 
@@ -238,6 +241,12 @@ lf_post_status() {
   github | gitea)
     lf_api POST "$api/statuses/$sha" \
       "{\"state\":\"$state\",\"context\":\"$genre/$name\",\"description\":\"gitops-promotion status\"}"
+    ;;
+  gitlab)
+    local gitlab=$state
+    [[ $state == failure ]] && gitlab=failed
+    lf_api POST "$api/statuses/$sha" \
+      "{\"state\":\"$gitlab\",\"name\":\"$genre/$name\",\"description\":\"gitops-promotion status\"}"
     ;;
   azdo)
     local azure=pending

@@ -312,6 +312,10 @@ std::optional<std::string> ci_pull_request_branch(const util::EnvLookup &env) {
     constexpr std::string_view k_heads = "refs/heads/";
     return ref->starts_with(k_heads) ? ref->substr(k_heads.size()) : *ref;
   }
+  // GitLab CI's merge request pipelines.
+  if (auto ref = non_empty(env, "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME")) {
+    return ref;
+  }
   return std::nullopt;
 }
 

@@ -4,6 +4,7 @@
 #include "gitops/providers/azdo_url.hpp"
 #include "gitops/providers/gitea_provider.hpp"
 #include "gitops/providers/github_provider.hpp"
+#include "gitops/providers/gitlab_provider.hpp"
 #include "gitops/providers/remote_url.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
@@ -46,6 +47,19 @@ std::unique_ptr<GitProvider> make_gitea(const std::string &remote_url,
                                          std::move(token), http, options.user_agent);
 }
 
+// gitlab.com and hosts whose first label starts with "gitlab" (gitlab.example.com); any other
+// self-managed host needs --provider.
+bool gitlab_host(std::string_view host) {
+  return host == "gitlab.com" || ends_with(host, ".gitlab.com") || host.starts_with("gitlab");
+}
+
+std::unique_ptr<GitProvider> make_gitlab(const std::string &remote_url,
+                                         std::shared_ptr<util::TokenSource> token,
+                                         http::HttpClient &http, const ProviderOptions &options) {
+  return std::make_unique<GitLabProvider>(parse_gitlab_remote(remote_url, options.api_url),
+                                          std::move(token), http, options.user_agent);
+}
+
 std::unique_ptr<GitProvider> make_github(const std::string &remote_url,
                                          std::shared_ptr<util::TokenSource> token,
                                          http::HttpClient &http, const ProviderOptions &options) {
@@ -73,8 +87,10 @@ constexpr std::array<std::string_view, 2> k_azdo_variables = {"SYSTEM_ACCESSTOKE
                                                               "AZURE_DEVOPS_EXT_PAT"};
 // Gitea Actions hands its token over as GITEA_TOKEN, Forgejo Actions as FORGEJO_TOKEN.
 constexpr std::array<std::string_view, 2> k_gitea_variables = {"GITEA_TOKEN", "FORGEJO_TOKEN"};
+// A project or group access token the pipeline was given, else the job's own token (GitLab CI).
+constexpr std::array<std::string_view, 2> k_gitlab_variables = {"GITLAB_TOKEN", "CI_JOB_TOKEN"};
 
-const std::array<Forge, 3> k_forges = {{
+const std::array<Forge, 4> k_forges = {{
     {ProviderKind::github, "github", "GitHub", github_host, k_github_variables,
      "authenticate as a GitHub App: --github-app-id and its private key", "x-access-token",
      make_github},
@@ -84,6 +100,9 @@ const std::array<Forge, 3> k_forges = {{
     // Gitea and Forgejo take the token as the password whatever the user name.
     {ProviderKind::gitea, "gitea", "Gitea/Forgejo", gitea_host, k_gitea_variables, "",
      "gitops-promotion", make_gitea},
+    // GitLab takes a job token only with this user name, and any other token with it too.
+    {ProviderKind::gitlab, "gitlab", "GitLab", gitlab_host, k_gitlab_variables, "",
+     "gitlab-ci-token", make_gitlab},
 }};
 
 } // namespace

@@ -15,7 +15,7 @@
 set -uo pipefail
 
 if [[ $# -lt 4 ]]; then
-  echo "usage: $0 BINARY FORGE_SIM github|azdo|gitea SCENARIO [PRISM SPEC]" >&2
+  echo "usage: $0 BINARY FORGE_SIM github|azdo|gitea|gitlab SCENARIO [PRISM SPEC]" >&2
   exit 2
 fi
 BIN=$1
@@ -90,21 +90,25 @@ fi
 case $PROVIDER in
 github) OWNER=o ;;
 azdo) OWNER=org ;;
-gitea) OWNER=o ;;
+gitea | gitlab) OWNER=o ;;
 *) fatal "unknown provider $PROVIDER" ;;
 esac
-# Gitea's REST API lives under /api/v1 of its web server.
+# Gitea's and GitLab's REST APIs live under /api/v1 and /api/v4 of their web servers.
 [[ $PROVIDER == gitea ]] && API+=/api/v1
+[[ $PROVIDER == gitlab ]] && API+=/api/v4
 # The forge's request paths the fault scenarios aim at: creating and updating a PR, and the
 # lookup of the PR behind a merge commit (regular expressions on the request path).
+UPDATE_METHOD=PATCH
 case $PROVIDER in
 github | gitea) CALL_CREATE='.*/pulls$' CALL_UPDATE='.*/pulls/[0-9]+$' ;;
 azdo) CALL_CREATE='.*/pullrequests$' CALL_UPDATE='.*/pullrequests/[0-9]+$' ;;
+gitlab) CALL_CREATE='.*/merge_requests$' CALL_UPDATE='.*/merge_requests/[0-9]+$' UPDATE_METHOD=PUT ;;
 esac
 case $PROVIDER in
 github) CALL_LOOKUP='GET .*/commits/[0-9a-f]+/pulls' ;;
 azdo) CALL_LOOKUP='POST .*/pullrequestquery' ;;
 gitea) CALL_LOOKUP='GET .*/commits/[0-9a-f]+/pull$' ;;
+gitlab) CALL_LOOKUP='GET .*/repository/commits/[0-9a-f]+/merge_requests' ;;
 esac
 REPO=webshop-$SCENARIO
 
@@ -143,6 +147,7 @@ run_gp() {
     github) vars+=("GITHUB_TOKEN=$TOKEN") ;;
     azdo) vars+=("SYSTEM_ACCESSTOKEN=$TOKEN") ;;
     gitea) vars+=("GITEA_TOKEN=$TOKEN") ;;
+    gitlab) vars+=("GITLAB_TOKEN=$TOKEN") ;;
     esac
   fi
   LAST_CMD=("$@")
@@ -179,6 +184,7 @@ pr_pipeline() {
   # Gitea and Forgejo Actions set GitHub's variables.
   github | gitea) var="GITHUB_HEAD_REF=$branch" ;;
   azdo) var="SYSTEM_PULLREQUEST_SOURCEBRANCH=refs/heads/$branch" ;;
+  gitlab) var="CI_MERGE_REQUEST_SOURCE_BRANCH_NAME=$branch" ;;
   esac
   run_gp "$dir" "$var" -- status
   state=failure
@@ -291,6 +297,9 @@ enable_auto_merge() {
   gitea)
     lf_api POST "$api/pulls/$1/merge" '{"Do":"merge","merge_when_checks_succeed":true}' >/dev/null
     ;;
+  gitlab)
+    lf_api PUT "$api/merge_requests/$1/merge" '{"merge_when_pipeline_succeeds":true}' >/dev/null
+    ;;
   esac
 }
 
@@ -366,6 +375,14 @@ ci_outputs() {
     expect_eq "$RC" 0 "status as an Azure Pipelines PR validation"
     expect_contains "$OUT" "successful reconciliation for webshop-qa found on" \
       "status as an Azure Pipelines PR validation"
+    ;;
+  gitlab)
+    # A merge request pipeline checks out the head detached; GitLab CI names the source branch.
+    run_gp "$dir" GITLAB_CI=true CI_MERGE_REQUEST_SOURCE_BRANCH_NAME=promote/webshop-cart \
+      "CI_MERGE_REQUEST_IID=$prod" -- status
+    expect_eq "$RC" 0 "status in a GitLab merge request pipeline"
+    expect_contains "$OUT" "successful reconciliation for webshop-qa found on" \
+      "status in a GitLab merge request pipeline"
     ;;
   esac
 }
@@ -541,7 +558,7 @@ scenario_integrity() {
   step_new cart 2.0.0 dev
   local first=$PR update=$CALL_UPDATE
   # Only the update of title and description fails (auto-merge requests are PATCHes too on Azure).
-  lf_admin POST faults "{\"path_regex\":\"$update\",\"method\":\"PATCH\",\"body_contains\":\"\\\"title\\\"\",\"count\":20,\"action\":\"500\"}" \
+  lf_admin POST faults "{\"path_regex\":\"$update\",\"method\":\"$UPDATE_METHOD\",\"body_contains\":\"\\\"title\\\"\",\"count\":20,\"action\":\"500\"}" \
     >/dev/null || fatal "cannot inject the fault"
   app_pipeline cart 3.0.0
   expect_eq "$RC" 1 "new fails when the PR cannot be updated"
@@ -635,7 +652,7 @@ scenario_concurrency() {
   done
   # Two of the PR updates are slow, so other runs push between a run's push and its update.
   local update=$CALL_UPDATE
-  lf_admin POST faults "{\"path_regex\":\"$update\",\"method\":\"PATCH\",\"body_contains\":\"\\\"title\\\"\",\"count\":2,\"action\":\"delay\",\"delay_ms\":400}" \
+  lf_admin POST faults "{\"path_regex\":\"$update\",\"method\":\"$UPDATE_METHOD\",\"body_contains\":\"\\\"title\\\"\",\"count\":2,\"action\":\"delay\",\"delay_ms\":400}" \
     >/dev/null || fatal "cannot inject the delay"
   for n in 1 2 3 4; do
     (
@@ -691,6 +708,7 @@ scenario_fault_matrix() {
   github) calls=("GET .*/pulls$" "PATCH .*/pulls/[0-9]+$" "POST /graphql$") ;;
   azdo) calls=("GET .*/pullrequests$" "PATCH .*/pullrequests/[0-9]+$") ;;
   gitea) calls=("GET .*/pulls$" "PATCH .*/pulls/[0-9]+$" "POST .*/pulls/[0-9]+/merge$") ;;
+  gitlab) calls=("GET .*/merge_requests$" "PUT .*/merge_requests/[0-9]+$" "PUT .*/merge_requests/[0-9]+/merge$") ;;
   esac
   for call in "${calls[@]}"; do
     for action in 500 502 503 429 403-secondary drop 500-for-good; do
@@ -770,6 +788,13 @@ scenario_upstream_pr() {
     lf_api PATCH "$api/pullrequests/$number?api-version=7.1" \
       "{\"status\":\"completed\",\"lastMergeSourceCommit\":{\"commitId\":\"$head\"}}" >/dev/null ||
       fatal "completing the upstream PR failed"
+    ;;
+  gitlab)
+    number=$(lf_api POST "$api/merge_requests" "$(jq -cn --arg t "$(title cart 1.3.0 dev)" --arg b "$body" \
+      '{source_branch: "promote/webshop-cart", target_branch: "main", title: $t, description: $b}')" |
+      jq -r .iid)
+    lf_api PUT "$api/merge_requests/$number/merge" "{\"sha\":\"$head\"}" >/dev/null ||
+      fatal "merging the upstream MR failed"
     ;;
   gitea)
     number=$(lf_api POST "$api/pulls" "$(jq -cn --arg t "$(title cart 1.3.0 dev)" --arg b "$body" \

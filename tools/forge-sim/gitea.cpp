@@ -600,7 +600,7 @@ private:
              {"type", "file"},
              {"size", content.size()},
              {"encoding", "base64"},
-             {"content", base64(content)},
+             {"content", encode_base64(content)},
              {"url", api(*repo) + "/contents/" + path + "?ref=" + ref},
              {"html_url", web(*repo) + "/src/commit/" + *commit + "/" + path},
              {"git_url", api(*repo) + "/git/blobs/" + entry.sha},
@@ -608,33 +608,6 @@ private:
       return;
     }
     error(res, 404, "The target couldn't be found.");
-  }
-
-  static std::string base64(const std::string &bytes) {
-    static constexpr std::string_view k_alphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    std::size_t i = 0;
-    for (; i + 2 < bytes.size(); i += 3) {
-      const unsigned v = (static_cast<unsigned char>(bytes[i]) << 16U) |
-                         (static_cast<unsigned char>(bytes[i + 1]) << 8U) |
-                         static_cast<unsigned char>(bytes[i + 2]);
-      out += k_alphabet[(v >> 18U) & 63U];
-      out += k_alphabet[(v >> 12U) & 63U];
-      out += k_alphabet[(v >> 6U) & 63U];
-      out += k_alphabet[v & 63U];
-    }
-    if (i < bytes.size()) {
-      unsigned v = static_cast<unsigned char>(bytes[i]) << 16U;
-      if (i + 1 < bytes.size()) {
-        v |= static_cast<unsigned char>(bytes[i + 1]) << 8U;
-      }
-      out += k_alphabet[(v >> 18U) & 63U];
-      out += k_alphabet[(v >> 12U) & 63U];
-      out += i + 1 < bytes.size() ? k_alphabet[(v >> 6U) & 63U] : '=';
-      out += '=';
-    }
-    return out;
   }
 
   // ChangeFiles: one commit of several file operations on `branch` (or a new/force-pushed

@@ -52,6 +52,30 @@ std::optional<std::string> decode_base64(std::string_view in) {
   return out;
 }
 
+std::string encode_base64(std::string_view bytes) {
+  static constexpr std::string_view k_alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  const auto byte = [&bytes](std::size_t at) { return static_cast<unsigned char>(bytes[at]); };
+  for (; i + 2 < bytes.size(); i += 3) {
+    const unsigned v = (byte(i) << 16U) | (byte(i + 1) << 8U) | byte(i + 2);
+    out += k_alphabet[(v >> 18U) & 63U];
+    out += k_alphabet[(v >> 12U) & 63U];
+    out += k_alphabet[(v >> 6U) & 63U];
+    out += k_alphabet[v & 63U];
+  }
+  if (i < bytes.size()) {
+    const bool two = i + 1 < bytes.size();
+    const unsigned v = (byte(i) << 16U) | (two ? byte(i + 1) << 8U : 0U);
+    out += k_alphabet[(v >> 18U) & 63U];
+    out += k_alphabet[(v >> 12U) & 63U];
+    out += two ? k_alphabet[(v >> 6U) & 63U] : '=';
+    out += '=';
+  }
+  return out;
+}
+
 void send_json(httplib::Response &res, int status, const nlohmann::json &body) {
   res.status = status;
   res.set_content(body.dump(), "application/json; charset=utf-8");

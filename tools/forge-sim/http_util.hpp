@@ -24,6 +24,8 @@ void send_validation(httplib::Response &res, const nlohmann::json &errors,
 // Standard base64 decoding that skips padding and line breaks (GitHub wraps base64 content);
 // nullopt on any other character outside the alphabet.
 [[nodiscard]] std::optional<std::string> decode_base64(std::string_view in);
+// Standard base64 (with padding) of `bytes`, as Gitea and GitLab send file contents.
+[[nodiscard]] std::string encode_base64(std::string_view bytes);
 
 // Parses the request body as a JSON object; nullopt (after answering 400 "Problems parsing JSON")
 // when it is not one. An empty body is an empty object.

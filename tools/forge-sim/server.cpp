@@ -33,8 +33,14 @@ std::string template_to_regex(const std::string &tmpl) {
 }
 
 // The token a request presents: GitHub sends `Bearer <token>` or `token <token>`; Azure DevOps
-// and git send Basic with any user name and the token as the password. Empty when there is none.
+// and git send Basic with any user name and the token as the password; GitLab sends
+// `PRIVATE-TOKEN` (or `JOB-TOKEN` for a CI job token). Empty when there is none.
 std::string presented_token(const httplib::Request &req) {
+  for (const char *header : {"PRIVATE-TOKEN", "JOB-TOKEN"}) {
+    if (req.has_header(header)) {
+      return req.get_header_value(header);
+    }
+  }
   const std::string auth = req.get_header_value("Authorization");
   for (const char *scheme : {"Bearer ", "bearer ", "token ", "Token "}) {
     const std::string s = scheme;
@@ -105,6 +111,7 @@ Simulator::Simulator(Options options)
   register_github_routes(m_forge_routes, *this);
   register_azdo_routes(m_forge_routes, *this);
   register_gitea_routes(m_forge_routes, *this);
+  register_gitlab_routes(m_forge_routes, *this);
   register_admin_routes(m_admin_routes, *this);
   register_github_app_admin_routes(m_admin_routes, *this);
   auto handler = [this](const httplib::Request &req, httplib::Response &res) {

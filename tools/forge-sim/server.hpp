@@ -122,6 +122,8 @@ private:
 void register_github_routes(Router &router, Simulator &sim);
 // Gitea / Forgejo REST API v1 under /api/v1 (gitea.cpp).
 void register_gitea_routes(Router &router, Simulator &sim);
+// GitLab REST API v4 under /api/v4 (gitlab.cpp).
+void register_gitlab_routes(Router &router, Simulator &sim);
 void register_admin_routes(Router &router, Simulator &sim);
 // GitHub App endpoints (github_apps.cpp) and their admin routes under /_admin/github-apps.
 void register_github_app_routes(Router &router, Simulator &sim);

@@ -78,9 +78,10 @@ void render_report_json(std::ostream &out, const CommandReport &report);
                                                      const std::vector<std::string> &secrets,
                                                      util::GuardedStream &lines);
 
-// The branch of the pull request a CI run checks: $GITHUB_HEAD_REF (GitHub Actions), else
-// $SYSTEM_PULLREQUEST_SOURCEBRANCH without refs/heads/ (Azure Pipelines); std::nullopt when neither
-// is set (empty counts as unset).
+// The branch of the pull request a CI run checks: $GITHUB_HEAD_REF (GitHub, Gitea and Forgejo
+// Actions), else $SYSTEM_PULLREQUEST_SOURCEBRANCH without refs/heads/ (Azure Pipelines), else
+// $CI_MERGE_REQUEST_SOURCE_BRANCH_NAME (GitLab CI); std::nullopt when none is set (empty counts
+// as unset).
 [[nodiscard]] std::optional<std::string> ci_pull_request_branch(const util::EnvLookup &env);
 
 } // namespace gitops::cli

@@ -9,7 +9,7 @@
 
 namespace gitops::providers {
 
-enum class ProviderKind { github, azdo, gitea };
+enum class ProviderKind { github, azdo, gitea, gitlab };
 
 // A pull request as both forges describe it, reduced to what promotion needs.
 struct PullRequest {

@@ -1,5 +1,7 @@
 #include "gitops/providers/gitea_provider.hpp"
 
+#include "../paging.hpp"
+
 #include "gitops/providers/remote_url.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
@@ -251,17 +253,11 @@ void GiteaProvider::each_page(std::string path, const std::string &what,
   for (std::size_t page = 0; page < k_max_pages && !path.empty(); ++page) {
     const http::Response response = call({"GET", path, "", true, what});
     on_page(parse_body(response, what));
+    std::string next = detail::next_page_on(response, m_remote.api_url);
     path.clear();
-    if (const auto next = http::next_link(response)) {
-      // The token goes to the API's own origin only, whatever origin a Link names.
-      const std::string link_origin = util::url_origin(*next);
-      std::string next_url = link_origin.empty() ? *next
-                                                 : util::url_origin(m_remote.api_url) +
-                                                       next->substr(link_origin.size());
-      if (std::find(seen.begin(), seen.end(), next_url) == seen.end()) {
-        seen.push_back(next_url);
-        path = std::move(next_url);
-      }
+    if (!next.empty() && std::find(seen.begin(), seen.end(), next) == seen.end()) {
+      seen.push_back(next);
+      path = std::move(next);
     }
   }
 }

@@ -1,5 +1,6 @@
 #include "gitops/providers/github_provider.hpp"
 
+#include "../paging.hpp"
 #include "github_request.hpp"
 
 #include "gitops/util/error.hpp"
@@ -326,18 +327,7 @@ http::Response GitHubProvider::call(const Call &c) {
 }
 
 std::string GitHubProvider::next_page(const http::Response &response) const {
-  const auto next = http::next_link(response);
-  if (!next) {
-    return {};
-  }
-  // The token goes to the configured API host only: a Link to another origin (a proxy in front of
-  // the API, or a hostile answer) is followed on the API's own origin.
-  const std::string api_origin = util::url_origin(m_endpoints.api_url);
-  const std::string link_origin = util::url_origin(*next);
-  if (link_origin.empty() || link_origin == api_origin) {
-    return *next;
-  }
-  return api_origin + next->substr(link_origin.size());
+  return detail::next_page_on(response, m_endpoints.api_url);
 }
 
 std::vector<PullRequest> GitHubProvider::list_pulls(const std::string &path_and_query,

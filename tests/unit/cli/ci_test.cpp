@@ -67,11 +67,13 @@ TEST(CiRedact, SecretsComeFromTheFlagAndTheTokenVariables) {
   const std::vector<std::string> plain(secrets.begin(), secrets.begin() + 4);
   EXPECT_EQ(plain,
             (std::vector<std::string>{"flag-secret", "gh-secret", "az-secret", "in-secret"}));
-  // Then each as the Basic authorization header carries it (no user, and the two git users).
-  ASSERT_EQ(secrets.size(), 4U + 4U * 3U);
+  // Then each as the Basic authorization header carries it (no user, and each distinct git user
+  // of the forges: GitHub's, the one Azure DevOps and Gitea share, GitLab's).
+  ASSERT_EQ(secrets.size(), 4U + 4U * 4U);
   EXPECT_EQ(secrets[4], gitops::util::base64_encode(":flag-secret"));
   EXPECT_EQ(secrets[5], gitops::util::base64_encode("x-access-token:flag-secret"));
   EXPECT_EQ(secrets[6], gitops::util::base64_encode("gitops-promotion:flag-secret"));
+  EXPECT_EQ(secrets[7], gitops::util::base64_encode("gitlab-ci-token:flag-secret"));
 }
 
 TEST(CiRedact, ATokenWithANewlineIsASecretInBothSpellings) {
@@ -316,4 +318,9 @@ TEST(CiPullRequestBranch, GithubThenAzureWithoutRefsHeads) {
   EXPECT_EQ(ci_pull_request_branch(fixed_env({{"SYSTEM_PULLREQUEST_SOURCEBRANCH", "promote/x"}}))
                 .value_or(""),
             "promote/x");
+  // GitLab CI's merge request pipelines.
+  EXPECT_EQ(ci_pull_request_branch(
+                fixed_env({{"CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "promote/webshop-cart"}}))
+                .value_or(""),
+            "promote/webshop-cart");
 }

@@ -107,7 +107,7 @@ TEST(GiteaRegistry, HostsVariablesAndFactory) {
   EXPECT_EQ(forge_for_host("forgejo.internal."), entry);
   EXPECT_NE(forge_for_host("github.com"), entry);
   EXPECT_EQ(forge_named("gitea"), entry);
-  EXPECT_EQ(forge_names(), "github|azdo|gitea");
+  EXPECT_EQ(forge_names(), "github|azdo|gitea|gitlab");
   const auto variables = all_token_variables();
   EXPECT_NE(std::find(variables.begin(), variables.end(), "GITEA_TOKEN"), variables.end());
   EXPECT_NE(std::find(variables.begin(), variables.end(), "FORGEJO_TOKEN"), variables.end());

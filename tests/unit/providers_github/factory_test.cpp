@@ -62,13 +62,14 @@ TEST(MakeProvider, BuildsAnAzureDevOpsProvider) {
 }
 
 TEST(ForgeRegistry, OneEntryPerKindWithItsRules) {
-  ASSERT_EQ(forges().size(), 3U);
+  ASSERT_EQ(forges().size(), 4U);
   EXPECT_EQ(forge(ProviderKind::github).name, "github");
   EXPECT_EQ(forge(ProviderKind::azdo).name, "azdo");
   EXPECT_EQ(forge(ProviderKind::gitea).name, "gitea");
+  EXPECT_EQ(forge(ProviderKind::gitlab).name, "gitlab");
   EXPECT_EQ(forge_named("github"), &forge(ProviderKind::github));
   EXPECT_EQ(forge_named("GitHub"), nullptr) << "upstream's values are case-sensitive";
-  EXPECT_EQ(forge_names(), "github|azdo|gitea");
+  EXPECT_EQ(forge_names(), "github|azdo|gitea|gitlab");
   for (const auto &[host, kind] : std::vector<std::pair<std::string, ProviderKind>>{
            {"github.com", ProviderKind::github},
            {"GitHub.com.", ProviderKind::github},
@@ -79,7 +80,9 @@ TEST(ForgeRegistry, OneEntryPerKindWithItsRules) {
            {"acme.visualstudio.com", ProviderKind::azdo},
            {"codeberg.org", ProviderKind::gitea},
            {"gitea.com", ProviderKind::gitea},
-           {"forgejo.example.org", ProviderKind::gitea}}) {
+           {"forgejo.example.org", ProviderKind::gitea},
+           {"gitlab.com", ProviderKind::gitlab},
+           {"gitlab.example.com", ProviderKind::gitlab}}) {
     const Forge *entry = forge_for_host(host);
     ASSERT_NE(entry, nullptr) << host;
     EXPECT_EQ(entry->kind, kind) << host;
@@ -88,10 +91,10 @@ TEST(ForgeRegistry, OneEntryPerKindWithItsRules) {
   EXPECT_EQ(forge_for_host("notgithub.com"), nullptr);
   EXPECT_EQ(forge_for_host(""), nullptr);
   EXPECT_EQ(forge(ProviderKind::github).git_user, "x-access-token");
-  EXPECT_EQ(all_token_variables(),
-            (std::vector<std::string_view>{"GITOPS_PROMOTION_TOKEN", "GH_TOKEN", "GITHUB_TOKEN",
-                                           "SYSTEM_ACCESSTOKEN", "AZURE_DEVOPS_EXT_PAT",
-                                           "GITEA_TOKEN", "FORGEJO_TOKEN"}));
+  EXPECT_EQ(all_token_variables(), (std::vector<std::string_view>{
+                                       "GITOPS_PROMOTION_TOKEN", "GH_TOKEN", "GITHUB_TOKEN",
+                                       "SYSTEM_ACCESSTOKEN", "AZURE_DEVOPS_EXT_PAT", "GITEA_TOKEN",
+                                       "FORGEJO_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN"}));
 }
 
 TEST(MakeProvider, RefusesEmptyTokenAndBadRemoteWithoutLeakingCredentials) {
