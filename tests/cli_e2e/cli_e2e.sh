@@ -68,7 +68,8 @@ check "unknown flag usage" "$err" 'Run `gitops-promotion new --help` for usage.'
 expect 2 "missing flag" -- set-image --group g --app a --tag 1
 check "missing flag" "$err" "--path"
 expect 2 "bad enum" -- lint --output yaml
-expect 2 "bad provider" -- --provider gitlab lint
+expect 2 "bad provider" -- --provider bitbucket lint
+check "bad provider" "$err" "github,azdo,gitea,gitlab"
 expect 2 "bad duration" -- feature-stale --max-age 7d
 # A feature name that sanitises to nothing is a usage error before anything is opened.
 expect 2 "empty feature name" -- feature --group g --app a --tag t --feature '!!!'

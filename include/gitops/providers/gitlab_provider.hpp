@@ -6,6 +6,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -61,7 +62,8 @@ public:
 
   // On: when the project lets merge requests merge only after their pipeline succeeds
   // (`only_allow_merge_if_pipeline_succeeds`), `PUT …/merge` with `auto_merge` (and its older
-  // name `merge_when_pipeline_succeeds`), the head sha and `squash` for the squash method;
+  // name `merge_when_pipeline_succeeds`), the head sha and `squash` for the squash method (a 405,
+  // GitLab still checking a new merge request, is asked again up to 4 times);
   // otherwise AutoMergeOutcome::already_mergeable and nothing is sent (GitLab would merge at once,
   // before the status gate ran). Off: `POST …/cancel_merge_when_pipeline_succeeds`. Only sends
   // when `pr.auto_merge` (GitLab's `merge_when_pipeline_succeeds`) differs from `enabled`.
@@ -99,6 +101,10 @@ public:
 
   [[nodiscard]] const GitLabRemote &remote() const noexcept { return m_remote; }
 
+  // The pause before the n-th repeat of a 405 to "set auto-merge" is n × `delay` (1 s by default;
+  // tests shorten it).
+  void set_retry_delay(std::chrono::milliseconds delay) noexcept { m_retry_delay = delay; }
+
 private:
   struct Call;
   [[nodiscard]] http::Response call(const Call &call);
@@ -115,6 +121,7 @@ private:
   std::shared_ptr<util::TokenSource> m_token;
   http::HttpClient &m_http;
   std::string m_user_agent;
+  std::chrono::milliseconds m_retry_delay{1000};
 };
 
 } // namespace gitops::providers

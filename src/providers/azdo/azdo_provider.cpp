@@ -1,5 +1,7 @@
 #include "gitops/providers/azdo_provider.hpp"
 
+#include "../json_fields.hpp"
+
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
 
@@ -40,14 +42,9 @@ bool contains_icase(std::string_view haystack, std::string_view needle) {
   return util::to_lower(haystack).find(util::to_lower(needle)) != std::string::npos;
 }
 
+// A string member, or "" (the providers' shared reading).
 std::string text_of(const json &object, const char *key) {
-  if (object.is_object()) {
-    const auto it = object.find(key);
-    if (it != object.end() && it->is_string()) {
-      return it->get<std::string>();
-    }
-  }
-  return {};
+  return detail::string_or_empty(object, key);
 }
 
 const json &member(const json &object, const char *key) {

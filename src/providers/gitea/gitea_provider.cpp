@@ -1,5 +1,6 @@
 #include "gitops/providers/gitea_provider.hpp"
 
+#include "../json_fields.hpp"
 #include "../paging.hpp"
 
 #include "gitops/providers/remote_url.hpp"
@@ -16,7 +17,14 @@ namespace gitops::providers {
 
 namespace {
 
+using detail::bool_or;
+using detail::object_at;
+using detail::string_or_empty;
 using nlohmann::json;
+
+json parse_body(const http::Response &response, const std::string &what) {
+  return detail::parse_body(response, what, "the server");
+}
 
 // Gitea's default MAX_RESPONSE_ITEMS: a larger limit is cut to it anyway.
 constexpr int k_page_size = 50;
@@ -44,34 +52,8 @@ std::string_view merge_style(config::MergeMethod method) {
   return "merge";
 }
 
-std::string string_or_empty(const json &object, const char *key) {
-  if (!object.is_object()) {
-    return {};
-  }
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
-
-const json *object_at(const json &object, const char *key) {
-  if (!object.is_object()) {
-    return nullptr;
-  }
-  const auto it = object.find(key);
-  return it != object.end() && it->is_object() ? &*it : nullptr;
-}
-
 bool contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
-}
-
-json parse_body(const http::Response &response, const std::string &what) {
-  try {
-    return json::parse(response.body);
-  } catch (const json::exception &) {
-    throw ProviderError(what + ": the server answered " + std::to_string(response.status) +
-                            " with a body that is not JSON",
-                        response.status);
-  }
 }
 
 // The server's own explanation: `message` of Gitea's APIError / APIValidationError.
@@ -457,12 +439,7 @@ std::vector<CommitStatus> GiteaProvider::list_statuses(const std::string &sha) {
 }
 
 void GiteaProvider::set_status(const std::string &sha, const CommitStatus &status) {
-  if (status.state != "success" && status.state != "failure" && status.state != "error" &&
-      status.state != "pending") {
-    throw ProviderError("set status \"" + status.context + "\" on commit " + sha +
-                        ": state must be success, failure, error or pending, not \"" +
-                        status.state + "\"");
-  }
+  detail::require_gate_state(sha, status);
   json body = {{"state", status.state}, {"context", status.context}};
   if (!status.description.empty()) {
     body["description"] = status.description;

@@ -1,5 +1,6 @@
 #include "gitops/providers/github_provider.hpp"
 
+#include "../json_fields.hpp"
 #include "../paging.hpp"
 #include "github_request.hpp"
 
@@ -17,7 +18,14 @@ namespace gitops::providers {
 
 namespace {
 
+using detail::bool_or;
+using detail::object_at;
+using detail::string_or_empty;
 using nlohmann::json;
+
+json parse_body(const http::Response &response, const std::string &what) {
+  return detail::parse_body(response, what, "GitHub");
+}
 
 // Far more pages than any real list needs, so a Link loop on a broken server still ends.
 constexpr int k_max_pages = 1000;
@@ -54,26 +62,8 @@ std::string graphql_merge_method(config::MergeMethod method) {
   return name;
 }
 
-std::string string_or_empty(const json &object, const char *key) {
-  const auto it = object.find(key);
-  if (it == object.end() || !it->is_string()) {
-    return {};
-  }
-  return it->get<std::string>();
-}
-
 bool contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
-}
-
-json parse_body(const http::Response &response, const std::string &what) {
-  try {
-    return json::parse(response.body);
-  } catch (const json::exception &) {
-    throw ProviderError(what + ": GitHub answered " + std::to_string(response.status) +
-                            " with a body that is not JSON",
-                        response.status);
-  }
 }
 
 PullRequest pull_request_from_json(const json &pr) {
@@ -140,11 +130,6 @@ std::string github_message(const http::Response &response) {
   return text;
 }
 
-bool bool_or(const json &object, const char *key, bool fallback) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_boolean() ? it->get<bool>() : fallback;
-}
-
 // `status` and `conclusion` in lower case, as REST spells them (GraphQL's enums upper-cased).
 std::string check_run_state(std::string_view status, std::string_view conclusion) {
   if (status != "completed") {
@@ -206,15 +191,6 @@ GraphqlErrors graphql_errors(const json &body) {
     }
   }
   return out;
-}
-
-// `object[key]` when it is a JSON object, else nullptr (absent, null or another type).
-const json *object_at(const json &object, const char *key) {
-  if (!object.is_object()) {
-    return nullptr;
-  }
-  const auto it = object.find(key);
-  return it != object.end() && it->is_object() ? &*it : nullptr;
 }
 
 } // namespace
@@ -626,12 +602,7 @@ std::vector<CommitStatus> GitHubProvider::list_statuses(const std::string &sha) 
 }
 
 void GitHubProvider::set_status(const std::string &sha, const CommitStatus &status) {
-  if (status.state != "success" && status.state != "failure" && status.state != "error" &&
-      status.state != "pending") {
-    throw ProviderError("set status \"" + status.context + "\" on commit " + sha +
-                        ": state must be success, failure, error or pending, not \"" +
-                        status.state + "\"");
-  }
+  detail::require_gate_state(sha, status);
   json body = {{"state", status.state}, {"context", status.context}};
   if (!status.description.empty()) {
     body["description"] = status.description;

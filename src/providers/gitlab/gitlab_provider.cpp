@@ -1,5 +1,6 @@
 #include "gitops/providers/gitlab_provider.hpp"
 
+#include "../json_fields.hpp"
 #include "../paging.hpp"
 
 #include "gitops/providers/remote_url.hpp"
@@ -10,18 +11,28 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <thread>
 #include <utility>
 
 namespace gitops::providers {
 
 namespace {
 
+using detail::bool_or;
+using detail::object_at;
+using detail::string_or_empty;
 using nlohmann::json;
+
+json parse_body(const http::Response &response, const std::string &what) {
+  return detail::parse_body(response, what, "GitLab");
+}
 
 // GitLab's maximum page size.
 constexpr int k_page_size = 100;
 // Far more pages than any real list needs, so a Link loop on a broken server still ends.
 constexpr std::size_t k_max_pages = 1000;
+// How often a 405 to "set auto-merge" (GitLab still checking mergeability) is asked again.
+constexpr int k_auto_merge_attempts = 5;
 // CI job tokens carry this prefix (GitLab 16.x and later); they authenticate with JOB-TOKEN.
 constexpr std::string_view k_job_token_prefix = "glcbt-";
 
@@ -29,34 +40,8 @@ std::string encoded(std::string_view text) {
   return util::percent_encode(text);
 }
 
-std::string string_or_empty(const json &object, const char *key) {
-  if (!object.is_object()) {
-    return {};
-  }
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
-
-bool bool_or(const json &object, const char *key, bool fallback) {
-  if (!object.is_object()) {
-    return fallback;
-  }
-  const auto it = object.find(key);
-  return it != object.end() && it->is_boolean() ? it->get<bool>() : fallback;
-}
-
 bool contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
-}
-
-json parse_body(const http::Response &response, const std::string &what) {
-  try {
-    return json::parse(response.body);
-  } catch (const json::exception &) {
-    throw ProviderError(what + ": GitLab answered " + std::to_string(response.status) +
-                            " with a body that is not JSON",
-                        response.status);
-  }
 }
 
 // GitLab's explanation: `message` (a string, a list, or an object of field → messages) or
@@ -375,8 +360,16 @@ AutoMergeOutcome GitLabProvider::update_auto_merge(const PullRequest &pr, bool e
     body["sha"] = pr.head_sha;
   }
   const std::string what = "turn auto-merge of merge request !" + iid + " on";
-  const auto response =
-      call({"PUT", mr_path + "/merge", body.dump(), false, what, {405, 406, 409}});
+  // Right after a merge request is created or its branch pushed, GitLab answers 405 until its
+  // background mergeability check has run: asked again a few times, it accepts.
+  http::Response response;
+  for (int attempt = 0;; ++attempt) {
+    response = call({"PUT", mr_path + "/merge", body.dump(), false, what, {405, 406, 409}});
+    if (response.status != 405 || attempt + 1 >= k_auto_merge_attempts) {
+      break;
+    }
+    std::this_thread::sleep_for(m_retry_delay * (attempt + 1));
+  }
   if (response.status < 400) {
     return AutoMergeOutcome::changed;
   }
@@ -465,16 +458,9 @@ std::vector<CommitStatus> GitLabProvider::list_statuses(const std::string &sha) 
 }
 
 void GitLabProvider::set_status(const std::string &sha, const CommitStatus &status) {
-  std::string state;
-  if (status.state == "success" || status.state == "pending") {
-    state = status.state;
-  } else if (status.state == "failure" || status.state == "error") {
-    state = "failed";
-  } else {
-    throw ProviderError("set status \"" + status.context + "\" on commit " + sha +
-                        ": state must be success, failure, error or pending, not \"" +
-                        status.state + "\"");
-  }
+  detail::require_gate_state(sha, status);
+  const std::string state =
+      status.state == "failure" || status.state == "error" ? "failed" : status.state;
   json body = {{"state", state}, {"name", status.context}};
   if (!status.description.empty()) {
     body["description"] = status.description;

@@ -138,8 +138,8 @@ TEST(CliParse, UsageErrorsExitTwoWithTheSubcommandUsage) {
   expect_usage_error(parse_only({"new", "--tag", "1", "2"}), "gitops-promotion new",
                      "unexpected argument \"2\"");
   expect_usage_error(parse_only({"lint", "--output", "xml"}), "gitops-promotion lint", "xml");
-  expect_usage_error(parse_only({"lint", "--provider", "gitlab"}), "gitops-promotion lint",
-                     "gitlab");
+  expect_usage_error(parse_only({"lint", "--provider", "bitbucket"}), "gitops-promotion lint",
+                     "bitbucket");
   expect_usage_error(parse_only({"lint", "--log-level", "trace"}), "gitops-promotion lint",
                      "trace");
   expect_usage_error(parse_only({"lint", "--sourcedir", ""}), "gitops-promotion lint",

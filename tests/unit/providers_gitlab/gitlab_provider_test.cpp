@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <string>
 
 namespace gitops::providers {
@@ -166,6 +167,15 @@ TEST_F(GitLabProviderTest, AutoMergeWaitsForPipelinesOrReportsMergeable) {
                               {"merge_when_pipeline_succeeds", true},
                               {"squash", true},
                               {"sha", k_head_sha}}));
+  // Right after creation GitLab may answer 405 while it checks mergeability: asked again.
+  provider.set_retry_delay(std::chrono::milliseconds(1));
+  pr.auto_merge = false;
+  http.expect("GET", k_project, 200, R"({"only_allow_merge_if_pipeline_succeeds":true})");
+  http.expect("PUT", std::string(k_project) + "/merge_requests/5/merge", 405,
+              R"({"message":"405 Method Not Allowed"})");
+  http.expect("PUT", std::string(k_project) + "/merge_requests/5/merge", 200, scheduled.dump());
+  EXPECT_EQ(provider.update_auto_merge(pr, true, config::MergeMethod::merge),
+            AutoMergeOutcome::changed);
   // Already in the asked state: nothing is sent.
   pr.auto_merge = true;
   EXPECT_EQ(provider.update_auto_merge(pr, true, config::MergeMethod::merge),
