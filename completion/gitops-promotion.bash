@@ -52,7 +52,7 @@ _gitops_promotion() {
 
   case "$prev" in
     --provider)
-      _gitops_promotion_reply -W "github azdo" -- "$cur"
+      _gitops_promotion_reply -W "github azdo gitea gitlab" -- "$cur"
       return 0
       ;;
     --output)

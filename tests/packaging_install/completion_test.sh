@@ -83,7 +83,7 @@ expect_completion "$commands_line" gitops-promotion --dry-run ""
 expect_completion "status" gitops-promotion --sourcedir /tmp --log-level debug st
 expect_completion "json text" gitops-promotion --output ""
 expect_completion "json" gitops-promotion new --output j
-expect_completion "azdo github" gitops-promotion new --provider ""
+expect_completion "azdo gitea github gitlab" gitops-promotion new --provider ""
 expect_completion "debug error info warn" gitops-promotion lint --log-level ""
 expect_completion "--group" gitops-promotion new --gr
 expect_completion "--max-age" gitops-promotion feature-stale --max

@@ -49,7 +49,7 @@ inline constexpr std::string_view k_tool_token_variable = "GITOPS_PROMOTION_TOKE
 // The entry that owns `host` (any case, a trailing dot ignored), or nullptr.
 [[nodiscard]] const Forge *forge_for_host(std::string_view host);
 
-// "github|azdo": the names, for usage messages.
+// "github|azdo|gitea|gitlab": the names, for usage messages.
 [[nodiscard]] std::string forge_names(std::string_view separator = "|");
 
 // GITOPS_PROMOTION_TOKEN and every forge's token variables, each once: what CI redaction reads.
