@@ -125,6 +125,12 @@ UrlParts split_remote_url(std::string_view raw) {
   return parts;
 }
 
+std::string web_origin(const UrlParts &parts) {
+  const bool web = parts.scheme == "https" || parts.scheme == "http";
+  return (parts.scheme == "http" ? "http://" : "https://") + parts.host +
+         (web && !parts.port.empty() ? ":" + parts.port : "");
+}
+
 GitHubRemote parse_github_remote(std::string_view url) {
   const UrlParts parts = split_remote_url(url);
   if (parts.host == "www.github.com") {

@@ -19,6 +19,10 @@ struct UrlParts {
 // else (local paths, file://, empty input, a missing host or path).
 [[nodiscard]] UrlParts split_remote_url(std::string_view url);
 
+// The web server a remote names: `http://HOST[:PORT]` for an http remote, `https://HOST[:PORT]`
+// for https, `https://HOST` for ssh (its port is the ssh daemon's, not the web server's).
+[[nodiscard]] std::string web_origin(const UrlParts &parts);
+
 // True for a DNS name or IPv4 address (letters, digits, '.', '-', '_') or a bracketed IPv6
 // literal; both remote parsers refuse other hosts, which would make API URLs point elsewhere.
 [[nodiscard]] bool is_valid_host(std::string_view host);

@@ -18,6 +18,11 @@ namespace gitops::util {
 // `text` lowercased (ASCII only).
 [[nodiscard]] std::string to_lower(std::string_view text);
 
+// Whether `needle` occurs in `haystack` (std::string_view::contains is C++23).
+[[nodiscard]] inline bool contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
+
 // `text` without leading and trailing ASCII whitespace.
 [[nodiscard]] std::string_view trim(std::string_view text);
 

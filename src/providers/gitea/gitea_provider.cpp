@@ -17,6 +17,8 @@ namespace gitops::providers {
 
 namespace {
 
+using util::contains;
+
 using detail::bool_or;
 using detail::object_at;
 using detail::string_or_empty;
@@ -38,22 +40,10 @@ std::string query_value(std::string_view text) {
   return util::percent_encode(text, "/");
 }
 
-// Gitea's merge form `do` (older releases documented `Do`; the server reads JSON keys in any case):
-// "rebase" is rebase-then-fast-forward, like GitHub's rebase merge.
+// Gitea's merge form `do` takes the configuration's names (merge, squash, rebase — rebase then
+// fast-forward, like GitHub's); older releases documented `Do`, the server reads keys in any case.
 std::string_view merge_style(config::MergeMethod method) {
-  switch (method) {
-  case config::MergeMethod::squash:
-    return "squash";
-  case config::MergeMethod::rebase:
-    return "rebase";
-  case config::MergeMethod::merge:
-    break;
-  }
-  return "merge";
-}
-
-bool contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
+  return config::to_string(method);
 }
 
 // The server's own explanation: `message` of Gitea's APIError / APIValidationError.
@@ -150,9 +140,7 @@ GiteaRemote parse_gitea_remote(std::string_view url, std::string_view api_url) {
     for (std::size_t i = 0; i + 2 < segments.size(); ++i) {
       sub_path += "/" + segments[i];
     }
-    const bool web = parts.scheme == "https" || parts.scheme == "http";
-    remote.api_url = (parts.scheme == "http" ? "http://" : "https://") + parts.host +
-                     (web && !parts.port.empty() ? ":" + parts.port : "") + sub_path + "/api/v1";
+    remote.api_url = web_origin(parts) + sub_path + "/api/v1";
   }
   while (!remote.api_url.empty() && remote.api_url.back() == '/') {
     remote.api_url.pop_back();
@@ -185,19 +173,10 @@ std::string GiteaProvider::repo_path() const {
 }
 
 http::Response GiteaProvider::call(const Call &c) {
-  const bool absolute = c.path.rfind("http://", 0) == 0 || c.path.rfind("https://", 0) == 0;
-  http::Request request;
-  request.method = c.method;
-  request.url = absolute ? c.path : m_remote.api_url + c.path;
+  http::Request request =
+      detail::json_request(c.method, c.path, m_remote.api_url, c.body, c.idempotent, m_user_agent);
   // Gitea's documented header for access tokens; "Bearer" works on newer servers only.
   request.headers.emplace("Authorization", "token " + m_token->token());
-  request.headers.emplace("Accept", "application/json");
-  request.headers.emplace("User-Agent", m_user_agent);
-  if (!c.body.empty()) {
-    request.headers.emplace("Content-Type", "application/json");
-  }
-  request.body = c.body;
-  request.idempotent = c.idempotent;
   http::Response response = m_http.send(request);
   if (response.status < 400) {
     return response;
@@ -207,15 +186,8 @@ http::Response GiteaProvider::call(const Call &c) {
       return response;
     }
   }
-  std::string shown = request.url;
-  if (shown.rfind(m_remote.api_url, 0) == 0) {
-    shown = shown.substr(m_remote.api_url.size());
-  }
-  std::string text =
-      c.what + ": " + c.method + " " + shown + " answered " + std::to_string(response.status);
-  if (const std::string message = gitea_message(response); !message.empty()) {
-    text += " (" + message + ")";
-  }
+  std::string text = detail::answered(c.what, c.method, request.url, m_remote.api_url,
+                                      response.status, gitea_message(response));
   const std::string repo = m_remote.owner + "/" + m_remote.repo;
   if (response.status == 401) {
     text += ": the token was rejected (invalid, expired or revoked)";
@@ -231,17 +203,12 @@ http::Response GiteaProvider::call(const Call &c) {
 
 void GiteaProvider::each_page(std::string path, const std::string &what,
                               const std::function<void(const json &)> &on_page) {
-  std::vector<std::string> seen;
-  for (std::size_t page = 0; page < k_max_pages && !path.empty(); ++page) {
-    const http::Response response = call({"GET", path, "", true, what});
-    on_page(parse_body(response, what));
-    std::string next = detail::next_page_on(response, m_remote.api_url);
-    path.clear();
-    if (!next.empty() && std::find(seen.begin(), seen.end(), next) == seen.end()) {
-      seen.push_back(next);
-      path = std::move(next);
-    }
-  }
+  detail::follow_pages(
+      std::move(path), m_remote.api_url, k_max_pages,
+      [&](const std::string &page) {
+        return call({"GET", page, "", true, what});
+      },
+      [&](const http::Response &response) { on_page(parse_body(response, what)); });
 }
 
 std::vector<PullRequest> GiteaProvider::open_pulls(const std::string &base,
@@ -309,9 +276,8 @@ PullRequest GiteaProvider::create_pr(const std::string &head, const std::string 
       return update_pr(*existing, title, description);
     }
   }
-  std::string text = what + ": POST " + repo_path() + "/pulls answered " +
-                     std::to_string(response.status) +
-                     (message.empty() ? "" : " (" + message + ")");
+  std::string text =
+      detail::answered(what, "POST", repo_path() + "/pulls", "", response.status, message);
   if (contains(message, "no changes") || contains(message, "No changes") ||
       contains(message, "same")) {
     text += ": branch " + head + " has no changes compared to " + base;
@@ -364,9 +330,7 @@ AutoMergeOutcome GiteaProvider::update_auto_merge(const PullRequest &pr, bool en
   if (response.status == 409 && contains(util::to_lower(message), "already")) {
     return AutoMergeOutcome::unchanged;
   }
-  std::string text = what + ": POST " + merge_path + " answered " +
-                     std::to_string(response.status) +
-                     (message.empty() ? "" : " (" + message + ")");
+  std::string text = detail::answered(what, "POST", merge_path, "", response.status, message);
   if (response.status == 405) {
     text += ": the " + std::string(merge_style(method)) +
             " merge style may not be allowed in the settings of repository " + m_remote.owner +
@@ -462,9 +426,8 @@ void GiteaProvider::merge_pr(const PullRequest &pr, config::MergeMethod method) 
     return;
   }
   const std::string message = gitea_message(response);
-  std::string text = "merge pull request #" + number + ": POST " + path + " answered " +
-                     std::to_string(response.status) +
-                     (message.empty() ? "" : " (" + message + ")");
+  std::string text =
+      detail::answered("merge pull request #" + number, "POST", path, "", response.status, message);
   text += response.status == 409
               ? ": the head of the pull request moved since it was read; read it again"
               : ": it is not mergeable now (conflicts, failing required checks, or the merge "
@@ -528,8 +491,7 @@ std::string GiteaProvider::commit_via_api(const std::string &branch, const std::
   if (response.status >= 400) {
     const std::string text = gitea_message(response);
     throw ProviderError(
-        what + ": POST " + repo_path() + "/contents answered " + std::to_string(response.status) +
-            (text.empty() ? "" : " (" + text + ")") +
+        detail::answered(what, "POST", repo_path() + "/contents", "", response.status, text) +
             (contains(util::to_lower(text), "sha")
                  ? ": a file changed on " + config.base_branch + " since commit " + base_sha +
                        "; run again from a fresh checkout"

@@ -21,6 +21,8 @@ namespace gitops::providers {
 
 namespace {
 
+using util::contains;
+
 using nlohmann::json;
 using std::chrono::system_clock;
 
@@ -94,10 +96,6 @@ std::string message_of(const http::Response &response) {
   } catch (const json::exception &) {
     return {};
   }
-}
-
-bool contains(std::string_view text, std::string_view part) {
-  return text.find(part) != std::string_view::npos;
 }
 
 // `pem` trimmed, with literal "\n" separators turned into line breaks when it has none: secret

@@ -18,6 +18,8 @@ namespace gitops::providers {
 
 namespace {
 
+using util::contains;
+
 using detail::bool_or;
 using detail::object_at;
 using detail::string_or_empty;
@@ -42,28 +44,12 @@ std::string path_segment(std::string_view text) {
   return util::percent_encode(text);
 }
 
-std::string_view merge_method_name(config::MergeMethod method) {
-  switch (method) {
-  case config::MergeMethod::squash:
-    return "squash";
-  case config::MergeMethod::rebase:
-    return "rebase";
-  case config::MergeMethod::merge:
-    break;
-  }
-  return "merge";
-}
-
 std::string graphql_merge_method(config::MergeMethod method) {
-  std::string name(merge_method_name(method));
+  std::string name(config::to_string(method));
   for (auto &c : name) {
     c = static_cast<char>(c - 'a' + 'A');
   }
   return name;
-}
-
-bool contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
 }
 
 PullRequest pull_request_from_json(const json &pr) {
@@ -273,16 +259,8 @@ http::Response GitHubProvider::call(const Call &c) {
   }
   // The path as printed: relative to the API base, never with credentials (they only travel in
   // the Authorization header).
-  std::string shown = url;
-  if (shown.rfind(m_endpoints.api_url, 0) == 0) {
-    shown = shown.substr(m_endpoints.api_url.size());
-  }
-  const std::string message = github_message(response);
-  std::string text =
-      c.what + ": " + c.method + " " + shown + " answered " + std::to_string(response.status);
-  if (!message.empty()) {
-    text += " (" + message + ")";
-  }
+  std::string text = detail::answered(c.what, c.method, url, m_endpoints.api_url, response.status,
+                                      github_message(response));
   const std::string repo = m_remote.owner + "/" + m_remote.repo;
   const auto permissions = response.header("x-accepted-github-permissions");
   if (response.status == 401) {
@@ -454,7 +432,7 @@ AutoMergeOutcome GitHubProvider::send_auto_merge(const PullRequest &pr, bool ena
             " needs branch protection with a required status check before GitHub can auto-merge";
   } else if (contains(messages, "merge method") || contains(messages, "Merge method") ||
              contains(messages, "merges are not allowed")) {
-    text += ": allow the " + std::string(merge_method_name(method)) +
+    text += ": allow the " + std::string(config::to_string(method)) +
             " merge method in the settings of repository " + repo +
             " or change merge_method in gitops-promotion.yaml";
   } else if (contains(messages, "not accessible") || contains(messages, "not allowed")) {
@@ -613,7 +591,7 @@ void GitHubProvider::set_status(const std::string &sha, const CommitStatus &stat
 
 void GitHubProvider::merge_pr(const PullRequest &pr, config::MergeMethod method) {
   const std::string number = std::to_string(pr.number);
-  json body = {{"merge_method", merge_method_name(method)}};
+  json body = {{"merge_method", config::to_string(method)}};
   if (!pr.head_sha.empty()) {
     body["sha"] = pr.head_sha;
   }
@@ -625,11 +603,9 @@ void GitHubProvider::merge_pr(const PullRequest &pr, config::MergeMethod method)
                               "merge pull request #" + number,
                               {405, 409}});
   if (response.status == 405 || response.status == 409) {
-    std::string text = "merge pull request #" + number + ": PUT " + repo_path() + "/pulls/" +
-                       number + "/merge answered " + std::to_string(response.status);
-    if (const auto message = github_message(response); !message.empty()) {
-      text += " (" + message + ")";
-    }
+    std::string text = detail::answered("merge pull request #" + number, "PUT",
+                                        repo_path() + "/pulls/" + number + "/merge", "",
+                                        response.status, github_message(response));
     text += response.status == 409
                 ? ": the head of the pull request moved since it was read; read it again"
                 : ": it is not mergeable now (conflicts, failing required checks, or the "

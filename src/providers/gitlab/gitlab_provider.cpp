@@ -18,6 +18,8 @@ namespace gitops::providers {
 
 namespace {
 
+using util::contains;
+
 using detail::bool_or;
 using detail::object_at;
 using detail::string_or_empty;
@@ -38,10 +40,6 @@ constexpr std::string_view k_job_token_prefix = "glcbt-";
 
 std::string encoded(std::string_view text) {
   return util::percent_encode(text);
-}
-
-bool contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
 }
 
 // GitLab's explanation: `message` (a string, a list, or an object of field → messages) or
@@ -156,9 +154,7 @@ GitLabRemote parse_gitlab_remote(std::string_view url, std::string_view api_url)
       path = path.substr(root.size() + 1);
     }
   } else {
-    const bool web = parts.scheme == "https" || parts.scheme == "http";
-    remote.api_url = (parts.scheme == "http" ? "http://" : "https://") + parts.host +
-                     (web && !parts.port.empty() ? ":" + parts.port : "") + "/api/v4";
+    remote.api_url = web_origin(parts) + "/api/v4";
   }
   const std::vector<std::string> segments = util::split(path, '/');
   const bool empty_segment =
@@ -197,20 +193,11 @@ std::string GitLabProvider::project_path() const {
 }
 
 http::Response GitLabProvider::call(const Call &c) {
-  const bool absolute = c.path.rfind("http://", 0) == 0 || c.path.rfind("https://", 0) == 0;
-  http::Request request;
-  request.method = c.method;
-  request.url = absolute ? c.path : m_remote.api_url + c.path;
+  http::Request request =
+      detail::json_request(c.method, c.path, m_remote.api_url, c.body, c.idempotent, m_user_agent);
   const std::string token = m_token->token();
   request.headers.emplace(token.starts_with(k_job_token_prefix) ? "JOB-TOKEN" : "PRIVATE-TOKEN",
                           token);
-  request.headers.emplace("Accept", "application/json");
-  request.headers.emplace("User-Agent", m_user_agent);
-  if (!c.body.empty()) {
-    request.headers.emplace("Content-Type", "application/json");
-  }
-  request.body = c.body;
-  request.idempotent = c.idempotent;
   http::Response response = m_http.send(request);
   if (response.status < 400) {
     return response;
@@ -220,15 +207,8 @@ http::Response GitLabProvider::call(const Call &c) {
       return response;
     }
   }
-  std::string shown = request.url;
-  if (shown.rfind(m_remote.api_url, 0) == 0) {
-    shown = shown.substr(m_remote.api_url.size());
-  }
-  std::string text =
-      c.what + ": " + c.method + " " + shown + " answered " + std::to_string(response.status);
-  if (const std::string message = gitlab_message(response); !message.empty()) {
-    text += " (" + message + ")";
-  }
+  std::string text = detail::answered(c.what, c.method, request.url, m_remote.api_url,
+                                      response.status, gitlab_message(response));
   if (response.status == 401) {
     text += ": the token was rejected (invalid, expired or revoked)";
   } else if (response.status == 403) {
@@ -244,17 +224,12 @@ http::Response GitLabProvider::call(const Call &c) {
 
 void GitLabProvider::each_page(std::string path, const std::string &what,
                                const std::function<void(const json &)> &on_page) {
-  std::vector<std::string> seen;
-  for (std::size_t page = 0; page < k_max_pages && !path.empty(); ++page) {
-    const http::Response response = call({"GET", path, "", true, what});
-    on_page(parse_body(response, what));
-    std::string next = detail::next_page_on(response, m_remote.api_url);
-    path.clear();
-    if (!next.empty() && std::find(seen.begin(), seen.end(), next) == seen.end()) {
-      seen.push_back(next);
-      path = std::move(next);
-    }
-  }
+  detail::follow_pages(
+      std::move(path), m_remote.api_url, k_max_pages,
+      [&](const std::string &page) {
+        return call({"GET", page, "", true, what});
+      },
+      [&](const http::Response &response) { on_page(parse_body(response, what)); });
 }
 
 std::optional<PullRequest> GitLabProvider::find_open_pr(const std::string &head,
@@ -318,10 +293,10 @@ PullRequest GitLabProvider::create_pr(const std::string &head, const std::string
       return update_pr(*existing, title, description);
     }
   }
-  throw ProviderError(what + ": POST " + project_path() + "/merge_requests answered " +
-                          std::to_string(response.status) +
-                          (message.empty() ? "" : " (" + message + ")") + ": check that branches " +
-                          head + " and " + base + " exist in the project and differ",
+  throw ProviderError(detail::answered(what, "POST", project_path() + "/merge_requests", "",
+                                       response.status, message) +
+                          ": check that branches " + head + " and " + base +
+                          " exist in the project and differ",
                       response.status);
 }
 
@@ -375,8 +350,7 @@ AutoMergeOutcome GitLabProvider::update_auto_merge(const PullRequest &pr, bool e
   }
   const std::string message = gitlab_message(response);
   throw ProviderError(
-      what + ": PUT " + mr_path + "/merge answered " + std::to_string(response.status) +
-          (message.empty() ? "" : " (" + message + ")") +
+      detail::answered(what, "PUT", mr_path + "/merge", "", response.status, message) +
           (response.status == 409 ? ": the head of the merge request moved since it was read; run "
                                     "again"
                                   : ": it cannot be merged (conflicts, a draft, or the project's "
@@ -484,8 +458,7 @@ void GitLabProvider::merge_pr(const PullRequest &pr, config::MergeMethod method)
   }
   const std::string message = gitlab_message(response);
   throw ProviderError(
-      "merge merge request !" + iid + ": PUT " + path + " answered " +
-          std::to_string(response.status) + (message.empty() ? "" : " (" + message + ")") +
+      detail::answered("merge merge request !" + iid, "PUT", path, "", response.status, message) +
           (response.status == 409 ? ": the head of the merge request moved since it was read"
                                   : ": it cannot be merged now (conflicts, a draft, failed "
                                     "pipeline or the project's merge checks)"),
