@@ -4,6 +4,7 @@
 #include "gitops/cli/render.hpp"
 #include "gitops/git/repository.hpp"
 #include "gitops/http/curl_http_client.hpp"
+#include "gitops/http/retrying_http_client.hpp"
 #include "gitops/providers/factory.hpp"
 #include "gitops/providers/github_app.hpp"
 #include "gitops/providers/registry.hpp"
@@ -30,7 +31,8 @@ namespace {
 struct Network {
   git::Repository repo;
   commands::RepositoryRoot root;
-  std::unique_ptr<http::CurlHttpClient> http;
+  std::unique_ptr<http::CurlHttpClient> transport;
+  std::unique_ptr<http::RetryingHttpClient> http; // over `transport`, with the forge's rules
   std::unique_ptr<providers::GitProvider> provider;
   git::Credentials credentials;
   std::chrono::seconds status_timeout{0};       // from the configuration, for status's deadline
@@ -86,7 +88,8 @@ std::pair<std::string, std::string> github_app_key(const Invocation &inv,
 
 Network connect(const Invocation &inv, const RunContext &context, const util::Logger &log,
                 CommandReport &report) {
-  Network net{git::Repository::open(inv.globals.sourcedir), {}, nullptr, nullptr, {}, {}, {}, {}};
+  Network net{
+      git::Repository::open(inv.globals.sourcedir), {}, nullptr, nullptr, nullptr, {}, {}, {}, {}};
   net.root = commands::locate_root(net.repo, inv.globals.sourcedir);
   net.head = net.repo.head_commit();
   net.config =
@@ -127,13 +130,17 @@ Network connect(const Invocation &inv, const RunContext &context, const util::Lo
     throw CommandError("the repository has no remote \"" + cfg.remote + "\" to push to");
   }
   http::ClientOptions options;
+  http::RetryOptions retry;
+  retry.rate_limit = forge.rate_limit;
   if (token) {
     options.secrets = {token->value};
+    retry.secrets = {token->value};
   }
   if (log.enabled(util::LogLevel::debug)) {
-    options.log = [&log](std::string_view line) { log.debug(line); };
+    retry.log = [&log](std::string_view line) { log.debug(line); };
   }
-  net.http = std::make_unique<http::CurlHttpClient>(std::move(options));
+  net.transport = std::make_unique<http::CurlHttpClient>(std::move(options));
+  net.http = std::make_unique<http::RetryingHttpClient>(*net.transport, std::move(retry));
   providers::ProviderOptions provider_options;
   if (inv.globals.api_url) {
     provider_options.api_url = *inv.globals.api_url;
@@ -144,9 +151,10 @@ Network connect(const Invocation &inv, const RunContext &context, const util::Lo
   if (as_app) {
     auto [pem, origin] = github_app_key(inv, context);
     // Whatever the key, the JWTs and the tokens, no line printed from here on can show them.
-    const auto learn = [&context, http = net.http.get(),
+    const auto learn = [&context, http = net.http.get(), transport = net.transport.get(),
                         user = std::string(forge.git_user)](const std::string &secret) {
       http->add_secret(secret);
+      transport->add_secret(secret);
       if (context.learn_secret) {
         context.learn_secret(secret);
         context.learn_secret(util::base64_encode(user + ":" + secret));

@@ -4,6 +4,7 @@
 #include "gitops/git/receive_pack.hpp"
 #include "gitops/git/repository.hpp"
 #include "gitops/http/curl_http_client.hpp"
+#include "gitops/http/retrying_http_client.hpp"
 #include "gitops/util/deadline.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/strings.hpp"
@@ -444,7 +445,10 @@ std::optional<Repository::PushReport> push_new_objects(git_repository *repo, con
       options.secrets.push_back(authorized.encoded);
     }
   }
-  http::CurlHttpClient client(std::move(options));
+  http::RetryOptions retry;
+  retry.secrets = options.secrets;
+  http::CurlHttpClient transport(std::move(options));
+  http::RetryingHttpClient client(transport, std::move(retry));
   const std::string base = repository_url(url);
   const std::string ref = "refs/heads/" + branch;
   const std::string new_id = to_hex(commit_id);

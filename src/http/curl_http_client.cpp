@@ -2,7 +2,6 @@
 
 #include "curl_handles.hpp"
 
-#include "gitops/util/deadline.hpp"
 #include "gitops/util/error.hpp"
 #include "gitops/util/output_guard.hpp"
 #include "gitops/util/strings.hpp"
@@ -12,48 +11,20 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
-#include <cstdint>
-#include <random>
-#include <thread>
 #include <utility>
 
 namespace gitops::http {
 
 namespace {
 
-using std::chrono::milliseconds;
-using std::chrono::seconds;
-
 // What one attempt produced: a response, or a libcurl failure.
 struct Attempt {
   CURLcode code = CURLE_OK;
-  std::string error; // libcurl's text when code != CURLE_OK
-  bool sent = false; // the request may have reached the server
+  std::string error;       // libcurl's text when code != CURLE_OK
+  bool sent = false;       // the request may have reached the server
+  bool over_limit = false; // the answer was longer than max_response_bytes
   Response response;
 };
-
-// What to do after an attempt.
-struct Decision {
-  bool retry = false;
-  milliseconds wait{0};
-  std::optional<std::string> fail; // throw HttpError with this text instead of returning
-};
-
-std::string upper(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-    return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  });
-  return out;
-}
-
-std::string describe(milliseconds wait) {
-  if (wait >= seconds(10)) {
-    return std::to_string(std::chrono::duration_cast<seconds>(wait).count()) + " s";
-  }
-  return std::to_string(wait.count()) + " ms";
-}
 
 // Where libcurl writes an answer's body: into the response, up to `limit` bytes.
 struct BodySink {
@@ -130,19 +101,8 @@ struct CurlHttpClient::Impl {
   ClientOptions options;
   detail::EasyPtr easy;
   std::array<char, CURL_ERROR_SIZE> error_buffer{};
-  std::mt19937_64 rng{std::random_device{}()};
 
   explicit Impl(ClientOptions opts) : options(std::move(opts)) {
-    options.max_attempts = std::max(options.max_attempts, 1);
-    if (!options.sleep) {
-      options.sleep = [](milliseconds wait) { std::this_thread::sleep_for(wait); };
-    }
-    if (!options.now) {
-      options.now = [] { return std::chrono::system_clock::now(); };
-    }
-    if (!options.random) {
-      options.random = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); };
-    }
     easy.reset(detail::curl().easy_init());
     if (!easy) {
       throw HttpError("could not create a libcurl handle (curl_easy_init failed)");
@@ -178,7 +138,7 @@ struct CurlHttpClient::Impl {
     for (const auto &[name, value] : request.headers) {
       if (name.empty() || has_line_break(name) || has_line_break(value) ||
           name.find(':') != std::string::npos) {
-        throw HttpError("invalid header name or value for " + upper(request.method) + " " +
+        throw HttpError("invalid header name or value for " + method_of(request) + " " +
                         util::redact_url(request.url) + ": header \"" +
                         (has_line_break(name) ? std::string("(contains a line break)") : name) +
                         "\"");
@@ -226,7 +186,7 @@ struct CurlHttpClient::Impl {
     set(CURLOPT_HEADERFUNCTION, &on_header, "CURLOPT_HEADERFUNCTION");
     set(CURLOPT_HEADERDATA, static_cast<void *>(&attempt.response), "CURLOPT_HEADERDATA");
 
-    const std::string method = request.method.empty() ? std::string("GET") : upper(request.method);
+    const std::string method = method_of(request);
     const bool sends_body =
         !request.body.empty() || method == "POST" || method == "PUT" || method == "PATCH";
     if (method == "HEAD") {
@@ -265,6 +225,7 @@ struct CurlHttpClient::Impl {
       attempt.error = "the answer is larger than " + std::to_string(options.max_response_bytes) +
                       " bytes, the most this client reads; stopped reading it";
       attempt.sent = true;
+      attempt.over_limit = true;
     } else if (attempt.code != CURLE_OK) {
       attempt.error = detail::curl().easy_strerror(attempt.code);
       const std::string detail(error_buffer.data());
@@ -284,183 +245,26 @@ struct CurlHttpClient::Impl {
     return attempt;
   }
 
-  milliseconds backoff(int attempt) {
-    auto nominal = options.base_backoff;
-    for (int i = 1; i < attempt && nominal < options.max_backoff; ++i) {
-      nominal *= 2;
-    }
-    nominal = std::min(nominal, options.max_backoff);
-    const double fraction = std::clamp(options.random(), 0.0, 1.0);
-    const auto half = nominal.count() / 2;
-    return milliseconds(
-        half + static_cast<std::int64_t>(fraction * static_cast<double>(nominal.count() - half)));
-  }
-
-  Decision decide_transport(const Attempt &attempt, const Request &request, int number) {
-    Decision decision;
-    const bool never_sent = attempt.code == CURLE_COULDNT_CONNECT ||
-                            attempt.code == CURLE_COULDNT_RESOLVE_HOST ||
-                            attempt.code == CURLE_COULDNT_RESOLVE_PROXY || !attempt.sent;
-    const bool transient =
-        attempt.code == CURLE_COULDNT_CONNECT || attempt.code == CURLE_COULDNT_RESOLVE_HOST ||
-        attempt.code == CURLE_COULDNT_RESOLVE_PROXY || attempt.code == CURLE_OPERATION_TIMEDOUT ||
-        attempt.code == CURLE_GOT_NOTHING || attempt.code == CURLE_RECV_ERROR ||
-        attempt.code == CURLE_SEND_ERROR || attempt.code == CURLE_PARTIAL_FILE;
-    if (transient && (never_sent || is_idempotent(request))) {
-      decision.retry = true;
-      decision.wait = backoff(number);
-    }
-    return decision;
-  }
-
-  Decision decide_response(const Response &response, const Request &request, int number) {
-    Decision decision;
-    const long status = response.status;
-    const auto now = options.now();
-    std::optional<seconds> retry_after;
-    if (const auto value = response.header("Retry-After")) {
-      retry_after = parse_retry_after(*value, now);
-    }
-    const auto too_long = [&](seconds wait, const std::string &why) {
-      decision.fail = why + "; retry after " + format_utc(now + wait) + " (in " +
-                      std::to_string(wait.count()) + " s, longer than the " +
-                      std::to_string(options.max_rate_limit_wait.count()) + " s this client waits)";
-    };
-    const auto remaining = response.header("x-ratelimit-remaining");
-    const bool rate_status = status == 403 || status == 429;
-    if (rate_status && !retry_after && remaining && util::trim(*remaining) == "0") {
-      const auto reset = response.header("x-ratelimit-reset");
-      std::optional<std::int64_t> reset_epoch;
-      if (reset) {
-        try {
-          reset_epoch = std::stoll(std::string(util::trim(*reset)));
-        } catch (const std::exception &) {
-          reset_epoch.reset();
-        }
-      }
-      if (reset_epoch) {
-        const auto reset_time =
-            std::chrono::system_clock::time_point(std::chrono::seconds(*reset_epoch));
-        const auto wait =
-            std::max(std::chrono::duration_cast<seconds>(reset_time - now), seconds(0)) +
-            seconds(1);
-        if (wait > options.max_rate_limit_wait) {
-          decision.fail = "API rate limit of " + util::url_host_port(request.url) +
-                          " exhausted (HTTP " + std::to_string(status) +
-                          ", x-ratelimit-remaining: 0); it resets at " + format_utc(reset_time) +
-                          " (in " + std::to_string(wait.count()) + " s, longer than the " +
-                          std::to_string(options.max_rate_limit_wait.count()) +
-                          " s this client waits): retry after that";
-          return decision;
-        }
-        decision.retry = true;
-        decision.wait = wait;
-        return decision;
-      }
-    }
-    const bool secondary =
-        rate_status &&
-        (util::to_lower(response.body).find("secondary rate limit") != std::string::npos ||
-         (status == 403 && retry_after));
-    if (status == 429 || secondary) {
-      // The server refused without acting on the request, so any method may be repeated.
-      if (retry_after) {
-        if (*retry_after > options.max_rate_limit_wait) {
-          too_long(*retry_after, "rate limited by " + util::url_host_port(request.url) + " (HTTP " +
-                                     std::to_string(status) + ")");
-          return decision;
-        }
-        decision.wait = *retry_after;
-      } else if (secondary) {
-        decision.wait = std::max(options.secondary_rate_limit_wait, backoff(number));
-      } else {
-        decision.wait = backoff(number);
-      }
-      decision.retry = true;
-      return decision;
-    }
-    if (status == 502 || status == 503 || status == 504) {
-      const bool refused = status == 503 && retry_after.has_value();
-      if (!refused && !is_idempotent(request)) {
-        return decision;
-      }
-      if (retry_after) {
-        if (*retry_after > options.max_rate_limit_wait) {
-          too_long(*retry_after, util::url_host_port(request.url) + " is unavailable (HTTP " +
-                                     std::to_string(status) + ")");
-          return decision;
-        }
-        decision.wait = *retry_after;
-      } else {
-        decision.wait = backoff(number);
-      }
-      decision.retry = true;
-    }
-    return decision;
-  }
-
+  // One attempt: the answer, or TransportError saying whether another attempt may help.
   Response send(const Request &request) {
-    std::vector<std::string> secrets = options.secrets;
-    const auto [first, last] = request.headers.equal_range("Authorization");
-    for (auto it = first; it != last; ++it) {
-      const auto value = util::trim(it->second);
-      secrets.emplace_back(value);
-      const auto space = value.find(' ');
-      if (space != std::string_view::npos) {
-        secrets.emplace_back(util::trim(value.substr(space + 1)));
-      }
+    const std::vector<std::string> secrets = request_secrets(request, options.secrets);
+    Attempt attempt = perform(request);
+    if (attempt.code == CURLE_OK) {
+      return std::move(attempt.response);
     }
-    if (auto password = util::url_password(request.url)) {
-      secrets.push_back(std::move(*password));
-    }
-    const std::string method = request.method.empty() ? std::string("GET") : upper(request.method);
-    const std::string shown_url = util::redact(util::redact_url(request.url), secrets);
-    const std::string shown_path = util::redact(path_and_query(request.url), secrets);
-    const int attempts = options.max_attempts;
-    const util::ActivityScope activity("an answer to " + method + " " + shown_url);
-
-    for (int number = 1;; ++number) {
-      const auto start = std::chrono::steady_clock::now();
-      Attempt attempt = perform(request);
-      const auto elapsed =
-          std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
-      const Decision decision = attempt.code == CURLE_OK
-                                    ? decide_response(attempt.response, request, number)
-                                    : decide_transport(attempt, request, number);
-      const bool again = decision.retry && !decision.fail && number < attempts;
-
-      if (options.log) {
-        std::string line = "http: " + method + " " + shown_path + " -> ";
-        line += attempt.code == CURLE_OK
-                    ? std::to_string(attempt.response.status)
-                    : "error: " + std::string(detail::curl().easy_strerror(attempt.code));
-        line += " (" + std::to_string(elapsed.count()) + " ms, attempt " + std::to_string(number) +
-                "/" + std::to_string(attempts) + ")";
-        if (again) {
-          line += "; retrying in " + describe(decision.wait);
-        }
-        options.log(util::redact(line, secrets));
-      }
-
-      if (decision.fail) {
-        throw HttpError(util::redact(method + " " + shown_url + ": " + *decision.fail, secrets));
-      }
-      if (!again) {
-        if (attempt.code != CURLE_OK) {
-          std::string message = method + " " + shown_url + " failed: " + attempt.error;
-          if (number > 1) {
-            message += " (after " + std::to_string(number) + " attempts)";
-          } else if (decision.retry) {
-            message += " (1 attempt allowed)";
-          } else if (attempt.sent && !is_idempotent(request)) {
-            message += " (not retried: the request may have reached the server)";
-          }
-          throw HttpError(util::redact(message, secrets));
-        }
-        return std::move(attempt.response);
-      }
-      options.sleep(decision.wait);
-    }
+    const CURLcode code = attempt.code;
+    const bool never_sent = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
+                            code == CURLE_COULDNT_RESOLVE_PROXY || !attempt.sent;
+    const bool transient = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
+                           code == CURLE_COULDNT_RESOLVE_PROXY ||
+                           code == CURLE_OPERATION_TIMEDOUT || code == CURLE_GOT_NOTHING ||
+                           code == CURLE_RECV_ERROR || code == CURLE_SEND_ERROR ||
+                           code == CURLE_PARTIAL_FILE;
+    const std::string message =
+        method_of(request) + " " + util::redact_url(request.url) + " failed: " + attempt.error;
+    throw TransportError(util::redact(message, secrets),
+                         util::redact(detail::curl().easy_strerror(code), secrets),
+                         transient && !attempt.over_limit, !never_sent);
   }
 };
 

@@ -264,6 +264,33 @@ void for_each_page(HttpClient &client, const Request &first,
   }
 }
 
+std::vector<std::string> request_secrets(const Request &request, std::vector<std::string> known) {
+  const auto [first, last] = request.headers.equal_range("Authorization");
+  for (auto it = first; it != last; ++it) {
+    const auto value = util::trim(it->second);
+    known.emplace_back(value);
+    const auto space = value.find(' ');
+    if (space != std::string_view::npos) {
+      known.emplace_back(util::trim(value.substr(space + 1)));
+    }
+  }
+  if (auto password = util::url_password(request.url)) {
+    known.push_back(std::move(*password));
+  }
+  return known;
+}
+
+std::string method_of(const Request &request) {
+  if (request.method.empty()) {
+    return "GET";
+  }
+  std::string out = request.method;
+  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
+    return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  });
+  return out;
+}
+
 std::string path_and_query(std::string_view url) {
   const auto start = authority_start(url);
   if (start == std::string_view::npos) {

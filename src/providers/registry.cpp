@@ -40,6 +40,36 @@ bool gitea_host(std::string_view host) {
          host.starts_with("forgejo") || host.starts_with("codeberg");
 }
 
+// GitHub's primary limit (403/429 with x-ratelimit-remaining 0, reset in x-ratelimit-reset) and its
+// secondary limit (403/429 whose body mentions it, or a 403 with Retry-After).
+std::optional<http::RateLimit> github_rate_limit(const http::Response &response) {
+  if (response.status != 403 && response.status != 429) {
+    return std::nullopt;
+  }
+  std::optional<http::RateLimit> limit =
+      http::quota_exhausted(response, "x-ratelimit-remaining", "x-ratelimit-reset");
+  const bool throttled = util::contains(util::to_lower(response.body), "secondary rate limit") ||
+                         (response.status == 403 && response.header("Retry-After"));
+  if (throttled) {
+    if (!limit) {
+      limit.emplace();
+    }
+    limit->throttled = true;
+  }
+  return limit;
+}
+
+// Azure DevOps delays or blocks with 429 and Retry-After (the generic rule); X-RateLimit-Remaining
+// and X-RateLimit-Reset (epoch seconds) say when a used-up quota comes back.
+std::optional<http::RateLimit> azdo_rate_limit(const http::Response &response) {
+  return http::quota_exhausted(response, "X-RateLimit-Remaining", "X-RateLimit-Reset");
+}
+
+// GitLab answers 429 with Retry-After, RateLimit-Remaining and RateLimit-Reset (epoch seconds).
+std::optional<http::RateLimit> gitlab_rate_limit(const http::Response &response) {
+  return http::quota_exhausted(response, "RateLimit-Remaining", "RateLimit-Reset");
+}
+
 std::unique_ptr<GitProvider> make_gitea(const std::string &remote_url,
                                         std::shared_ptr<util::TokenSource> token,
                                         http::HttpClient &http, const ProviderOptions &options) {
@@ -93,16 +123,17 @@ constexpr std::array<std::string_view, 2> k_gitlab_variables = {"GITLAB_TOKEN", 
 const std::array<Forge, 4> k_forges = {{
     {ProviderKind::github, "github", "GitHub", github_host, k_github_variables,
      "authenticate as a GitHub App: --github-app-id and its private key", "x-access-token",
-     make_github},
+     github_rate_limit, make_github},
     // Azure DevOps takes any user name with a PAT; the tool's name shows in server logs.
     {ProviderKind::azdo, "azdo", "Azure DevOps", azdo_host, k_azdo_variables, "",
-     "gitops-promotion", make_azdo},
-    // Gitea and Forgejo take the token as the password whatever the user name.
+     "gitops-promotion", azdo_rate_limit, make_azdo},
+    // Gitea and Forgejo take the token as the password whatever the user name; they send no
+    // rate-limit headers of their own (a reverse proxy's 429 and Retry-After are the generic rule).
     {ProviderKind::gitea, "gitea", "Gitea/Forgejo", gitea_host, k_gitea_variables, "",
-     "gitops-promotion", make_gitea},
+     "gitops-promotion", nullptr, make_gitea},
     // GitLab takes a job token only with this user name, and any other token with it too.
     {ProviderKind::gitlab, "gitlab", "GitLab", gitlab_host, k_gitlab_variables, "",
-     "gitlab-ci-token", make_gitlab},
+     "gitlab-ci-token", gitlab_rate_limit, make_gitlab},
 }};
 
 } // namespace

@@ -11,6 +11,7 @@
 #include "support/kit.hpp"
 #include "support/prism.hpp"
 #include "support/process.hpp"
+#include "support/retrying_curl.hpp"
 #include "support/temp_dir.hpp"
 #include "support/validating_client.hpp"
 
@@ -22,6 +23,7 @@
 #include "gitops/http/curl_http_client.hpp"
 #include "gitops/promotion/pr_state.hpp"
 #include "gitops/providers/factory.hpp"
+#include "gitops/providers/registry.hpp"
 #include "gitops/util/log.hpp"
 
 #include <gmock/gmock.h>
@@ -88,13 +90,15 @@ protected:
                                       "http://127.0.0.1:" + std::to_string(sim_port),
                                       m_dir.path() / "prism.log", prism_port);
     http::ClientOptions client_options;
-    client_options.max_attempts = 4;
-    client_options.secondary_rate_limit_wait = 1ms;
-    client_options.base_backoff = 1ms;
-    client_options.max_backoff = 2ms;
-    client_options.sleep = [](std::chrono::milliseconds) {};
+    http::RetryOptions retry;
+    retry.rate_limit = providers::forge(providers::ProviderKind::github).rate_limit;
+    retry.max_attempts = 4;
+    retry.throttle_wait = 1ms;
+    retry.base_backoff = 1ms;
+    retry.max_backoff = 2ms;
+    retry.sleep = [](std::chrono::milliseconds) {};
     client_options.secrets = {k_token};
-    m_curl = std::make_unique<http::CurlHttpClient>(client_options);
+    m_curl = std::make_unique<test::RetryingCurl>(client_options, retry);
     m_validating = std::make_unique<ValidatingHttpClient>(*m_curl);
     m_http = std::make_unique<GraphqlBypass>(*m_validating, m_prism->url() + "/graphql",
                                              "http://127.0.0.1:" + std::to_string(sim_port) +
@@ -268,7 +272,7 @@ protected:
   http::CurlGlobal m_curl_global;
   std::unique_ptr<forge_sim::Simulator> m_sim;
   std::unique_ptr<Prism> m_prism;
-  std::unique_ptr<http::CurlHttpClient> m_curl;
+  std::unique_ptr<test::RetryingCurl> m_curl;
   std::unique_ptr<ValidatingHttpClient> m_validating;
   std::unique_ptr<GraphqlBypass> m_http;
   std::filesystem::path m_clone;

@@ -4,6 +4,7 @@
 #include "gp_test_paths.hpp"
 #include "server.hpp"
 #include "support/prism.hpp"
+#include "support/retrying_curl.hpp"
 #include "support/temp_dir.hpp"
 #include "support/validating_client.hpp"
 
@@ -65,10 +66,11 @@ protected:
       GTEST_SKIP() << "Prism did not start";
     }
     http::ClientOptions options;
-    options.base_backoff = 20ms;
-    options.max_backoff = 100ms;
     options.total_timeout = 30s;
-    m_curl = std::make_unique<http::CurlHttpClient>(options);
+    http::RetryOptions retry;
+    retry.base_backoff = 20ms;
+    retry.max_backoff = 100ms;
+    m_curl = std::make_unique<test::RetryingCurl>(options, retry);
     m_http = std::make_unique<ValidatingHttpClient>(*m_curl);
     m_provider = std::make_unique<GiteaProvider>(
         providers::parse_gitea_remote("https://gitea.example.com/acme/gitops.git",
@@ -117,7 +119,7 @@ protected:
   inline static std::unique_ptr<test::TempDir> s_dir;
   inline static std::unique_ptr<forge_sim::Simulator> s_sim;
   inline static std::unique_ptr<Prism> s_prism;
-  std::unique_ptr<http::CurlHttpClient> m_curl;
+  std::unique_ptr<test::RetryingCurl> m_curl;
   std::unique_ptr<ValidatingHttpClient> m_http;
   std::unique_ptr<GiteaProvider> m_provider;
   config::Config m_config;

@@ -5,6 +5,7 @@
 // GraphQL is not in the REST description, so it goes straight to the simulator.
 #include "gp_test_paths.hpp"
 #include "support/prism.hpp"
+#include "support/retrying_curl.hpp"
 #include "support/rsa_keys.hpp"
 #include "support/temp_dir.hpp"
 #include "support/validating_client.hpp"
@@ -12,6 +13,7 @@
 #include "gitops/http/curl_http_client.hpp"
 #include "gitops/providers/github_app.hpp"
 #include "gitops/providers/github_provider.hpp"
+#include "gitops/providers/registry.hpp"
 #include "gitops/util/error.hpp"
 
 #include <gmock/gmock.h>
@@ -50,8 +52,8 @@ struct Services {
   http::CurlGlobal curl;
   std::unique_ptr<forge_sim::Simulator> sim;
   std::unique_ptr<Prism> prism;
-  std::unique_ptr<http::CurlHttpClient> client;
-  std::unique_ptr<http::CurlHttpClient> admin_client;
+  std::unique_ptr<test::RetryingCurl> client;
+  std::unique_ptr<test::RetryingCurl> admin_client;
 
   Services() {
     const int prism_port = free_port();
@@ -67,14 +69,16 @@ struct Services {
                                     "http://127.0.0.1:" + std::to_string(sim_port),
                                     dir.path() / "prism.log", prism_port);
     http::ClientOptions client_options;
-    client_options.max_attempts = 4;
-    client_options.base_backoff = std::chrono::milliseconds(1);
-    client_options.max_backoff = std::chrono::milliseconds(2);
-    client_options.secondary_rate_limit_wait = std::chrono::milliseconds(1);
-    client_options.sleep = [](std::chrono::milliseconds) {}; // the simulator needs no real pause
+    http::RetryOptions retry;
+    retry.rate_limit = providers::forge(providers::ProviderKind::github).rate_limit;
+    retry.max_attempts = 4;
+    retry.base_backoff = std::chrono::milliseconds(1);
+    retry.max_backoff = std::chrono::milliseconds(2);
+    retry.throttle_wait = std::chrono::milliseconds(1);
+    retry.sleep = [](std::chrono::milliseconds) {}; // the simulator needs no real pause
     client_options.secrets = {k_token};
-    client = std::make_unique<http::CurlHttpClient>(client_options);
-    admin_client = std::make_unique<http::CurlHttpClient>(http::ClientOptions{});
+    client = std::make_unique<test::RetryingCurl>(client_options, retry);
+    admin_client = std::make_unique<test::RetryingCurl>();
   }
 
   [[nodiscard]] std::string sim_url() const {

@@ -116,6 +116,12 @@ FakeHttpClient &FakeHttpClient::fail(std::string method, UrlMatcher url, std::st
             times);
 }
 
+FakeHttpClient &FakeHttpClient::fail(std::string method, UrlMatcher url,
+                                     const http::TransportError &error, int times) {
+  return on(std::move(method), std::move(url),
+            Responder([error](const Request &) -> Response { throw error; }), times);
+}
+
 FakeHttpClient &FakeHttpClient::expect(std::string method, std::string url, long status,
                                        std::string body, Headers headers) {
   on(std::move(method), UrlMatcher::exact(std::move(url)),

@@ -67,6 +67,10 @@ public:
   FakeHttpClient &always(std::string method, UrlMatcher url, Response response);
   // Throws HttpError(message) for `times` matching requests, as a transport failure would.
   FakeHttpClient &fail(std::string method, UrlMatcher url, std::string message, int times = 1);
+  // Throws `error` (one attempt that got no answer, as CurlHttpClient reports it) for `times`
+  // matching requests: what a RetryingHttpClient over this fake decides from.
+  FakeHttpClient &fail(std::string method, UrlMatcher url, const http::TransportError &error,
+                       int times = 1);
   // The scripted style: the next request of a conversation whose order matters is `method` on
   // exactly `url`, answered once with `status`, `body` (JSON) and `headers`. A request matching a
   // later expect() stub while an earlier one is unused throws FakeHttpMisuse.

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "gitops/util/error.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -7,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace gitops::http {
@@ -45,6 +48,33 @@ public:
   virtual ~HttpClient() = default;
   [[nodiscard]] virtual Response send(const Request &request) = 0;
 };
+
+// One attempt that got no answer, as a transport (CurlHttpClient) reports it; RetryingHttpClient
+// decides from it whether to try again. what() is the whole message (method, redacted URL, the
+// library's text), summary() the library's short text for log lines.
+class TransportError final : public HttpError {
+public:
+  // `transient`: another attempt may succeed (connect/DNS failure, timeout, dropped connection);
+  // `sent`: the request may have reached the server, so repeating it may repeat its effect.
+  TransportError(const std::string &what, std::string summary, bool transient, bool sent)
+      : HttpError(what), m_summary(std::move(summary)), m_transient(transient), m_sent(sent) {}
+  [[nodiscard]] const std::string &summary() const noexcept { return m_summary; }
+  [[nodiscard]] bool transient() const noexcept { return m_transient; }
+  [[nodiscard]] bool sent() const noexcept { return m_sent; }
+
+private:
+  std::string m_summary;
+  bool m_transient;
+  bool m_sent;
+};
+
+// The values to redact from any text about `request`: `known`, the value and the credential part
+// of each Authorization header, and the URL's password.
+[[nodiscard]] std::vector<std::string> request_secrets(const Request &request,
+                                                       std::vector<std::string> known);
+
+// `request`'s method, upper-cased; "GET" when empty.
+[[nodiscard]] std::string method_of(const Request &request);
 
 // Whether `request` may be repeated after it possibly reached the server: Request::idempotent when
 // set, otherwise true for GET, HEAD, PUT, DELETE and OPTIONS and false for everything else.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "gitops/http/http_client.hpp"
+#include "gitops/http/retrying_http_client.hpp"
 #include "gitops/providers/factory.hpp"
 #include "gitops/providers/git_provider.hpp"
 #include "gitops/util/token_source.hpp"
@@ -27,6 +28,9 @@ struct Forge {
   std::string_view other_credentials;
   // The user name of the Basic credentials for git over HTTPS (GitHub documents x-access-token).
   std::string_view git_user;
+  // How the forge says it is rate limiting, for the retrying HTTP client (nullptr: it says nothing
+  // beyond 429 and Retry-After).
+  http::RateLimitRule rate_limit;
   // Builds the provider for a remote of this forge; sends no request. Throws ProviderError for a
   // remote this forge cannot parse.
   std::unique_ptr<GitProvider> (*make)(const std::string &remote_url,

@@ -56,7 +56,8 @@ private:
 };
 
 // An HTTP request could not be completed at all (DNS, connect, TLS, timeout), after any retries.
-class HttpError final : public Error {
+// http::TransportError, one attempt's failure as a transport reports it, derives from it.
+class HttpError : public Error {
 public:
   using Error::Error;
 };

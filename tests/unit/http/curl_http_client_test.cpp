@@ -1,6 +1,7 @@
 #include "local_server.hpp"
 
 #include "gitops/http/curl_http_client.hpp"
+#include "gitops/http/retrying_http_client.hpp"
 #include "gitops/util/error.hpp"
 
 #include <gmock/gmock.h>
@@ -53,18 +54,45 @@ httplib::Server::Handler scripted(std::vector<Canned> script) {
       };
 }
 
+// The transport's and the retry layer's options, set together as each test needs them.
+struct Options : ClientOptions, RetryOptions {
+  // Both layers redact the same values.
+  void set_secrets(const std::vector<std::string> &values) {
+    ClientOptions::secrets = values;
+    RetryOptions::secrets = values;
+  }
+};
+
+// The client as the tool composes it: CurlHttpClient (one attempt) under RetryingHttpClient, so
+// these tests cover libcurl's classification of failures and the retries over a real wire.
+// Rules of one forge's rate limit are tested with the fake (retrying_http_client_test.cpp).
+class Client final : public HttpClient {
+public:
+  explicit Client(const Options &options)
+      : m_curl(static_cast<const ClientOptions &>(options)),
+        m_retrying(m_curl, static_cast<const RetryOptions &>(options)) {}
+  [[nodiscard]] Response send(const Request &request) override { return m_retrying.send(request); }
+  void add_secret(const std::string &secret) {
+    m_curl.add_secret(secret);
+    m_retrying.add_secret(secret);
+  }
+
+private:
+  CurlHttpClient m_curl;
+  RetryingHttpClient m_retrying;
+};
+
 class CurlHttpClientTest : public ::testing::Test {
 protected:
   void SetUp() override { m_env.clear_proxies(); }
 
-  ClientOptions options() {
-    ClientOptions o;
+  Options options() {
+    Options o;
     o.connect_timeout = 2s;
     o.total_timeout = 10s;
     o.max_attempts = 5;
     o.base_backoff = 100ms;
     o.max_backoff = 10s;
-    o.secondary_rate_limit_wait = 60s;
     o.max_rate_limit_wait = 60s;
     o.sleep = [this](milliseconds wait) { m_sleeps.push_back(wait); };
     o.now = [this] { return m_now; };
@@ -93,7 +121,7 @@ TEST_F(CurlHttpClientTest, GetReturnsStatusHeadersBodyAndFinalUrl) {
     res.set_content("hi there", "text/plain");
   });
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
   Request request = get(m_server.url("/hello"));
   request.headers.emplace("x-test", "one");
   request.headers.emplace("Accept", "application/vnd.github+json");
@@ -126,7 +154,7 @@ TEST_F(CurlHttpClientTest, SendsMethodsWithBodiesAndContentType) {
     m_server.on(method, "/things", echo);
   }
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
 
   for (const std::string method : {"POST", "PATCH", "PUT", "DELETE"}) {
     SCOPED_TRACE(method);
@@ -159,7 +187,7 @@ TEST_F(CurlHttpClientTest, CallerContentTypeAndEmptyBodies) {
     res.set_content(req.get_header_value("Content-Type") + "|" + req.body, "text/plain");
   });
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
 
   Request put{"PUT", m_server.url("/merge"), {}, "", std::nullopt};
   EXPECT_EQ(client.send(put).body, "len=0");
@@ -185,7 +213,7 @@ TEST_F(CurlHttpClientTest, ReturnsErrorStatusesInsteadOfThrowing) {
     res.set_content(R"({"message":"Validation Failed"})", "application/json");
   });
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
 
   const Response missing = client.send(get(m_server.url("/missing")));
   EXPECT_EQ(missing.status, 404);
@@ -204,7 +232,7 @@ TEST_F(CurlHttpClientTest, ReusesOneConnection) {
     res.set_content("y", "text/plain");
   });
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
 
   for (int i = 0; i < 3; ++i) {
     ASSERT_EQ(client.send(get(m_server.url("/n"))).status, 200);
@@ -225,8 +253,8 @@ TEST_F(CurlHttpClientTest, TwoClientsUseTwoConnections) {
     res.set_content("x", "text/plain");
   });
   m_server.start();
-  CurlHttpClient first(options());
-  CurlHttpClient second(options());
+  Client first(options());
+  Client second(options());
   ASSERT_EQ(first.send(get(m_server.url("/n"))).status, 200);
   ASSERT_EQ(second.send(get(m_server.url("/n"))).status, 200);
   const auto seen = m_server.seen();
@@ -237,7 +265,7 @@ TEST_F(CurlHttpClientTest, TwoClientsUseTwoConnections) {
 TEST_F(CurlHttpClientTest, RetriesGatewayErrorsAndTooManyRequestsWithBackoff) {
   m_server.on("GET", "/flaky", scripted({{502}, {503}, {504}, {429}, {200, {}, "finally"}}));
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
 
   const Response response = client.send(get(m_server.url("/flaky")));
 
@@ -252,7 +280,7 @@ TEST_F(CurlHttpClientTest, ReturnsLastResponseWhenAttemptsRunOut) {
   m_server.start();
   auto o = options();
   o.max_attempts = 3;
-  CurlHttpClient client(o);
+  Client client(o);
 
   const Response response = client.send(get(m_server.url("/down")));
 
@@ -270,7 +298,7 @@ TEST_F(CurlHttpClientTest, JitterAndBackoffCap) {
   o.base_backoff = 1000ms;
   o.max_backoff = 3000ms;
   o.random = [] { return 0.0; }; // the smallest jitter: half of the nominal backoff
-  CurlHttpClient client(o);
+  Client client(o);
 
   EXPECT_EQ(client.send(get(m_server.url("/down"))).status, 502);
   EXPECT_THAT(m_sleeps, ElementsAre(500ms, 1000ms, 1500ms, 1500ms, 1500ms));
@@ -281,7 +309,7 @@ TEST_F(CurlHttpClientTest, DoesNotRetryOtherClientErrors) {
               scripted({{403, {}, R"({"message":"Resource not accessible"})"}}));
   m_server.on("GET", "/error", scripted({{500}}));
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
 
   EXPECT_EQ(client.send(get(m_server.url("/forbidden"))).status, 403);
   EXPECT_EQ(client.send(get(m_server.url("/error"))).status, 500);
@@ -292,7 +320,7 @@ TEST_F(CurlHttpClientTest, DoesNotRetryOtherClientErrors) {
 TEST_F(CurlHttpClientTest, HonoursRetryAfterSeconds) {
   m_server.on("GET", "/busy", scripted({{503, {{"Retry-After", "3"}}}, {200}}));
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
 
   EXPECT_EQ(client.send(get(m_server.url("/busy"))).status, 200);
   EXPECT_THAT(m_sleeps, ElementsAre(3000ms));
@@ -303,7 +331,7 @@ TEST_F(CurlHttpClientTest, HonoursRetryAfterHttpDate) {
   m_server.on("GET", "/busy",
               scripted({{429, {{"Retry-After", "Fri, 15 Jan 2027 08:00:07 GMT"}}}, {200}}));
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
 
   EXPECT_EQ(client.send(get(m_server.url("/busy"))).status, 200);
   EXPECT_THAT(m_sleeps, ElementsAre(7000ms));
@@ -312,7 +340,7 @@ TEST_F(CurlHttpClientTest, HonoursRetryAfterHttpDate) {
 TEST_F(CurlHttpClientTest, RetryAfterLongerThanLimitThrowsWithTime) {
   m_server.on("GET", "/busy", scripted({{429, {{"Retry-After", "3600"}}}, {200}}));
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
 
   try {
     (void)client.send(get(m_server.url("/busy")));
@@ -325,86 +353,12 @@ TEST_F(CurlHttpClientTest, RetryAfterLongerThanLimitThrowsWithTime) {
   EXPECT_TRUE(m_sleeps.empty());
 }
 
-TEST_F(CurlHttpClientTest, SecondaryRateLimitWaitsAtLeastTheConfiguredMinimum) {
-  const std::string body =
-      R"({"message":"You have exceeded a secondary rate limit. Please wait a few minutes."})";
-  m_server.on("POST", "/graphql", scripted({{403, {}, body}, {200, {}, "done"}}));
-  m_server.on("GET", "/with-retry-after", scripted({{403, {{"Retry-After", "2"}}, "slow"}, {200}}));
-  m_server.start();
-  auto o = options();
-  o.secondary_rate_limit_wait = 5s;
-  CurlHttpClient client(o);
-
-  // A POST too: the server refused it without acting on it.
-  EXPECT_EQ(client.send({"POST", m_server.url("/graphql"), {}, "{}", std::nullopt}).body, "done");
-  EXPECT_EQ(client.send(get(m_server.url("/with-retry-after"))).status, 200);
-  EXPECT_THAT(m_sleeps, ElementsAre(5000ms, 2000ms));
-  EXPECT_EQ(m_server.count(), 4U);
-}
-
-TEST_F(CurlHttpClientTest, PrimaryRateLimitNearResetIsWaitedFor) {
-  const auto reset =
-      std::chrono::duration_cast<std::chrono::seconds>(m_now.time_since_epoch() + 10s).count();
-  m_server.on(
-      "GET", "/limited",
-      scripted({{403,
-                 {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(reset)}},
-                 R"({"message":"API rate limit exceeded"})"},
-                {200, {}, "after reset"}}));
-  m_server.start();
-  CurlHttpClient client(options());
-
-  EXPECT_EQ(client.send(get(m_server.url("/limited"))).body, "after reset");
-  EXPECT_THAT(m_sleeps, ElementsAre(11000ms));
-}
-
-TEST_F(CurlHttpClientTest, PrimaryRateLimitFarResetThrowsWithUtcTime) {
-  const auto reset =
-      std::chrono::duration_cast<std::chrono::seconds>(m_now.time_since_epoch() + 3600s).count();
-  m_server.on(
-      "GET", "/limited",
-      scripted({{429,
-                 {{"X-RateLimit-Remaining", "0"}, {"X-RateLimit-Reset", std::to_string(reset)}},
-                 R"({"message":"API rate limit exceeded"})"}}));
-  m_server.start();
-  CurlHttpClient client(options());
-
-  try {
-    (void)client.send(get(m_server.url("/limited")));
-    FAIL() << "expected HttpError";
-  } catch (const HttpError &e) {
-    const std::string what = e.what();
-    EXPECT_THAT(what, HasSubstr("rate limit of 127.0.0.1:" + std::to_string(m_server.port())));
-    EXPECT_THAT(what, HasSubstr("resets at 2027-01-15T09:00:00Z"));
-    EXPECT_THAT(what, HasSubstr("retry after that"));
-  }
-  EXPECT_EQ(m_server.count(), 1U);
-  EXPECT_TRUE(m_sleeps.empty());
-}
-
-TEST_F(CurlHttpClientTest, NearLimitIsConfigurable) {
-  const auto reset =
-      std::chrono::duration_cast<std::chrono::seconds>(m_now.time_since_epoch() + 100s).count();
-  m_server.on(
-      "GET", "/limited",
-      scripted(
-          {{403, {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(reset)}}},
-           {200}}));
-  m_server.start();
-  auto o = options();
-  o.max_rate_limit_wait = 120s;
-  CurlHttpClient client(o);
-
-  EXPECT_EQ(client.send(get(m_server.url("/limited"))).status, 200);
-  EXPECT_THAT(m_sleeps, ElementsAre(101000ms));
-}
-
 TEST_F(CurlHttpClientTest, NonIdempotentRequestsAreNotRetriedAfterTheServerMayHaveActed) {
   m_server.on("POST", "/pulls", scripted({{502}, {201}}));
   m_server.on("PATCH", "/pulls/1", scripted({{504}, {200}}));
   m_server.on("POST", "/unavailable", scripted({{503}, {201}}));
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
 
   EXPECT_EQ(client.send({"POST", m_server.url("/pulls"), {}, "{}", std::nullopt}).status, 502);
   EXPECT_EQ(client.send({"PATCH", m_server.url("/pulls/1"), {}, "{}", std::nullopt}).status, 504);
@@ -419,7 +373,7 @@ TEST_F(CurlHttpClientTest, NonIdempotentRequestsAreRetriedWhenRefusedOrMarkedSaf
   m_server.on("POST", "/maintenance", scripted({{503, {{"Retry-After", "1"}}}, {201}}));
   m_server.on("PATCH", "/safe", scripted({{502}, {200}}));
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
 
   EXPECT_EQ(client.send({"POST", m_server.url("/limited"), {}, "{}", std::nullopt}).status, 201);
   EXPECT_EQ(client.send({"POST", m_server.url("/maintenance"), {}, "{}", std::nullopt}).status,
@@ -433,7 +387,7 @@ TEST_F(CurlHttpClientTest, ConnectionRefusedIsRetriedThenThrows) {
   const RefusingPort refusing;
   auto o = options();
   o.max_attempts = 3;
-  CurlHttpClient client(o);
+  Client client(o);
 
   for (const std::string method : {"GET", "POST"}) {
     SCOPED_TRACE(method);
@@ -455,7 +409,7 @@ TEST_F(CurlHttpClientTest, DroppedConnectionIsRetriedOnlyForIdempotentRequests) 
   const DroppingServer dropping;
   auto o = options();
   o.max_attempts = 3;
-  CurlHttpClient client(o);
+  Client client(o);
 
   EXPECT_THROW((void)client.send(get(dropping.url("/x"))), HttpError);
   EXPECT_EQ(dropping.connections(), 3);
@@ -485,7 +439,7 @@ TEST_F(CurlHttpClientTest, TotalTimeoutThrows) {
   auto o = options();
   o.total_timeout = 300ms;
   o.max_attempts = 2;
-  CurlHttpClient client(o);
+  Client client(o);
 
   try {
     (void)client.send(get(m_server.url("/slow")));
@@ -515,7 +469,7 @@ TEST_F(CurlHttpClientTest, AnswersOverTheSizeLimitStopWithAClearError) {
   m_server.start();
   auto o = options();
   o.max_response_bytes = 1024;
-  CurlHttpClient client(o);
+  Client client(o);
   try {
     (void)client.send(get(m_server.url("/big")));
     FAIL() << "expected HttpError";
@@ -540,7 +494,7 @@ TEST_F(CurlHttpClientTest, TemporaryRedirectResendsPatchWithBody) {
                 res.set_content("patched:" + req.body, "application/json");
               });
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
 
   const Response response = client.send(
       {"PATCH", m_server.url("/repos/old/pulls/1"), {}, R"({"title":"new"})", std::nullopt});
@@ -571,7 +525,7 @@ TEST_F(CurlHttpClientTest, FollowsPermanentRedirectsForGetAndPost) {
     res.set_content(req.body, "application/json");
   });
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
 
   const Response moved = client.send(get(m_server.url("/moved")));
   EXPECT_EQ(moved.body, "here");
@@ -593,7 +547,7 @@ TEST_F(CurlHttpClientTest, SeeOtherTurnsPostIntoGet) {
     res.set_content(req.method + ":" + req.body, "text/plain");
   });
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
 
   EXPECT_EQ(client.send({"POST", m_server.url("/create"), {}, R"({"a":1})", std::nullopt}).body,
             "GET:");
@@ -605,7 +559,7 @@ TEST_F(CurlHttpClientTest, HeadReturnsHeadersWithoutBody) {
     res.set_content("body that HEAD must not return", "text/plain");
   });
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
 
   const Response response = client.send({"HEAD", m_server.url("/file"), {}, "", std::nullopt});
   EXPECT_EQ(response.status, 200);
@@ -633,7 +587,7 @@ TEST_F(CurlHttpClientTest, AuthorizationIsNotSentToAnotherPortAfterRedirect) {
     res.set_content("same", "text/plain");
   });
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
 
   Request elsewhere = get(m_server.url("/elsewhere"));
   elsewhere.headers.emplace("Authorization", "Bearer ghp_secret");
@@ -659,7 +613,7 @@ TEST_F(CurlHttpClientTest, UsesHttpProxyFromEnvironment) {
   });
   m_server.start();
   m_env.set("http_proxy", m_server.url(""));
-  CurlHttpClient client(options());
+  Client client(options());
 
   // promotion.test never resolves: only the proxy can answer.
   const Response response = client.send(get("http://promotion.test/repos/o/r?page=1"));
@@ -683,7 +637,7 @@ TEST_F(CurlHttpClientTest, NoProxySkipsTheProxy) {
   m_server.start();
   m_env.set("http_proxy", proxy.url(""));
   m_env.set("no_proxy", "127.0.0.1");
-  CurlHttpClient client(options());
+  Client client(options());
 
   EXPECT_EQ(client.send(get(m_server.url("/direct"))).body, "direct");
   EXPECT_EQ(proxy.count(), 0U);
@@ -692,7 +646,7 @@ TEST_F(CurlHttpClientTest, NoProxySkipsTheProxy) {
 TEST_F(CurlHttpClientTest, LogsOneLinePerAttempt) {
   m_server.on("GET", "/repos/o/r/pulls", scripted({{503}, {200}}));
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
 
   (void)client.send(get(m_server.url("/repos/o/r/pulls?state=open&page=2")));
 
@@ -709,7 +663,7 @@ TEST_F(CurlHttpClientTest, LogsTransportErrors) {
   const RefusingPort refusing;
   auto o = options();
   o.max_attempts = 2;
-  CurlHttpClient client(o);
+  Client client(o);
 
   EXPECT_THROW((void)client.send({"PATCH", refusing.url("/p"), {}, "{}", std::nullopt}), HttpError);
   ASSERT_EQ(m_logs.size(), 2U);
@@ -728,8 +682,8 @@ TEST_F(CurlHttpClientTest, TokenNeverAppearsInErrorsOrLogs) {
   const RefusingPort refusing;
   auto o = options();
   o.max_attempts = 2;
-  o.secrets = {"ghp_registered"};
-  CurlHttpClient client(o);
+  o.set_secrets({"ghp_registered"});
+  Client client(o);
   client.add_secret("pat-added-later");
   client.add_secret("");
 
@@ -768,7 +722,7 @@ TEST_F(CurlHttpClientTest, TokenNeverAppearsInErrorsOrLogs) {
 TEST_F(CurlHttpClientTest, RejectsHeaderInjection) {
   m_server.on("GET", "/x", scripted({{200}}));
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
 
   Request request = get(m_server.url("/x"));
   request.headers.emplace("X-Evil", "a\r\nAuthorization: Bearer stolen");
@@ -788,7 +742,7 @@ TEST_F(CurlHttpClientTest, RequestUserAgentOverridesTheDefault) {
   m_server.start();
   auto o = options();
   o.user_agent = "gitops-promotion/9.9.9";
-  CurlHttpClient client(o);
+  Client client(o);
 
   EXPECT_EQ(client.send(get(m_server.url("/ua"))).body, "gitops-promotion/9.9.9");
   Request custom = get(m_server.url("/ua"));
@@ -797,7 +751,7 @@ TEST_F(CurlHttpClientTest, RequestUserAgentOverridesTheDefault) {
 }
 
 TEST_F(CurlHttpClientTest, RejectsNonHttpSchemes) {
-  CurlHttpClient client(options());
+  Client client(options());
   EXPECT_THROW((void)client.send(get("file:///etc/passwd")), HttpError);
   EXPECT_TRUE(m_sleeps.empty());
 }
@@ -813,7 +767,7 @@ TEST_F(CurlHttpClientTest, PaginatesOverTheWire) {
     res.set_content("[" + std::to_string(page) + "]", "application/json");
   });
   m_server.start();
-  CurlHttpClient client(options());
+  Client client(options());
 
   std::vector<std::string> bodies;
   for_each_page(client, get(m_server.url("/items")),
@@ -833,6 +787,46 @@ TEST_F(CurlHttpClientTest, MovedClientKeepsWorking) {
   CurlHttpClient original(options());
   CurlHttpClient moved(std::move(original));
   EXPECT_EQ(moved.send(get(m_server.url("/x"))).body, "moved");
+}
+
+TEST_F(CurlHttpClientTest, TransportAloneMakesOneAttemptAndSaysWhatFailed) {
+  m_server.on("GET", "/down", scripted({{503}}));
+  m_server.start();
+  CurlHttpClient client(options());
+  EXPECT_EQ(client.send(get(m_server.url("/down"))).status, 503);
+  EXPECT_EQ(m_server.count(), 1U);
+
+  // Refused: nothing reached the server, so even a POST may be tried again.
+  const RefusingPort refusing;
+  try {
+    (void)client.send({"POST", refusing.url("/pulls"), {}, "{}", std::nullopt});
+    FAIL() << "expected TransportError";
+  } catch (const TransportError &e) {
+    EXPECT_TRUE(e.transient());
+    EXPECT_FALSE(e.sent());
+    EXPECT_THAT(e.what(), HasSubstr("POST " + refusing.url("/pulls") + " failed: "));
+    EXPECT_EQ(e.summary(), "Couldn't connect to server");
+  }
+
+  // Dropped after the request went out: transient, but it may have been acted on.
+  const DroppingServer dropping;
+  try {
+    (void)client.send({"POST", dropping.url("/pulls"), {}, "{}", std::nullopt});
+    FAIL() << "expected TransportError";
+  } catch (const TransportError &e) {
+    EXPECT_TRUE(e.transient());
+    EXPECT_TRUE(e.sent());
+  }
+  EXPECT_EQ(dropping.connections(), 1);
+
+  // Not http(s): no attempt can cure that.
+  try {
+    (void)client.send(get("file:///etc/passwd"));
+    FAIL() << "expected TransportError";
+  } catch (const TransportError &e) {
+    EXPECT_FALSE(e.transient());
+  }
+  EXPECT_TRUE(m_sleeps.empty());
 }
 
 } // namespace

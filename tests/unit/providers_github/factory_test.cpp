@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 namespace gitops::providers {
 namespace {
 
@@ -95,6 +97,50 @@ TEST(ForgeRegistry, OneEntryPerKindWithItsRules) {
                                        "GITOPS_PROMOTION_TOKEN", "GH_TOKEN", "GITHUB_TOKEN",
                                        "SYSTEM_ACCESSTOKEN", "AZURE_DEVOPS_EXT_PAT", "GITEA_TOKEN",
                                        "FORGEJO_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN"}));
+}
+
+TEST(ForgeRegistry, EachForgeReadsItsOwnRateLimitHeaders) {
+  using gitops::test::json_response;
+  const auto reset = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'060));
+  const auto &github = forge(ProviderKind::github).rate_limit;
+  ASSERT_NE(github, nullptr);
+  // Primary limit: the quota headers.
+  auto limit =
+      github(json_response(403, R"({"message":"API rate limit exceeded"})",
+                           {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", "1800000060"}}));
+  ASSERT_TRUE(limit.has_value());
+  EXPECT_EQ(limit->resets_at, reset);
+  EXPECT_FALSE(limit->throttled);
+  // Secondary limit: named in the body (any case), or a 403 with Retry-After.
+  limit = github(json_response(
+      403, R"({"message":"You have exceeded a Secondary Rate Limit. Please wait."})"));
+  ASSERT_TRUE(limit.has_value());
+  EXPECT_TRUE(limit->throttled);
+  EXPECT_FALSE(limit->resets_at.has_value());
+  limit = github(json_response(403, "{}", {{"Retry-After", "30"}}));
+  ASSERT_TRUE(limit.has_value());
+  EXPECT_TRUE(limit->throttled);
+  // Neither: a plain permission error, and a 429 (the generic rule's business).
+  EXPECT_FALSE(github(json_response(403, R"({"message":"Resource not accessible"})")));
+  EXPECT_FALSE(github(json_response(200, "secondary rate limit")));
+
+  const auto &gitlab = forge(ProviderKind::gitlab).rate_limit;
+  ASSERT_NE(gitlab, nullptr);
+  limit = gitlab(
+      json_response(429, "", {{"RateLimit-Remaining", "0"}, {"RateLimit-Reset", "1800000060"}}));
+  ASSERT_TRUE(limit.has_value());
+  EXPECT_EQ(limit->resets_at, reset);
+  EXPECT_FALSE(gitlab(json_response(403, "secondary rate limit")));
+
+  const auto &azdo = forge(ProviderKind::azdo).rate_limit;
+  ASSERT_NE(azdo, nullptr);
+  limit = azdo(json_response(
+      429, "", {{"X-RateLimit-Remaining", "0"}, {"X-RateLimit-Reset", "1800000060"}}));
+  ASSERT_TRUE(limit.has_value());
+  EXPECT_EQ(limit->resets_at, reset);
+
+  // Gitea and Forgejo send no rate-limit headers: the generic 429/Retry-After rule covers them.
+  EXPECT_EQ(forge(ProviderKind::gitea).rate_limit, nullptr);
 }
 
 TEST(MakeProvider, RefusesEmptyTokenAndBadRemoteWithoutLeakingCredentials) {
