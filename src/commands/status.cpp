@@ -36,8 +36,9 @@ std::string status_branch(const StatusOptions &options, Services &services,
   if (chosen == nullptr) {
     throw CommandError("cannot tell which pull request to check: HEAD (" + head +
                        ") is detached, no open pull request into " + cfg.base_branch +
-                       " has it as head commit, and neither --branch, GITHUB_HEAD_REF nor "
-                       "SYSTEM_PULLREQUEST_SOURCEBRANCH is set");
+                       " has it as head commit, and neither --branch, GITHUB_HEAD_REF, "
+                       "SYSTEM_PULLREQUEST_SOURCEBRANCH nor CI_MERGE_REQUEST_SOURCE_BRANCH_NAME "
+                       "is set");
   }
   return chosen->head_branch;
 }
@@ -70,13 +71,14 @@ Observation observe(providers::GitProvider &provider, const std::string &sha,
     if (!obs.seen.empty()) {
       obs.seen += ", ";
     }
-    obs.seen += status.context + ": " + status.state;
+    obs.seen += status.context + ": " + std::string(providers::to_string(status.state));
     if (!status.description.empty()) {
       obs.seen += " (" + status.description + ")";
     }
-    if (status.state == "success") {
+    if (status.state == providers::StatusState::success) {
       success = true;
-    } else if (status.state == "failure" || status.state == "error") {
+    } else if (status.state == providers::StatusState::failure ||
+               status.state == providers::StatusState::error) {
       failure = true;
     } else {
       pending = true;

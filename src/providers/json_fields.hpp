@@ -53,14 +53,4 @@ namespace gitops::providers::detail {
   }
 }
 
-// ProviderError unless `status.state` is one of the gate's four (set_status of every provider).
-inline void require_gate_state(const std::string &sha, const CommitStatus &status) {
-  if (status.state != "success" && status.state != "failure" && status.state != "error" &&
-      status.state != "pending") {
-    throw ProviderError("set status \"" + status.context + "\" on commit " + sha +
-                        ": state must be success, failure, error or pending, not \"" +
-                        status.state + "\"");
-  }
-}
-
 } // namespace gitops::providers::detail

@@ -193,7 +193,7 @@ TEST_F(AzdoContract, CreatesUpdatesAndAutoCompletesAPr) {
       m_provider->create_or_update_pr("promote/apps-web", "main", "First title", "Body 1");
   EXPECT_GT(created.number, 0);
   EXPECT_EQ(created.head_sha, head_sha);
-  EXPECT_EQ(created.state, "open");
+  EXPECT_EQ(created.state, providers::PrState::open);
   EXPECT_FALSE(created.auto_merge);
   const auto updated =
       m_provider->create_or_update_pr("promote/apps-web", "main", "Second title", "Body 2");
@@ -210,7 +210,7 @@ TEST_F(AzdoContract, CreatesUpdatesAndAutoCompletesAPr) {
   EXPECT_EQ(m_provider->find_open_prs_for_commit(head_sha).size(), 1U);
 
   // The required status turns green: auto-complete completes the PR with a squash commit.
-  m_provider->set_status(head_sha, {"ci/status", "success", "checked"});
+  m_provider->set_status(head_sha, {"ci/status", providers::StatusState::success, "checked"});
   EXPECT_EQ(m_provider->find_open_pr("promote/apps-web", "main"), std::nullopt);
   const std::string main_tip = tip("main").value();
   EXPECT_EQ(commit(main_tip).parents.size(), 1U);
@@ -218,7 +218,7 @@ TEST_F(AzdoContract, CreatesUpdatesAndAutoCompletesAPr) {
   const auto merged = m_provider->find_merged_pr_for_commit(main_tip);
   ASSERT_TRUE(merged);
   EXPECT_EQ(merged->number, created.number);
-  EXPECT_EQ(merged->state, "merged");
+  EXPECT_EQ(merged->state, providers::PrState::merged);
   EXPECT_EQ(merged->merge_commit, main_tip);
   EXPECT_EQ(merged->description, "Body 2");
   // deleteSourceBranch was part of the completion options.
@@ -234,7 +234,7 @@ TEST_F(AzdoContract, AutoCompleteOffWaitsThenMergeCompletesWithAMergeCommit) {
   require({"ci/status"});
   m_provider->set_auto_merge(pr, true, config::MergeMethod::merge);
   m_provider->set_auto_merge(pr, false, config::MergeMethod::merge);
-  m_provider->set_status(head_sha, {"ci/status", "success", "checked"});
+  m_provider->set_status(head_sha, {"ci/status", providers::StatusState::success, "checked"});
   auto open = m_provider->find_open_pr("promote/manual", "main");
   ASSERT_TRUE(open) << "auto-complete was cleared, so the PR must wait for a person";
   EXPECT_FALSE(open->auto_merge);
@@ -281,16 +281,16 @@ TEST_F(AzdoContract, PoliciesAndStaleHeadsAreReported) {
 
 TEST_F(AzdoContract, StatusesRoundTripAndFluxReportsHealth) {
   const std::string sha = tip("main").value();
-  m_provider->set_status(sha, {"ci/build", "pending", "queued"});
-  m_provider->set_status(sha, {"ci/build", "failure", "broken"});
-  m_provider->set_status(sha, {"kustomization/apps-qa", "error", "oops"});
+  m_provider->set_status(sha, {"ci/build", providers::StatusState::pending, "queued"});
+  m_provider->set_status(sha, {"ci/build", providers::StatusState::failure, "broken"});
+  m_provider->set_status(sha, {"kustomization/apps-qa", providers::StatusState::error, "oops"});
   const auto statuses = m_provider->list_statuses(sha);
   ASSERT_GE(statuses.size(), 3U);
   EXPECT_EQ(statuses[0].context, "kustomization/apps-qa");
-  EXPECT_EQ(statuses[0].state, "error");
+  EXPECT_EQ(statuses[0].state, providers::StatusState::error);
   EXPECT_EQ(statuses[1].context, "ci/build");
-  EXPECT_EQ(statuses[1].state, "failure");
-  EXPECT_EQ(statuses[2].state, "pending");
+  EXPECT_EQ(statuses[1].state, providers::StatusState::failure);
+  EXPECT_EQ(statuses[2].state, providers::StatusState::pending);
 
   {
     auto lock = s_sim->state().lock();
@@ -309,7 +309,8 @@ TEST_F(AzdoContract, StatusesRoundTripAndFluxReportsHealth) {
   // The simulator posts Flux's status from its background thread; wait for it (bounded).
   for (int i = 0; i < 200 && !healthy; ++i) {
     for (const auto &s : m_provider->list_statuses(merged)) {
-      healthy = healthy || (s.context == "kustomization/apps-dev" && s.state == "success");
+      healthy = healthy || (s.context == "kustomization/apps-dev" &&
+                            s.state == providers::StatusState::success);
     }
     if (!healthy) {
       std::this_thread::sleep_for(100ms);

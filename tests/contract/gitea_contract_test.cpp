@@ -193,7 +193,7 @@ TEST_F(GiteaContract, CreatesUpdatesSchedulesAndMergesAPullRequest) {
       m_provider->create_or_update_pr("promote/apps-web", "main", "First title", "Body 1");
   EXPECT_GT(created.number, 0);
   EXPECT_EQ(created.head_sha, head);
-  EXPECT_EQ(created.state, "open");
+  EXPECT_EQ(created.state, providers::PrState::open);
   // A retried create (409) updates the open one.
   const auto again = m_provider->create_pr("promote/apps-web", "main", "Second title", "Body 2");
   EXPECT_EQ(again.number, created.number);
@@ -209,11 +209,11 @@ TEST_F(GiteaContract, CreatesUpdatesSchedulesAndMergesAPullRequest) {
             AutoMergeOutcome::unchanged);
   EXPECT_EQ(m_provider->find_open_prs_for_commit(head).size(), 1U);
 
-  m_provider->set_status(head, {"ci/status", "success", "checked"});
+  m_provider->set_status(head, {"ci/status", providers::StatusState::success, "checked"});
   const auto statuses = m_provider->list_statuses(head);
   ASSERT_EQ(statuses.size(), 1U);
   EXPECT_EQ(statuses[0].context, "ci/status");
-  EXPECT_EQ(statuses[0].state, "success");
+  EXPECT_EQ(statuses[0].state, providers::StatusState::success);
 
   // The required check is green: the scheduled squash merge happened.
   EXPECT_EQ(m_provider->find_open_pr("promote/apps-web", "main"), std::nullopt);
@@ -238,7 +238,7 @@ TEST_F(GiteaContract, CancelsAScheduledMergeAndMergesByHand) {
             AutoMergeOutcome::changed);
   EXPECT_EQ(m_provider->update_auto_merge(pr, false, config::MergeMethod::merge),
             AutoMergeOutcome::unchanged);
-  m_provider->set_status(head, {"ci/status", "success", ""});
+  m_provider->set_status(head, {"ci/status", providers::StatusState::success, ""});
   EXPECT_TRUE(m_provider->find_open_pr("promote/apps-qa", "main")) << "cancelled: not merged";
   auto open = m_provider->find_open_pr("promote/apps-qa", "main").value();
   m_provider->merge_pr(open, config::MergeMethod::merge);

@@ -36,6 +36,7 @@ using nlohmann::json;
 using providers::AutoMergeOutcome;
 using providers::GitHubProvider;
 using providers::PullRequest;
+using providers::StatusState;
 using ::testing::HasSubstr;
 
 constexpr const char *k_token = "contract-token-0123456789";
@@ -296,7 +297,7 @@ TEST_F(GitHubContract, CreateFindAndUpdateAPullRequest) {
   EXPECT_GT(created.number, 0);
   EXPECT_FALSE(created.id.empty());
   EXPECT_EQ(created.head_sha, head_sha);
-  EXPECT_EQ(created.state, "open");
+  EXPECT_EQ(created.state, providers::PrState::open);
   const auto found = m_provider->find_open_pr("promote/apps-web", "main");
   ASSERT_TRUE(found);
   EXPECT_EQ(found->number, created.number);
@@ -338,14 +339,14 @@ TEST_F(GitHubContract, AutoMergeEnableDisableAndMergeWhenChecksPass) {
 
   // On again, then the required check turns green and the simulator merges (squash).
   m_provider->set_auto_merge(pr, true, config::MergeMethod::squash);
-  m_provider->set_status(head_sha, {"ci/test", "success", "tests passed"});
+  m_provider->set_status(head_sha, {"ci/test", providers::StatusState::success, "tests passed"});
   (void)admin("POST", "/_admin/tick");
   EXPECT_FALSE(m_provider->find_open_pr("promote/apps-web", "main"));
   const auto main_sha = branch_sha("main");
   const auto merged = m_provider->find_merged_pr_for_commit(main_sha);
   ASSERT_TRUE(merged);
   EXPECT_EQ(merged->number, pr.number);
-  EXPECT_EQ(merged->state, "merged");
+  EXPECT_EQ(merged->state, providers::PrState::merged);
 }
 
 TEST_F(GitHubContract, AutoMergeNotAllowedAsksForTheRepositorySetting) {
@@ -392,7 +393,8 @@ TEST_F(GitHubContract, MergeWithAStaleHeadIsRefused) {
 TEST_F(GitHubContract, StatusesAndCheckRunsPastOneHundred) {
   const auto sha = branch_sha("main");
   for (int i = 0; i < 105; ++i) {
-    m_provider->set_status(sha, {"ci/job-" + std::to_string(i), i == 104 ? "failure" : "success",
+    m_provider->set_status(sha, {"ci/job-" + std::to_string(i),
+                                 i == 104 ? StatusState::failure : StatusState::success,
                                  "job " + std::to_string(i)});
   }
   for (const auto &[name, conclusion] : std::vector<std::pair<std::string, std::string>>{
@@ -407,7 +409,7 @@ TEST_F(GitHubContract, StatusesAndCheckRunsPastOneHundred) {
   const auto statuses = m_provider->list_statuses(sha);
   std::map<std::string, std::string> by_context;
   for (const auto &status : statuses) {
-    by_context[status.context] = status.state;
+    by_context[status.context] = std::string(to_string(status.state));
   }
   EXPECT_EQ(statuses.size(), 108U);
   EXPECT_EQ(by_context["ci/job-0"], "success");
@@ -490,7 +492,7 @@ TEST_F(GitHubContract, RequestBudgetOfTheCommands) {
   (void)m_provider->update_auto_merge(pr, true, config::MergeMethod::merge);
   EXPECT_LE(m_validating->sent().size(), 4U);
 
-  m_provider->set_status(pr.head_sha, {"ci/test", "success", ""});
+  m_provider->set_status(pr.head_sha, {"ci/test", providers::StatusState::success, ""});
   (void)admin("POST", "/_admin/tick");
   const auto merge_commit = branch_sha("main");
   (void)make_branch("promote/qa/apps-web", "6.0.0");

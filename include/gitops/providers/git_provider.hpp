@@ -5,11 +5,57 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gitops::providers {
 
 enum class ProviderKind { github, azdo, gitea, gitlab };
+
+// Where a pull request is: open, closed without merging, or merged.
+enum class PrState { open, closed, merged };
+
+// A commit status as the gate reads it; every forge's states are mapped onto these four.
+enum class StatusState { success, failure, error, pending };
+
+// "open", "closed" or "merged".
+[[nodiscard]] constexpr std::string_view to_string(PrState state) {
+  switch (state) {
+  case PrState::open:
+    return "open";
+  case PrState::closed:
+    return "closed";
+  case PrState::merged:
+    return "merged";
+  }
+  return "open";
+}
+
+// "success", "failure", "error" or "pending".
+[[nodiscard]] constexpr std::string_view to_string(StatusState state) {
+  switch (state) {
+  case StatusState::success:
+    return "success";
+  case StatusState::failure:
+    return "failure";
+  case StatusState::error:
+    return "error";
+  case StatusState::pending:
+    return "pending";
+  }
+  return "pending";
+}
+
+// The state named by `text` as to_string writes it, or std::nullopt.
+[[nodiscard]] constexpr std::optional<StatusState> parse_status_state(std::string_view text) {
+  for (const StatusState state :
+       {StatusState::success, StatusState::failure, StatusState::error, StatusState::pending}) {
+    if (to_string(state) == text) {
+      return state;
+    }
+  }
+  return std::nullopt;
+}
 
 // A pull request as both forges describe it, reduced to what promotion needs.
 struct PullRequest {
@@ -20,8 +66,8 @@ struct PullRequest {
   std::string head_branch; // short name, e.g. promote/webshop-cart
   std::string base_branch; // short name, e.g. main
   std::string head_sha;
-  std::string url;         // web URL for people
-  std::string state;       // open | closed | merged
+  std::string url; // web URL for people
+  PrState state = PrState::open;
   bool auto_merge = false; // auto-merge / auto-complete is set (Gitea: may be set, see there)
   std::optional<std::string> merge_commit;
 };
@@ -31,7 +77,7 @@ struct CommitStatus {
   // GitHub `context` or check-run name; Azure DevOps `name` when the genre is `fluxcd`, `fluxcd:*`
   // or empty, else `genre/name`.
   std::string context;
-  std::string state; // success | failure | error | pending (Azure DevOps states mapped)
+  StatusState state = StatusState::pending; // each forge's states mapped
   std::string description;
 };
 

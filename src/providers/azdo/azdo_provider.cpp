@@ -92,18 +92,18 @@ bool is_flux_genre(std::string_view genre) {
   return genre.empty() || genre == "fluxcd" || genre.rfind("fluxcd:", 0) == 0;
 }
 
-std::optional<std::string> map_state(std::string_view state) {
+std::optional<StatusState> map_state(std::string_view state) {
   if (state == "succeeded") {
-    return "success";
+    return StatusState::success;
   }
   if (state == "failed") {
-    return "failure";
+    return StatusState::failure;
   }
   if (state == "error") {
-    return "error";
+    return StatusState::error;
   }
   if (state == "pending" || state == "notSet" || state.empty()) {
-    return "pending";
+    return StatusState::pending;
   }
   return std::nullopt; // notApplicable, or a state newer than 7.1 (partiallySucceeded)
 }
@@ -137,7 +137,9 @@ ParsedPr parse_pr(const json &j, const std::string &web_repo_url) {
   const std::string web = text_of(member(j, "repository"), "webUrl");
   pr.url = (web.empty() ? web_repo_url : web) + "/pullrequest/" + pr.id;
   const std::string status = text_of(j, "status");
-  pr.state = status == "completed" ? "merged" : status == "abandoned" ? "closed" : "open";
+  pr.state = status == "completed"   ? PrState::merged
+             : status == "abandoned" ? PrState::closed
+                                     : PrState::open;
   const std::string auto_by = text_of(member(j, "autoCompleteSetBy"), "id");
   pr.auto_merge = !auto_by.empty() && auto_by != k_azdo_null_identity;
   if (status == "completed") {
@@ -309,7 +311,7 @@ std::optional<PullRequest> AzdoProvider::find_open_pr(const std::string &head,
   for (const auto &pr : prs) {
     // The service filters already; checking again keeps a lenient server from handing us another
     // PR.
-    if (pr.head_branch == head && pr.base_branch == base && pr.state == "open" &&
+    if (pr.head_branch == head && pr.base_branch == base && pr.state == PrState::open &&
         (!found || pr.number < found->number)) {
       found = pr;
     }
@@ -465,16 +467,11 @@ std::vector<CommitStatus> AzdoProvider::list_statuses(const std::string &sha) {
 }
 
 void AzdoProvider::set_status(const std::string &sha, const CommitStatus &status) {
-  std::string state;
-  if (status.state == "success") {
+  std::string state(to_string(status.state));
+  if (status.state == StatusState::success) {
     state = "succeeded";
-  } else if (status.state == "failure") {
+  } else if (status.state == StatusState::failure) {
     state = "failed";
-  } else if (status.state == "error" || status.state == "pending") {
-    state = status.state;
-  } else {
-    throw ProviderError("cannot post commit status '" + status.context + "' with state '" +
-                        status.state + "' (use success, failure, error or pending)");
   }
   const json body{{"state", state},
                   {"description", status.description},

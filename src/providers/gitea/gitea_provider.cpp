@@ -90,13 +90,13 @@ GiteaPull pull_request_from_json(const json &pr) {
   }
   out.from_fork = head_repo != -1 && base_repo != -1 && head_repo != base_repo;
   out.pr.url = string_or_empty(pr, "html_url");
-  out.pr.state = string_or_empty(pr, "state");
+  out.pr.state = string_or_empty(pr, "state") == "open" ? PrState::open : PrState::closed;
   // The JSON does not say whether "merge when checks succeed" is scheduled: an open PR may have
   // it, so callers that must have it off (while the branch changes) turn it off.
-  out.pr.auto_merge = out.pr.state == "open";
+  out.pr.auto_merge = out.pr.state == PrState::open;
   const auto merged = pr.find("merged");
   if (merged != pr.end() && merged->is_boolean() && merged->get<bool>()) {
-    out.pr.state = "merged";
+    out.pr.state = PrState::merged;
     const std::string merge_commit = string_or_empty(pr, "merge_commit_sha");
     if (!merge_commit.empty()) {
       out.pr.merge_commit = merge_commit;
@@ -106,17 +106,17 @@ GiteaPull pull_request_from_json(const json &pr) {
 }
 
 // Gitea's states onto the gate's four.
-std::string status_state(std::string_view state) {
-  if (state == "success" || state == "failure" || state == "error" || state == "pending") {
-    return std::string(state);
+StatusState status_state(std::string_view state) {
+  if (const auto same = parse_status_state(state)) {
+    return *same;
   }
   if (state == "skipped") {
-    return "success";
+    return StatusState::success;
   }
   if (state == "warning") {
-    return "failure";
+    return StatusState::failure;
   }
-  return "pending";
+  return StatusState::pending;
 }
 
 } // namespace
@@ -238,7 +238,7 @@ std::optional<PullRequest> GiteaProvider::find_open_pr(const std::string &head,
   std::optional<PullRequest> found;
   for (const auto &pr : pulls) {
     // base_branch is a newer filter: older servers ignore it, so base is checked here too.
-    if (pr.head_branch == head && pr.base_branch == base && pr.state == "open") {
+    if (pr.head_branch == head && pr.base_branch == base && pr.state == PrState::open) {
       if (found) {
         throw ProviderError("more than one open pull request from " + head + " into " + base +
                             ": #" + std::to_string(found->number) + " and #" +
@@ -361,7 +361,7 @@ std::optional<PullRequest> GiteaProvider::find_merged_pr_for_commit(const std::s
     return std::nullopt;
   }
   PullRequest pr = pull_request_from_json(parse_body(response, what)).pr;
-  if (pr.state != "merged") {
+  if (pr.state != PrState::merged) {
     return std::nullopt;
   }
   return pr;
@@ -403,8 +403,7 @@ std::vector<CommitStatus> GiteaProvider::list_statuses(const std::string &sha) {
 }
 
 void GiteaProvider::set_status(const std::string &sha, const CommitStatus &status) {
-  detail::require_gate_state(sha, status);
-  json body = {{"state", status.state}, {"context", status.context}};
+  json body = {{"state", to_string(status.state)}, {"context", status.context}};
   if (!status.description.empty()) {
     body["description"] = status.description;
   }

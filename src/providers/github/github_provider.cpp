@@ -69,11 +69,11 @@ PullRequest pull_request_from_json(const json &pr) {
     out.base_branch = string_or_empty(*base, "ref");
   }
   out.url = string_or_empty(pr, "html_url");
-  out.state = string_or_empty(pr, "state");
+  out.state = string_or_empty(pr, "state") == "open" ? PrState::open : PrState::closed;
   const auto merged_at = pr.find("merged_at");
   const bool merged = merged_at != pr.end() && merged_at->is_string();
   if (merged) {
-    out.state = "merged";
+    out.state = PrState::merged;
     const auto merge_commit = string_or_empty(pr, "merge_commit_sha");
     if (!merge_commit.empty()) {
       out.merge_commit = merge_commit;
@@ -117,27 +117,23 @@ std::string github_message(const http::Response &response) {
 }
 
 // `status` and `conclusion` in lower case, as REST spells them (GraphQL's enums upper-cased).
-std::string check_run_state(std::string_view status, std::string_view conclusion) {
+StatusState check_run_state(std::string_view status, std::string_view conclusion) {
   if (status != "completed") {
-    return "pending";
+    return StatusState::pending;
   }
   if (conclusion == "success" || conclusion == "neutral" || conclusion == "skipped") {
-    return "success";
+    return StatusState::success;
   }
   if (conclusion == "failure" || conclusion == "timed_out" || conclusion == "cancelled" ||
       conclusion == "action_required" || conclusion == "startup_failure") {
-    return "failure";
+    return StatusState::failure;
   }
-  return "pending"; // null, "stale" or a value GitHub adds later
+  return StatusState::pending; // null, "stale" or a value GitHub adds later
 }
 
 // StatusContext.state: EXPECTED is a required context nobody has reported yet, i.e. pending.
-std::string status_context_state(const std::string &state) {
-  const std::string text = util::to_lower(state);
-  if (text == "success" || text == "failure" || text == "error" || text == "pending") {
-    return text;
-  }
-  return "pending";
+StatusState status_context_state(const std::string &state) {
+  return parse_status_state(util::to_lower(state)).value_or(StatusState::pending);
 }
 
 // GraphQL looks commits up by their full object id (40 hex digits, 64 in SHA-256 repositories).
@@ -313,7 +309,7 @@ std::optional<PullRequest> GitHubProvider::find_open_pr(const std::string &head,
   // it (and keeps a fork's branch of the same name out).
   std::optional<PullRequest> found;
   for (const auto &pr : pulls) {
-    if (pr.head_branch == head && pr.base_branch == base && pr.state == "open") {
+    if (pr.head_branch == head && pr.base_branch == base && pr.state == PrState::open) {
       if (found) {
         throw ProviderError("more than one open pull request from " + head + " into " + base +
                             ": #" + std::to_string(found->number) + " and #" +
@@ -468,7 +464,7 @@ std::optional<PullRequest> GitHubProvider::find_merged_pr_for_commit(const std::
   std::optional<PullRequest> only_merged;
   int merged_count = 0;
   for (const auto &pr : pulls) {
-    if (pr.state != "merged") {
+    if (pr.state != PrState::merged) {
       continue;
     }
     if (pr.merge_commit == sha) {
@@ -489,7 +485,7 @@ std::vector<PullRequest> GitHubProvider::find_open_prs_for_commit(const std::str
                  "find the open pull requests of commit " + sha);
   std::vector<PullRequest> open;
   for (const auto &pr : pulls) {
-    if (pr.state == "open" && pr.head_sha == sha) {
+    if (pr.state == PrState::open && pr.head_sha == sha) {
       open.push_back(pr);
     }
   }
@@ -580,8 +576,7 @@ std::vector<CommitStatus> GitHubProvider::list_statuses(const std::string &sha) 
 }
 
 void GitHubProvider::set_status(const std::string &sha, const CommitStatus &status) {
-  detail::require_gate_state(sha, status);
-  json body = {{"state", status.state}, {"context", status.context}};
+  json body = {{"state", to_string(status.state)}, {"context", status.context}};
   if (!status.description.empty()) {
     body["description"] = status.description;
   }

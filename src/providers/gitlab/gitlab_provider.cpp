@@ -98,7 +98,9 @@ PullRequest merge_request_from_json(const json &mr) {
   out.url = string_or_empty(mr, "web_url");
   const std::string state = string_or_empty(mr, "state");
   // opened | closed | locked | merged
-  out.state = state == "opened" || state == "locked" ? "open" : state;
+  out.state = state == "merged"   ? PrState::merged
+              : state == "closed" ? PrState::closed
+                                  : PrState::open;
   out.auto_merge = bool_or(mr, "merge_when_pipeline_succeeds", false);
   if (state == "merged") {
     // Merge commit, else squash commit, else (fast-forward) the head itself.
@@ -116,17 +118,17 @@ PullRequest merge_request_from_json(const json &mr) {
 }
 
 // GitLab's commit status names onto the gate's four.
-std::string status_state(std::string_view status) {
+StatusState status_state(std::string_view status) {
   if (status == "success" || status == "skipped") {
-    return "success";
+    return StatusState::success;
   }
   if (status == "failed") {
-    return "failure";
+    return StatusState::failure;
   }
   if (status == "canceled") {
-    return "error";
+    return StatusState::error;
   }
-  return "pending";
+  return StatusState::pending;
 }
 
 } // namespace
@@ -250,7 +252,7 @@ std::optional<PullRequest> GitLabProvider::find_open_pr(const std::string &head,
                   continue;
                 }
                 PullRequest pr = merge_request_from_json(item);
-                if (pr.head_branch != head || pr.base_branch != base || pr.state != "open") {
+                if (pr.head_branch != head || pr.base_branch != base || pr.state != PrState::open) {
                   continue;
                 }
                 if (found) {
@@ -389,7 +391,7 @@ std::optional<PullRequest> GitLabProvider::find_merged_pr_for_commit(const std::
   std::optional<PullRequest> only_merged;
   int merged = 0;
   for (const auto &pr : all) {
-    if (pr.state != "merged") {
+    if (pr.state != PrState::merged) {
       continue;
     }
     if (pr.merge_commit == sha) {
@@ -404,7 +406,7 @@ std::optional<PullRequest> GitLabProvider::find_merged_pr_for_commit(const std::
 std::vector<PullRequest> GitLabProvider::find_open_prs_for_commit(const std::string &sha) {
   std::vector<PullRequest> open;
   for (PullRequest &pr : merge_requests_of(sha, "find the open merge requests of commit " + sha)) {
-    if (pr.state == "open" && pr.head_sha == sha) {
+    if (pr.state == PrState::open && pr.head_sha == sha) {
       open.push_back(std::move(pr));
     }
   }
@@ -432,9 +434,10 @@ std::vector<CommitStatus> GitLabProvider::list_statuses(const std::string &sha) 
 }
 
 void GitLabProvider::set_status(const std::string &sha, const CommitStatus &status) {
-  detail::require_gate_state(sha, status);
   const std::string state =
-      status.state == "failure" || status.state == "error" ? "failed" : status.state;
+      status.state == StatusState::failure || status.state == StatusState::error
+          ? std::string("failed")
+          : std::string(to_string(status.state));
   json body = {{"state", state}, {"name", status.context}};
   if (!status.description.empty()) {
     body["description"] = status.description;

@@ -51,7 +51,7 @@ public:
     pr.head_sha = head_sha;
     pr.title = title;
     pr.description = description;
-    pr.state = "open";
+    pr.state = providers::PrState::open;
     open_pr = pr;
     return pr;
   }

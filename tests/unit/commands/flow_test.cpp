@@ -132,7 +132,7 @@ struct FlowTest : ::testing::Test {
     PullRequest pr;
     pr.number = 41;
     pr.description = state.description();
-    pr.state = "merged";
+    pr.state = gitops::providers::PrState::merged;
     pr.head_branch = "promote/webshop-cart";
     pr.base_branch = "main";
     return pr;
@@ -149,7 +149,7 @@ struct FlowTest : ::testing::Test {
   // it describes (webshop/cart 1.1.0 in `env`).
   void open_pr(const std::string &env, const std::string &sha) {
     PullRequest pr = merged(env, sha);
-    pr.state = "open";
+    pr.state = gitops::providers::PrState::open;
     pr.number = 7;
     pr.head_sha = push_promotion_branch(env, "1.1.0");
     provider.open_pr = pr;
@@ -304,7 +304,8 @@ TEST_F(FlowTest, NewThatLosesARaceMakesThePrDescribeTheWinner) {
 
 TEST_F(FlowTest, StatusFailsWhenTheBranchHoldsAnotherVersionThanThePrSays) {
   open_pr("qa", base);
-  provider.statuses[base] = {{{"kustomization/webshop-dev", "success", "applied"}}};
+  provider.statuses[base] = {
+      {{"kustomization/webshop-dev", gitops::providers::StatusState::success, "applied"}}};
   EXPECT_NO_THROW((void)status("promote/webshop-cart"));
   (void)push_promotion_branch("qa", "9.9.9");
   try {
@@ -511,7 +512,8 @@ TEST_F(FlowTest, StatusWithoutAnOpenPrFails) {
 TEST_F(FlowTest, StatusSucceedsOnTheRecordedSha) {
   const std::string recorded(40, 'a');
   open_pr("qa", recorded);
-  provider.statuses[recorded] = {{{"kustomization/webshop-dev/0a1b", "success", "applied"}}};
+  provider.statuses[recorded] = {
+      {{"kustomization/webshop-dev/0a1b", gitops::providers::StatusState::success, "applied"}}};
   const Outcome o = status("promote/webshop-cart");
   EXPECT_EQ(o.message, "successful reconciliation for webshop-dev found on \"" + recorded + "\"");
   EXPECT_TRUE(sleeps.empty());
@@ -520,8 +522,10 @@ TEST_F(FlowTest, StatusSucceedsOnTheRecordedSha) {
 TEST_F(FlowTest, StatusFailsAtOnceOnAFailure) {
   const std::string recorded(40, 'a');
   open_pr("qa", recorded);
-  provider.statuses[recorded] = {{{"kustomization/webshop-dev", "failure", "health check failed"},
-                                  {"kustomization/webshop-dev", "success", "older"}}};
+  provider.statuses[recorded] = {
+      {{"kustomization/webshop-dev", gitops::providers::StatusState::failure,
+        "health check failed"},
+       {"kustomization/webshop-dev", gitops::providers::StatusState::success, "older"}}};
   try {
     (void)status("promote/webshop-cart");
     FAIL() << "expected GateError";
@@ -540,8 +544,10 @@ TEST_F(FlowTest, StatusSuccessOnTheNewestBaseCommitWinsOverAFailure) {
   const std::string fixed = repo.commit_all("fix on main");
   push_main();
   open_pr("qa", recorded);
-  provider.statuses[recorded] = {{{"kustomization/webshop-dev", "failure", "broken"}}};
-  provider.statuses[fixed] = {{{"kustomization/webshop-dev", "success", "fixed"}}};
+  provider.statuses[recorded] = {
+      {{"kustomization/webshop-dev", gitops::providers::StatusState::failure, "broken"}}};
+  provider.statuses[fixed] = {
+      {{"kustomization/webshop-dev", gitops::providers::StatusState::success, "fixed"}}};
   EXPECT_EQ(status("promote/webshop-cart").message,
             "successful reconciliation for webshop-dev found on main at " + fixed);
 }
@@ -549,9 +555,10 @@ TEST_F(FlowTest, StatusSuccessOnTheNewestBaseCommitWinsOverAFailure) {
 TEST_F(FlowTest, StatusWaitsForPendingThenSucceeds) {
   const std::string recorded(40, 'b');
   open_pr("qa", recorded);
-  provider.statuses[recorded] = {{},
-                                 {{"kustomization/webshop-dev", "pending", "progressing"}},
-                                 {{"kustomization/webshop-dev", "success", "ok"}}};
+  provider.statuses[recorded] = {
+      {},
+      {{"kustomization/webshop-dev", gitops::providers::StatusState::pending, "progressing"}},
+      {{"kustomization/webshop-dev", gitops::providers::StatusState::success, "ok"}}};
   EXPECT_TRUE(contains(status("promote/webshop-cart").message, "successful reconciliation"));
   EXPECT_EQ(sleeps, (std::vector<std::chrono::milliseconds>{std::chrono::seconds(5),
                                                             std::chrono::seconds(5)}));
@@ -564,9 +571,10 @@ TEST_F(FlowTest, StatusTimesOutIgnoringUnrelatedContexts) {
   base = repo.commit_all("timeout");
   const std::string recorded(40, 'c');
   open_pr("qa", recorded);
-  provider.statuses[recorded] = {{{"Vercel", "success", ""},
-                                  {"kustomization/webshop-qa", "success", ""},
-                                  {"kustomization/other-dev", "failure", ""}}};
+  provider.statuses[recorded] = {
+      {{"Vercel", gitops::providers::StatusState::success, ""},
+       {"kustomization/webshop-qa", gitops::providers::StatusState::success, ""},
+       {"kustomization/other-dev", gitops::providers::StatusState::failure, ""}}};
   try {
     (void)status("promote/webshop-cart");
     FAIL() << "expected GateError";

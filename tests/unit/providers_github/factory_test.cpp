@@ -23,6 +23,20 @@ TEST(ProviderKind, ParsesAndPrintsTheCliNames) {
   EXPECT_EQ(to_string(ProviderKind::azdo), "azdo");
 }
 
+TEST(ProviderStates, PrintAndParseTheGateNames) {
+  EXPECT_EQ(to_string(PrState::open), "open");
+  EXPECT_EQ(to_string(PrState::closed), "closed");
+  EXPECT_EQ(to_string(PrState::merged), "merged");
+  for (const StatusState state :
+       {StatusState::success, StatusState::failure, StatusState::error, StatusState::pending}) {
+    EXPECT_EQ(parse_status_state(to_string(state)), state);
+  }
+  EXPECT_EQ(to_string(StatusState::failure), "failure");
+  EXPECT_FALSE(parse_status_state("succeeded"));
+  EXPECT_FALSE(parse_status_state("SUCCESS"));
+  EXPECT_FALSE(parse_status_state(""));
+}
+
 TEST(MakeProvider, BuildsAGitHubProviderWithoutSendingRequests) {
   FakeHttpClient http;
   const auto provider =

@@ -129,7 +129,7 @@ TEST_F(GitHubProviderTest, FindOpenPrFollowsLinkPagesAndFiltersHeadAndBase) {
   EXPECT_EQ(pr->head_branch, "promote/apps-web");
   EXPECT_EQ(pr->base_branch, "main");
   EXPECT_EQ(pr->head_sha, k_head_sha);
-  EXPECT_EQ(pr->state, "open");
+  EXPECT_EQ(pr->state, PrState::open);
   EXPECT_EQ(pr->url, "https://github.com/acme/gitops/pull/102");
   EXPECT_FALSE(pr->auto_merge);
   EXPECT_FALSE(pr->merge_commit);
@@ -370,7 +370,7 @@ TEST_F(GitHubProviderTest, MergedPrForCommitPrefersTheOneWhoseMergeCommitMatches
   const auto pr = provider.find_merged_pr_for_commit(k_sha);
   ASSERT_TRUE(pr);
   EXPECT_EQ(pr->number, 3);
-  EXPECT_EQ(pr->state, "merged");
+  EXPECT_EQ(pr->state, PrState::merged);
   EXPECT_EQ(pr->merge_commit, std::optional<std::string>(k_sha));
 }
 
@@ -471,24 +471,24 @@ TEST_F(GitHubProviderTest, ListStatusesSendsOneGraphqlQueryAndMapsStates) {
   EXPECT_EQ(sent["variables"],
             (json{{"owner", "acme"}, {"name", "gitops"}, {"oid", k_sha}, {"cursor", nullptr}}));
 
-  const std::vector<std::tuple<std::string, std::string, std::string>> expected = {
-      {"kustomization/apps-dev", "success", "applied"},
-      {"s-pending", "pending", ""},
-      {"s-failure", "failure", ""},
-      {"s-error", "error", ""},
-      {"s-expected", "pending", ""},
-      {"s-unknown", "pending", ""},
-      {"ok", "success", "All good"},
-      {"neutral", "success", ""},
-      {"skipped", "success", ""},
-      {"fail", "failure", ""},
-      {"timeout", "failure", ""},
-      {"cancel", "failure", ""},
-      {"action", "failure", ""},
-      {"startup", "failure", ""},
-      {"running", "pending", ""},
-      {"queued", "pending", ""},
-      {"stale", "pending", ""}};
+  const std::vector<std::tuple<std::string, StatusState, std::string>> expected = {
+      {"kustomization/apps-dev", StatusState::success, "applied"},
+      {"s-pending", StatusState::pending, ""},
+      {"s-failure", StatusState::failure, ""},
+      {"s-error", StatusState::error, ""},
+      {"s-expected", StatusState::pending, ""},
+      {"s-unknown", StatusState::pending, ""},
+      {"ok", StatusState::success, "All good"},
+      {"neutral", StatusState::success, ""},
+      {"skipped", StatusState::success, ""},
+      {"fail", StatusState::failure, ""},
+      {"timeout", StatusState::failure, ""},
+      {"cancel", StatusState::failure, ""},
+      {"action", StatusState::failure, ""},
+      {"startup", StatusState::failure, ""},
+      {"running", StatusState::pending, ""},
+      {"queued", StatusState::pending, ""},
+      {"stale", StatusState::pending, ""}};
   ASSERT_EQ(all.size(), expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(all[i].context, std::get<0>(expected[i]));
@@ -511,7 +511,7 @@ TEST_F(GitHubProviderTest, ListStatusesFollowsFurtherPagesOnlyWhenGitHubSaysSo) 
   ASSERT_EQ(all.size(), 101U);
   EXPECT_EQ(all[0].context, "ci/0");
   EXPECT_EQ(all[100].context, "kustomization/apps-dev");
-  EXPECT_EQ(all[100].state, "failure");
+  EXPECT_EQ(all[100].state, StatusState::failure);
   ASSERT_EQ(http.requests().size(), 2U);
   EXPECT_TRUE(json::parse(http.requests()[0].body)["variables"]["cursor"].is_null());
   EXPECT_EQ(json::parse(http.requests()[1].body)["variables"]["cursor"], "Y3Vyc29yOjEwMA==");
@@ -630,15 +630,12 @@ TEST_F(GitHubProviderTest, ListStatusesHttpErrorsNameTheRequest) {
 TEST_F(GitHubProviderTest, SetStatusPostsStateContextAndDescription) {
   http.expect("POST", std::string(k_repo) + "/statuses/" + k_sha, 201, R"({"id":1})");
   auto provider = make();
-  provider.set_status(k_sha,
-                      {"kustomization/apps-dev", "success", "apps-dev-" + std::string(k_sha)});
+  provider.set_status(
+      k_sha, {"kustomization/apps-dev", StatusState::success, "apps-dev-" + std::string(k_sha)});
   EXPECT_EQ(json::parse(http.requests()[0].body),
             (json{{"state", "success"},
                   {"context", "kustomization/apps-dev"},
                   {"description", "apps-dev-" + std::string(k_sha)}}));
-  const auto what = error_of([&] { provider.set_status(k_sha, {"c", "succeeded", ""}); });
-  EXPECT_NE(what.find("succeeded"), std::string::npos) << what;
-  EXPECT_EQ(http.requests().size(), 1U);
 }
 
 TEST_F(GitHubProviderTest, MergePrPutsShaAndMethod) {

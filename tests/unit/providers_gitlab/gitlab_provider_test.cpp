@@ -110,7 +110,7 @@ TEST_F(GitLabProviderTest, EncodesTheProjectPathAndPicksTheTokenHeader) {
   const auto pr = provider.find_open_pr("promote/apps-web", "main");
   ASSERT_TRUE(pr);
   EXPECT_EQ(pr->number, 2) << "!3 comes from a fork";
-  EXPECT_EQ(pr->state, "open");
+  EXPECT_EQ(pr->state, PrState::open);
   const auto &request = http.requests().at(0);
   EXPECT_EQ(request.headers.find("PRIVATE-TOKEN")->second, k_token);
   EXPECT_EQ(request.headers.count("JOB-TOKEN"), 0U);
@@ -233,13 +233,13 @@ TEST_F(GitLabProviderTest, StatusesAreTheLatestPerNameMapped) {
   const auto statuses = provider.list_statuses(k_sha);
   ASSERT_EQ(statuses.size(), 5U);
   EXPECT_EQ(statuses[0].context, "kustomization/apps-dev");
-  EXPECT_EQ(statuses[0].state, "success");
-  EXPECT_EQ(statuses[1].state, "failure");
-  EXPECT_EQ(statuses[2].state, "error");
-  EXPECT_EQ(statuses[3].state, "pending");
-  EXPECT_EQ(statuses[4].state, "success");
+  EXPECT_EQ(statuses[0].state, StatusState::success);
+  EXPECT_EQ(statuses[1].state, StatusState::failure);
+  EXPECT_EQ(statuses[2].state, StatusState::error);
+  EXPECT_EQ(statuses[3].state, StatusState::pending);
+  EXPECT_EQ(statuses[4].state, StatusState::success);
   http.expect("POST", std::string(k_project) + "/statuses/" + k_sha, 201, "{}");
-  provider.set_status(k_sha, {"gitops-promotion/status", "failure", "qa not healthy"});
+  provider.set_status(k_sha, {"gitops-promotion/status", StatusState::failure, "qa not healthy"});
   EXPECT_EQ(body_of(1), (json{{"state", "failed"},
                               {"name", "gitops-promotion/status"},
                               {"description", "qa not healthy"}}));
