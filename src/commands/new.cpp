@@ -205,21 +205,22 @@ Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &ser
   if (shallow) {
     // libgit2 cannot push from a shallow clone: the forge builds the commit instead.
     services.log.info("shallow repository: committing " + plan.branch + " through the API");
-    std::vector<providers::FileChange> changes;
+    providers::ApiCommit commit{plan.branch, cfg.base_branch, plan.base_commit,
+                                {},          message,         cfg.author()};
     for (const FileEdit &edit : plan.edits) {
-      changes.push_back({edit.path, edit.new_content});
+      commit.changes.push_back({edit.path, edit.new_content});
     }
     for (const std::string &path : plan.removals) {
-      changes.push_back({path, {}, true});
+      commit.changes.push_back({path, {}, true});
     }
-    sha = provider.commit_via_api(plan.branch, plan.base_commit, changes, message, cfg);
+    sha = provider.commit_via_api(commit);
   } else {
     std::map<std::string, std::string> changes;
     for (const FileEdit &edit : plan.edits) {
       changes[edit.path] = edit.new_content;
     }
-    sha = services.repository.create_commit(plan.base_commit, changes, message,
-                                            {cfg.author_name, cfg.author_email}, plan.removals);
+    sha = services.repository.create_commit(plan.base_commit, changes, message, cfg.author(),
+                                            plan.removals);
     services.repository.stage_branch(plan.branch, sha);
     services.log.debug("created commit " + sha + " for " + plan.branch + " with message '" +
                        plan.title + "'");
@@ -249,8 +250,19 @@ Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &ser
     }
   }
 
-  const providers::AutoMergeOutcome merge =
-      provider.update_auto_merge(pr, plan.auto_merge, cfg.merge_method);
+  providers::AutoMergeOutcome merge = providers::AutoMergeOutcome::unchanged;
+  try {
+    merge = provider.update_auto_merge(pr, plan.auto_merge, cfg.merge_method);
+  } catch (const ProviderError &) {
+    // A forge that schedules a merge for one head only (Gitea's head_commit_id) refuses when
+    // another run pushed since the PR was read: converge on that run's commit as above.
+    const std::string tip =
+        services.repository.fetch(cfg.remote, plan.branch, services.credentials);
+    if (tip != sha) {
+      return converge_after_lost_race(plan, cfg, services, pr, tip, std::move(outcome));
+    }
+    throw;
+  }
   if (merge == providers::AutoMergeOutcome::already_mergeable) {
     // Merging now would bypass the status gate, which has not run on this commit yet.
     services.log.warn("pull request " + std::to_string(pr.number) +

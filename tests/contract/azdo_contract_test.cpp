@@ -136,8 +136,12 @@ protected:
                                  const std::string &content) {
     const auto base = tip("main");
     EXPECT_TRUE(base);
-    return m_provider->commit_via_api(branch, base.value_or(""), {{path, content}},
-                                      "Promote " + branch, m_config);
+    return m_provider->commit_via_api({branch,
+                                       m_config.base_branch,
+                                       base.value_or(""),
+                                       {{path, content}},
+                                       "Promote " + branch,
+                                       m_config.author()});
   }
 
   inline static std::unique_ptr<test::TempDir> s_dir;
@@ -153,9 +157,12 @@ TEST_F(AzdoContract, PushesApiCommitsOnTopOfTheBase) {
   const std::string base = tip("main").value();
   // A new branch: created at the base, then pushed to.
   const std::string first = m_provider->commit_via_api(
-      "promote/pushes", base,
-      {{"apps/dev/web.yaml", "image: web:2.0\n"}, {"apps/dev/extra file.yaml", "a: 1\r\n"}},
-      "Promote web 2.0", m_config);
+      {"promote/pushes",
+       m_config.base_branch,
+       base,
+       {{"apps/dev/web.yaml", "image: web:2.0\n"}, {"apps/dev/extra file.yaml", "a: 1\r\n"}},
+       "Promote web 2.0",
+       m_config.author()});
   EXPECT_EQ(tip("promote/pushes"), first);
   EXPECT_EQ(commit(first).parents, std::vector<std::string>{base});
   EXPECT_EQ(commit(first).message, "Promote web 2.0");
@@ -166,9 +173,13 @@ TEST_F(AzdoContract, PushesApiCommitsOnTopOfTheBase) {
 
   // The branch is elsewhere now: the new commit is again based on `base` and replaces it.
   const std::string bytes("\xff\xfe\x00 binary", 10);
-  const std::string second = m_provider->commit_via_api(
-      "promote/pushes", base, {{"apps/dev/web.yaml", "image: web:3.0\n"}, {"bin.dat", bytes}},
-      "Promote web 3.0", m_config);
+  const std::string second =
+      m_provider->commit_via_api({"promote/pushes",
+                                  m_config.base_branch,
+                                  base,
+                                  {{"apps/dev/web.yaml", "image: web:3.0\n"}, {"bin.dat", bytes}},
+                                  "Promote web 3.0",
+                                  m_config.author()});
   EXPECT_NE(second, first);
   EXPECT_EQ(tip("promote/pushes"), second);
   EXPECT_EQ(commit(second).parents, std::vector<std::string>{base});
@@ -181,8 +192,12 @@ TEST_F(AzdoContract, PushesApiCommitsOnTopOfTheBase) {
   }
 
   // A branch already at the base is pushed to directly.
-  const std::string third = m_provider->commit_via_api(
-      "promote/pushes", second, {{"apps/dev/web.yaml", "image: web:4.0\n"}}, "On top", m_config);
+  const std::string third = m_provider->commit_via_api({"promote/pushes",
+                                                        m_config.base_branch,
+                                                        second,
+                                                        {{"apps/dev/web.yaml", "image: web:4.0\n"}},
+                                                        "On top",
+                                                        m_config.author()});
   EXPECT_EQ(commit(third).parents, std::vector<std::string>{second});
 }
 

@@ -127,11 +127,14 @@ protected:
 
 TEST_F(GiteaContract, ChangeFilesCommitsOnTheBaseAndReplacesTheBranch) {
   const std::string base = tip("main").value();
-  const std::string first = m_provider->commit_via_api("promote/files", base,
-                                                       {{"apps/dev/web.yaml", "image: web:2.0\n"},
-                                                        {"apps/dev/new file.yaml", "a: 1\r\n"},
-                                                        {"apps/dev/old.yaml", "", true}},
-                                                       "Promote web 2.0", m_config);
+  const std::string first = m_provider->commit_via_api({"promote/files",
+                                                        m_config.base_branch,
+                                                        base,
+                                                        {{"apps/dev/web.yaml", "image: web:2.0\n"},
+                                                         {"apps/dev/new file.yaml", "a: 1\r\n"},
+                                                         {"apps/dev/old.yaml", "", true}},
+                                                        "Promote web 2.0",
+                                                        m_config.author()});
   EXPECT_EQ(tip("promote/files"), first);
   EXPECT_EQ(commit(first).parents, std::vector<std::string>{base});
   EXPECT_EQ(commit(first).message, "Promote web 2.0");
@@ -142,9 +145,13 @@ TEST_F(GiteaContract, ChangeFilesCommitsOnTheBaseAndReplacesTheBranch) {
 
   // A re-run replaces the branch (force_push) with a commit on the base again.
   const std::string bytes("\xff\xfe\x00 binary", 10);
-  const std::string second = m_provider->commit_via_api(
-      "promote/files", base, {{"apps/dev/web.yaml", "image: web:3.0\n"}, {"bin.dat", bytes}},
-      "Promote web 3.0", m_config);
+  const std::string second =
+      m_provider->commit_via_api({"promote/files",
+                                  m_config.base_branch,
+                                  base,
+                                  {{"apps/dev/web.yaml", "image: web:3.0\n"}, {"bin.dat", bytes}},
+                                  "Promote web 3.0",
+                                  m_config.author()});
   EXPECT_EQ(tip("promote/files"), second);
   EXPECT_EQ(commit(second).parents, std::vector<std::string>{base});
   EXPECT_EQ(file(second, "bin.dat"), std::optional<std::string>(bytes));
@@ -154,17 +161,21 @@ TEST_F(GiteaContract, ChangeFilesCommitsOnTheBaseAndReplacesTheBranch) {
 TEST_F(GiteaContract, AFileChangedOnTheBaseSinceTheCheckoutIsRefused) {
   const std::string checkout = tip("main").value();
   // Someone else changes the file on main after the checkout.
-  (void)m_provider->commit_via_api("main", checkout, {{"apps/qa/web.yaml", "image: web:9\n"}},
-                                   "elsewhere", [] {
-                                     config::Config cfg;
-                                     cfg.base_branch = "main";
-                                     return cfg;
-                                   }());
+  (void)m_provider->commit_via_api({"main",
+                                    "main",
+                                    checkout,
+                                    {{"apps/qa/web.yaml", "image: web:9\n"}},
+                                    "elsewhere",
+                                    config::Config{}.author()});
   const std::string moved = tip("main").value();
   ASSERT_NE(moved, checkout);
   try {
-    (void)m_provider->commit_via_api("promote/stale", checkout,
-                                     {{"apps/qa/web.yaml", "image: web:2\n"}}, "m", m_config);
+    (void)m_provider->commit_via_api({"promote/stale",
+                                      m_config.base_branch,
+                                      checkout,
+                                      {{"apps/qa/web.yaml", "image: web:2\n"}},
+                                      "m",
+                                      m_config.author()});
     ADD_FAILURE() << "a stale base was accepted";
   } catch (const ProviderError &e) {
     EXPECT_THAT(e.what(), HasSubstr("changed on main since commit " + checkout));
@@ -187,8 +198,12 @@ TEST_F(GiteaContract, PrismCatchesARequestOutsideTheDescription) {
 
 TEST_F(GiteaContract, CreatesUpdatesSchedulesAndMergesAPullRequest) {
   const std::string base = tip("main").value();
-  const std::string head = m_provider->commit_via_api(
-      "promote/apps-web", base, {{"apps/dev/web.yaml", "image: web:1.1\n"}}, "m", m_config);
+  const std::string head = m_provider->commit_via_api({"promote/apps-web",
+                                                       m_config.base_branch,
+                                                       base,
+                                                       {{"apps/dev/web.yaml", "image: web:1.1\n"}},
+                                                       "m",
+                                                       m_config.author()});
   const auto created =
       m_provider->create_or_update_pr("promote/apps-web", "main", "First title", "Body 1");
   EXPECT_GT(created.number, 0);
@@ -228,8 +243,12 @@ TEST_F(GiteaContract, CreatesUpdatesSchedulesAndMergesAPullRequest) {
 
 TEST_F(GiteaContract, CancelsAScheduledMergeAndMergesByHand) {
   const std::string base = tip("main").value();
-  const std::string head = m_provider->commit_via_api(
-      "promote/apps-qa", base, {{"apps/qa/web.yaml", "image: web:7\n"}}, "m", m_config);
+  const std::string head = m_provider->commit_via_api({"promote/apps-qa",
+                                                       m_config.base_branch,
+                                                       base,
+                                                       {{"apps/qa/web.yaml", "image: web:7\n"}},
+                                                       "m",
+                                                       m_config.author()});
   const auto pr = m_provider->create_or_update_pr("promote/apps-qa", "main", "t", "d");
   require({"ci/status"});
   EXPECT_EQ(m_provider->update_auto_merge(pr, true, config::MergeMethod::merge),

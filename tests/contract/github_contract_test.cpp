@@ -223,8 +223,12 @@ protected:
   std::string make_branch(const std::string &branch, const std::string &tag) {
     std::string content = k_manifest;
     content.replace(content.find("1.0.0"), 5, tag);
-    return m_provider->commit_via_api(branch, branch_sha("main"), {{"apps/dev/web.yaml", content}},
-                                      "Promote apps/web version " + tag, config::Config{});
+    return m_provider->commit_via_api({branch,
+                                       config::Config{}.base_branch,
+                                       branch_sha("main"),
+                                       {{"apps/dev/web.yaml", content}},
+                                       "Promote apps/web version " + tag,
+                                       config::Config{}.author()});
   }
 
   // The open PRs of this repository (every page), to check that no duplicate appeared.
@@ -278,9 +282,13 @@ TEST_F(GitHubContract, CommitViaApiCreatesThenMovesTheBranch) {
   EXPECT_EQ(branch_sha("promote/apps-web"), first);
   EXPECT_NE(first, base);
   // Again on the existing branch (PATCH with force), with content that is not UTF-8 (a blob).
-  const auto second = m_provider->commit_via_api(
-      "promote/apps-web", base, {{"apps/dev/web.yaml", k_manifest + "# caf\xE9\n"}},
-      "Promote again", config::Config{});
+  const auto second =
+      m_provider->commit_via_api({"promote/apps-web",
+                                  config::Config{}.base_branch,
+                                  base,
+                                  {{"apps/dev/web.yaml", k_manifest + "# caf\xE9\n"}},
+                                  "Promote again",
+                                  config::Config{}.author()});
   EXPECT_EQ(branch_sha("promote/apps-web"), second);
   const auto commit = json::parse(rest("GET", repo_path() + "/git/commits/" + second).body);
   ASSERT_EQ(commit["parents"].size(), 1U);

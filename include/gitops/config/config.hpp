@@ -1,5 +1,7 @@
 #pragma once
 
+#include "gitops/util/identity.hpp"
+
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -48,6 +50,8 @@ struct Config {
   std::string remote = "origin";
   std::string author_name = "gitops-promotion";
   std::string author_email = "gitops-promotion@users.noreply.github.com";
+  // author_name and author_email as the identity of promotion commits.
+  [[nodiscard]] util::Identity author() const { return {author_name, author_email}; }
   std::chrono::seconds poll_interval{5};
   // Patterns for health-status contexts; `{group}` and `{env}` are substituted. Empty = upstream's
   // rule: any context whose second '/'-separated segment is `<group>-<env>`.

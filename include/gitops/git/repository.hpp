@@ -1,5 +1,6 @@
 #pragma once
 
+#include "gitops/util/identity.hpp"
 #include "gitops/util/token_source.hpp"
 
 #include <chrono>
@@ -40,10 +41,7 @@ using FileVisitor =
     std::function<void(const std::string &path, std::string_view content, unsigned mode)>;
 
 // Author and committer identity of promotion commits.
-struct Identity {
-  std::string name;
-  std::string email;
-};
+using Identity = util::Identity;
 
 // How to authenticate a push or fetch over HTTPS. An empty token means "no authentication": a
 // server that asks for it fails the call with a message saying a token is needed.

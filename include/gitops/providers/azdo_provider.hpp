@@ -67,10 +67,7 @@ public:
   [[nodiscard]] std::vector<CommitStatus> list_statuses(const std::string &sha) override;
   void set_status(const std::string &sha, const CommitStatus &status) override;
   void merge_pr(const PullRequest &pr, config::MergeMethod method) override;
-  [[nodiscard]] std::string commit_via_api(const std::string &branch, const std::string &base_sha,
-                                           const std::vector<FileChange> &changes,
-                                           const std::string &message,
-                                           const config::Config &config) override;
+  [[nodiscard]] std::string commit_via_api(const ApiCommit &commit) override;
 
   // The repository this provider talks to.
   [[nodiscard]] const AzdoRepo &repo() const noexcept { return m_repo; }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "gitops/config/config.hpp"
+#include "gitops/util/identity.hpp"
 
 #include <map>
 #include <optional>
@@ -88,6 +89,16 @@ struct FileChange {
   bool remove = false; // delete the file at `path` (content unused)
 };
 
+// A commit a forge makes through its API (shallow clones, which libgit2 cannot push from).
+struct ApiCommit {
+  std::string branch;      // refs/heads/<branch> is force-pointed at the new commit
+  std::string base_branch; // the branch `base_sha` was read from (Gitea starts the change there)
+  std::string base_sha;    // the new commit's parent
+  std::vector<FileChange> changes;
+  std::string message;
+  util::Identity author; // author and committer
+};
+
 // What update_auto_merge did.
 enum class AutoMergeOutcome {
   changed,          // auto-merge was turned on or off as asked
@@ -162,13 +173,9 @@ public:
   // Merges `pr` now with `method`, requiring its head to still be `pr.head_sha`.
   virtual void merge_pr(const PullRequest &pr, config::MergeMethod method) = 0;
 
-  // Creates a commit on top of `base_sha` with `changes` and force-points refs/heads/<branch> at
-  // it, all through the API (for shallow clones). Returns the new commit id.
-  [[nodiscard]] virtual std::string commit_via_api(const std::string &branch,
-                                                   const std::string &base_sha,
-                                                   const std::vector<FileChange> &changes,
-                                                   const std::string &message,
-                                                   const config::Config &config) = 0;
+  // Creates `commit` on top of its base_sha and force-points refs/heads/<branch> at it, all
+  // through the API. Returns the new commit id.
+  [[nodiscard]] virtual std::string commit_via_api(const ApiCommit &commit) = 0;
 };
 
 } // namespace gitops::providers

@@ -95,10 +95,7 @@ public:
   // force_push: each changed file as "update" carrying its blob id at `base_sha` (so Gitea refuses
   // when the base branch changed that file since; "create" for a new file), removals as "delete".
   // The blob ids come from `GET …/contents/{path}?ref=<base_sha>`. Returns the new commit sha.
-  [[nodiscard]] std::string commit_via_api(const std::string &branch, const std::string &base_sha,
-                                           const std::vector<FileChange> &changes,
-                                           const std::string &message,
-                                           const config::Config &config) override;
+  [[nodiscard]] std::string commit_via_api(const ApiCommit &commit) override;
 
   [[nodiscard]] const GiteaRemote &remote() const noexcept { return m_remote; }
 

@@ -165,10 +165,7 @@ public:
   // Git Data API: GET the base commit (for its tree), POST a tree with `base_tree` and inline
   // contents (a blob for non-UTF-8 content), POST the commit, PATCH the ref with force (POST when
   // the branch does not exist yet). Returns the new commit sha.
-  [[nodiscard]] std::string commit_via_api(const std::string &branch, const std::string &base_sha,
-                                           const std::vector<FileChange> &changes,
-                                           const std::string &message,
-                                           const config::Config &config) override;
+  [[nodiscard]] std::string commit_via_api(const ApiCommit &commit) override;
 
   // `GET /repos/{o}/{r}`: default branch and merge settings.
   [[nodiscard]] GitHubRepositoryInfo repository_info();

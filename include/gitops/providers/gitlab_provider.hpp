@@ -94,10 +94,7 @@ public:
   // branch is replaced by exactly one commit on the base; each file is "update" or "create"
   // depending on whether it exists at the base (`GET …/repository/files/:path?ref=`), removals
   // are "delete", contents base64. Returns the new commit sha.
-  [[nodiscard]] std::string commit_via_api(const std::string &branch, const std::string &base_sha,
-                                           const std::vector<FileChange> &changes,
-                                           const std::string &message,
-                                           const config::Config &config) override;
+  [[nodiscard]] std::string commit_via_api(const ApiCommit &commit) override;
 
   [[nodiscard]] const GitLabRemote &remote() const noexcept { return m_remote; }
 

@@ -549,9 +549,11 @@ void AzdoProvider::update_refs(const std::string &body, const std::string &actio
   }
 }
 
-std::string AzdoProvider::commit_via_api(const std::string &branch, const std::string &base_sha,
-                                         const std::vector<FileChange> &changes,
-                                         const std::string &message, const config::Config &config) {
+std::string AzdoProvider::commit_via_api(const ApiCommit &api_commit) {
+  const std::string &branch = api_commit.branch;
+  const std::string &base_sha = api_commit.base_sha;
+  const std::vector<FileChange> &changes = api_commit.changes;
+  const std::string &message = api_commit.message;
   if (changes.empty()) {
     throw ProviderError("nothing to commit on " + branch + ": no file changes");
   }
@@ -573,9 +575,10 @@ std::string AzdoProvider::commit_via_api(const std::string &branch, const std::s
           {{"content", text ? change.content : util::base64_encode(change.content)},
            {"contentType", text ? "rawText" : "base64Encoded"}}}});
   }
-  const json commit{{"comment", message},
-                    {"author", {{"name", config.author_name}, {"email", config.author_email}}},
-                    {"changes", json_changes}};
+  const json commit{
+      {"comment", message},
+      {"author", {{"name", api_commit.author.name}, {"email", api_commit.author.email}}},
+      {"changes", json_changes}};
   const auto push = [&](const std::string &ref) {
     const json body{{"refUpdates", json::array({{{"name", ref}, {"oldObjectId", base_sha}}})},
                     {"commits", json::array({commit})}};

@@ -453,10 +453,11 @@ std::optional<std::string> GiteaProvider::blob_id(const std::string &path, const
   return string_or_empty(entry, "sha");
 }
 
-std::string GiteaProvider::commit_via_api(const std::string &branch, const std::string &base_sha,
-                                          const std::vector<FileChange> &changes,
-                                          const std::string &message,
-                                          const config::Config &config) {
+std::string GiteaProvider::commit_via_api(const ApiCommit &api_commit) {
+  const std::string &branch = api_commit.branch;
+  const std::string &base_sha = api_commit.base_sha;
+  const std::vector<FileChange> &changes = api_commit.changes;
+  const std::string &message = api_commit.message;
   const std::string what = "commit to branch " + branch + " through the API";
   json files = json::array();
   for (const FileChange &change : changes) {
@@ -477,8 +478,8 @@ std::string GiteaProvider::commit_via_api(const std::string &branch, const std::
                        {"content", util::base64_encode(change.content)}});
     }
   }
-  const json identity = {{"name", config.author_name}, {"email", config.author_email}};
-  const json request = {{"branch", config.base_branch},
+  const json identity = {{"name", api_commit.author.name}, {"email", api_commit.author.email}};
+  const json request = {{"branch", api_commit.base_branch},
                         {"new_branch", branch},
                         {"force_push", true},
                         {"message", message},
@@ -492,7 +493,7 @@ std::string GiteaProvider::commit_via_api(const std::string &branch, const std::
     throw ProviderError(
         detail::answered(what, "POST", repo_path() + "/contents", "", response.status, text) +
             (contains(util::to_lower(text), "sha")
-                 ? ": a file changed on " + config.base_branch + " since commit " + base_sha +
+                 ? ": a file changed on " + api_commit.base_branch + " since commit " + base_sha +
                        "; run again from a fresh checkout"
                  : ": if branch " + branch +
                        " exists, the server may not know force_push (an older Gitea or "

@@ -615,10 +615,11 @@ void GitHubProvider::merge_pr(const PullRequest &pr, config::MergeMethod method)
   }
 }
 
-std::string GitHubProvider::commit_via_api(const std::string &branch, const std::string &base_sha,
-                                           const std::vector<FileChange> &changes,
-                                           const std::string &message,
-                                           const config::Config &config) {
+std::string GitHubProvider::commit_via_api(const ApiCommit &api_commit) {
+  const std::string &branch = api_commit.branch;
+  const std::string &base_sha = api_commit.base_sha;
+  const std::vector<FileChange> &changes = api_commit.changes;
+  const std::string &message = api_commit.message;
   const std::string git = repo_path() + "/git";
   const std::string what = "commit to branch " + branch + " through the API";
   const auto base =
@@ -652,7 +653,7 @@ std::string GitHubProvider::commit_via_api(const std::string &branch, const std:
       {"message", message},
       {"tree", string_or_empty(tree, "sha")},
       {"parents", json::array({base_sha})},
-      {"author", {{"name", config.author_name}, {"email", config.author_email}}}};
+      {"author", {{"name", api_commit.author.name}, {"email", api_commit.author.email}}}};
   const auto commit =
       parse_body(call({"POST", git + "/commits", commit_request.dump(), true, what}), what);
   const std::string sha = string_or_empty(commit, "sha");

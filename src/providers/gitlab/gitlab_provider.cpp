@@ -468,10 +468,11 @@ void GitLabProvider::merge_pr(const PullRequest &pr, config::MergeMethod method)
       response.status);
 }
 
-std::string GitLabProvider::commit_via_api(const std::string &branch, const std::string &base_sha,
-                                           const std::vector<FileChange> &changes,
-                                           const std::string &message,
-                                           const config::Config &config) {
+std::string GitLabProvider::commit_via_api(const ApiCommit &api_commit) {
+  const std::string &branch = api_commit.branch;
+  const std::string &base_sha = api_commit.base_sha;
+  const std::vector<FileChange> &changes = api_commit.changes;
+  const std::string &message = api_commit.message;
   const std::string what = "commit to branch " + branch + " through the API";
   json actions = json::array();
   for (const FileChange &change : changes) {
@@ -498,8 +499,8 @@ std::string GitLabProvider::commit_via_api(const std::string &branch, const std:
                         {"start_sha", base_sha},
                         {"force", true},
                         {"commit_message", message},
-                        {"author_name", config.author_name},
-                        {"author_email", config.author_email},
+                        {"author_name", api_commit.author.name},
+                        {"author_email", api_commit.author.email},
                         {"actions", actions}};
   const auto response = parse_body(
       call({"POST", project_path() + "/repository/commits", request.dump(), true, what}), what);

@@ -120,11 +120,8 @@ public:
   void merge_pr(const providers::PullRequest &pr, config::MergeMethod /*method*/) override {
     calls.push_back("merge_pr " + std::to_string(pr.number));
   }
-  std::string commit_via_api(const std::string &branch, const std::string &base_sha,
-                             const std::vector<providers::FileChange> & /*changes*/,
-                             const std::string & /*message*/,
-                             const config::Config & /*config*/) override {
-    calls.push_back("commit_via_api " + branch + " " + base_sha);
+  std::string commit_via_api(const providers::ApiCommit &commit) override {
+    calls.push_back("commit_via_api " + commit.branch + " " + commit.base_sha);
     head_sha = std::string(40, 'f'); // the forge's branch now points there
     return head_sha;
   }

@@ -570,7 +570,8 @@ TEST_F(AzdoPushTest, ANewBranchIsCreatedAtTheBaseThenPushedTo) {
                             {"oldObjectId", std::string(40, '0')},
                             {"newObjectId", k_base}}}));
   expect_push();
-  EXPECT_EQ(m_provider.commit_via_api("promote/apps-web", k_base, changes(), "Promote", m_config),
+  EXPECT_EQ(m_provider.commit_via_api({"promote/apps-web", m_config.base_branch, k_base, changes(),
+                                       "Promote", m_config.author()}),
             k_new);
   EXPECT_EQ(body(3), json::array({{{"name", "refs/heads/promote/apps-web"},
                                    {"oldObjectId", std::string(40, '0')},
@@ -582,7 +583,8 @@ TEST_F(AzdoPushTest, ABranchAtTheBaseIsPushedToDirectly) {
   expect_ref(json::array({{{"name", "refs/heads/promote/apps-web"}, {"objectId", k_base}}}));
   expect_items();
   expect_push();
-  EXPECT_EQ(m_provider.commit_via_api("promote/apps-web", k_base, changes(), "Promote", m_config),
+  EXPECT_EQ(m_provider.commit_via_api({"promote/apps-web", m_config.base_branch, k_base, changes(),
+                                       "Promote", m_config.author()}),
             k_new);
   EXPECT_EQ(body(3), expected_push("refs/heads/promote/apps-web"));
 }
@@ -597,7 +599,8 @@ TEST_F(AzdoPushTest, ABranchElsewhereIsReplacedInOneRefUpdate) {
   m_http.on("POST", UrlMatcher::exact(api("/refs")), [](const http::Request &r) {
     return json_response(200, refs_ok(json::parse(r.body)));
   });
-  EXPECT_EQ(m_provider.commit_via_api("promote/apps-web", k_base, changes(), "Promote", m_config),
+  EXPECT_EQ(m_provider.commit_via_api({"promote/apps-web", m_config.base_branch, k_base, changes(),
+                                       "Promote", m_config.author()}),
             k_new);
   const json create_temp = body(3);
   ASSERT_EQ(create_temp.size(), 1U);
@@ -637,7 +640,8 @@ TEST_F(AzdoPushTest, AMissingForcePushPermissionIsNamedAndTheTemporaryBranchRemo
     return json_response(200, refs_ok(json::parse(r.body)));
   });
   try {
-    (void)m_provider.commit_via_api("promote/apps-web", k_base, changes(), "Promote", m_config);
+    (void)m_provider.commit_via_api({"promote/apps-web", m_config.base_branch, k_base, changes(),
+                                     "Promote", m_config.author()});
     FAIL() << "expected ProviderError";
   } catch (const ProviderError &error) {
     EXPECT_THAT(error.what(), HasSubstr("Force push"));
@@ -656,15 +660,20 @@ TEST_F(AzdoPushTest, BinaryContentIsSentBase64Encoded) {
   const std::string bytes("\xff\xfe"
                           "ab\x00",
                           5);
-  (void)m_provider.commit_via_api("promote/apps-web", k_base, {{"bin.dat", bytes}}, "Promote",
-                                  m_config);
+  (void)m_provider.commit_via_api({"promote/apps-web",
+                                   m_config.base_branch,
+                                   k_base,
+                                   {{"bin.dat", bytes}},
+                                   "Promote",
+                                   m_config.author()});
   const json change = body(2)["commits"][0]["changes"][0];
   EXPECT_EQ(change["newContent"]["contentType"], "base64Encoded");
   EXPECT_EQ(change["newContent"]["content"], "//5hYgA=");
 }
 
 TEST_F(AzdoPushTest, NothingToCommitIsAnError) {
-  EXPECT_THROW((void)m_provider.commit_via_api("promote/apps-web", k_base, {}, "m", m_config),
+  EXPECT_THROW((void)m_provider.commit_via_api(
+                   {"promote/apps-web", m_config.base_branch, k_base, {}, "m", m_config.author()}),
                ProviderError);
 }
 

@@ -289,11 +289,14 @@ TEST_F(GiteaProviderTest, CommitsThroughTheContentsApiWithBlobIdsAtTheBase) {
               R"({"type":"file","sha":"bbbb"})");
   http.expect("POST", std::string(k_repo) + "/contents", 201,
               R"({"commit":{"sha":"3333333333333333333333333333333333333333"}})");
-  const std::string sha = provider.commit_via_api("promote/apps-web", k_sha,
-                                                  {{"apps/dev/web.yaml", "image: web:2\n"},
-                                                   {"apps/dev/new file.yaml", "x\n"},
-                                                   {"apps/dev/old.yaml", "", true}},
-                                                  "Promote", cfg);
+  const std::string sha = provider.commit_via_api({"promote/apps-web",
+                                                   cfg.base_branch,
+                                                   k_sha,
+                                                   {{"apps/dev/web.yaml", "image: web:2\n"},
+                                                    {"apps/dev/new file.yaml", "x\n"},
+                                                    {"apps/dev/old.yaml", "", true}},
+                                                   "Promote",
+                                                   cfg.author()});
   EXPECT_EQ(sha, "3333333333333333333333333333333333333333");
   const json body = body_of(3);
   EXPECT_EQ(body["branch"], "main");
@@ -317,8 +320,12 @@ TEST_F(GiteaProviderTest, CommitsThroughTheContentsApiWithBlobIdsAtTheBase) {
   http.expect("POST", std::string(k_repo) + "/contents", 409,
               R"({"message":"sha does not match [given: aaaa, expected: cccc]"})");
   const std::string message = error_of([&] {
-    (void)provider.commit_via_api("promote/apps-web", k_sha, {{"apps/dev/web.yaml", "y"}}, "m",
-                                  cfg);
+    (void)provider.commit_via_api({"promote/apps-web",
+                                   cfg.base_branch,
+                                   k_sha,
+                                   {{"apps/dev/web.yaml", "y"}},
+                                   "m",
+                                   cfg.author()});
   });
   EXPECT_NE(message.find("changed on main since commit"), std::string::npos) << message;
 }

@@ -681,9 +681,12 @@ TEST_F(GitHubProviderTest, CommitViaApiBuildsTreeCommitAndMovesTheRef) {
   config.author_name = "Bot";
   config.author_email = "bot@example.com";
   const auto sha = provider.commit_via_api(
-      "promote/apps-web", k_sha,
-      {{"apps/dev/app.yaml", "image: web:2 # {\"$imagepolicy\": \"a:w\"}\n"}},
-      "Promote apps/web version 2 to environment dev", config);
+      {"promote/apps-web",
+       config.base_branch,
+       k_sha,
+       {{"apps/dev/app.yaml", "image: web:2 # {\"$imagepolicy\": \"a:w\"}\n"}},
+       "Promote apps/web version 2 to environment dev",
+       config.author()});
   EXPECT_EQ(sha, "newcommit");
   EXPECT_EQ(json::parse(http.requests()[1].body),
             (json{{"base_tree", "basetree"},
@@ -711,7 +714,12 @@ TEST_F(GitHubProviderTest, CommitViaApiCreatesAMissingBranchAndUploadsBinaryAsBl
   http.expect("POST", git + "/refs", 201, R"({"ref":"refs/heads/new-branch"})");
   auto provider = make();
   const std::string latin1 = "caf\xE9\n";
-  const auto sha = provider.commit_via_api("new-branch", k_sha, {{"x.yaml", latin1}}, "m", {});
+  const auto sha = provider.commit_via_api({"new-branch",
+                                            config::Config{}.base_branch,
+                                            k_sha,
+                                            {{"x.yaml", latin1}},
+                                            "m",
+                                            config::Config{}.author()});
   EXPECT_EQ(sha, "newcommit");
   EXPECT_EQ(json::parse(http.requests()[1].body),
             (json{{"content", "Y2Fm6Qo="}, {"encoding", "base64"}}));

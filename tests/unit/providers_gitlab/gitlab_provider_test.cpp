@@ -257,11 +257,14 @@ TEST_F(GitLabProviderTest, CommitsWithActionsOnTheExactBase) {
   http.expect("GET", files + "apps%2Fdev%2Fold.yaml?ref=" + k_sha, 200, R"({"blob_id":"b"})");
   http.expect("POST", std::string(k_project) + "/repository/commits", 201,
               R"({"id":"4444444444444444444444444444444444444444"})");
-  EXPECT_EQ(provider.commit_via_api("promote/apps-web", k_sha,
-                                    {{"apps/dev/web.yaml", "image: web:2\n"},
-                                     {"apps/dev/new.yaml", "n\n"},
-                                     {"apps/dev/old.yaml", "", true}},
-                                    "Promote", cfg),
+  EXPECT_EQ(provider.commit_via_api({"promote/apps-web",
+                                     cfg.base_branch,
+                                     k_sha,
+                                     {{"apps/dev/web.yaml", "image: web:2\n"},
+                                      {"apps/dev/new.yaml", "n\n"},
+                                      {"apps/dev/old.yaml", "", true}},
+                                     "Promote",
+                                     cfg.author()}),
             "4444444444444444444444444444444444444444");
   const json body = body_of(3);
   EXPECT_EQ(body["branch"], "promote/apps-web");
