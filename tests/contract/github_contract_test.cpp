@@ -5,6 +5,7 @@
 // GraphQL is not in the REST description, so it goes straight to the simulator.
 #include "gp_test_paths.hpp"
 #include "support/prism.hpp"
+#include "support/process.hpp"
 #include "support/retrying_curl.hpp"
 #include "support/rsa_keys.hpp"
 #include "support/temp_dir.hpp"
@@ -100,20 +101,10 @@ int run_node_validator(const std::vector<std::string> &documents, std::string &o
     std::ofstream(file) << documents[i];
     files += " '" + file.string() + "'";
   }
-  const std::string command = "node '" + std::string(GP_SOURCE_DIR) +
-                              "/tools/contract/validate-graphql.mjs'" + files + " 2>&1";
-  FILE *pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    output = "popen failed";
-    return -1;
-  }
-  std::array<char, 4096> buffer{};
-  std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-    output.append(buffer.data(), n);
-  }
-  const int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const test::ShellResult result = test::run_shell("node '" + std::string(GP_SOURCE_DIR) +
+                                                   "/tools/contract/validate-graphql.mjs'" + files);
+  output = result.output;
+  return result.exit_code;
 }
 
 class GitHubContract : public ::testing::Test {

@@ -1,5 +1,6 @@
 #include "support/git_sandbox.hpp"
 
+#include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
 #include <array>
@@ -18,31 +19,6 @@ namespace gitops::test {
 
 namespace {
 
-// Closes a file descriptor on scope exit.
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() { reset(); }
-  Fd(const Fd &) = delete;
-  Fd &operator=(const Fd &) = delete;
-  void reset() {
-    if (fd >= 0) {
-      ::close(fd);
-      fd = -1;
-    }
-  }
-};
-
-void make_pipe(Fd &read_end, Fd &write_end) {
-  std::array<int, 2> fds{};
-  if (::pipe2(fds.data(), O_CLOEXEC) != 0) {
-    throw std::runtime_error(std::string("pipe2 failed: ") + std::strerror(errno));
-  }
-  read_end.fd = fds[0];
-  write_end.fd = fds[1];
-}
-
 std::string join(const std::vector<std::string> &argv) {
   std::string s;
   for (const auto &a : argv) {
@@ -53,121 +29,47 @@ std::string join(const std::vector<std::string> &argv) {
 
 } // namespace
 
-CommandResult run_command(const std::vector<std::string> &argv, const std::filesystem::path &cwd,
-                          const std::map<std::string, std::string> &env) {
-  if (argv.empty()) {
-    throw std::runtime_error("run_command: empty argv");
-  }
-  // Everything the child needs is built before fork(): after it only async-signal-safe calls.
-  std::vector<std::string> env_strings;
-  for (char **e = environ; *e != nullptr; ++e) {
-    const std::string entry = *e;
-    const std::string key = entry.substr(0, entry.find('='));
-    if (env.find(key) == env.end()) {
-      env_strings.push_back(entry);
-    }
-  }
-  for (const auto &[key, value] : env) {
-    env_strings.push_back(key + "=" + value);
-  }
-  std::vector<char *> envp;
-  for (auto &s : env_strings) {
-    envp.push_back(s.data());
-  }
-  envp.push_back(nullptr);
-  std::vector<std::string> args = argv;
-  std::vector<char *> argp;
-  for (auto &a : args) {
-    argp.push_back(a.data());
-  }
-  argp.push_back(nullptr);
-  const std::string dir = cwd.string();
+namespace {
 
-  Fd out_r, out_w, err_r, err_w, exec_r, exec_w;
-  make_pipe(out_r, out_w);
-  make_pipe(err_r, err_w);
-  make_pipe(exec_r, exec_w); // carries errno when exec fails
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
-  }
-  if (pid == 0) {
-    const int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) {
-      ::dup2(devnull, 0);
-    }
-    ::dup2(out_w.fd, 1);
-    ::dup2(err_w.fd, 2);
-    if (::chdir(dir.c_str()) == 0) {
-      ::execvpe(argp[0], argp.data(), envp.data());
-    }
-    const int e = errno;
-    [[maybe_unused]] const ssize_t n = ::write(exec_w.fd, &e, sizeof e);
-    ::_exit(127);
-  }
-  out_w.reset();
-  err_w.reset();
-  exec_w.reset();
-
-  CommandResult result;
-  std::array<pollfd, 2> fds{pollfd{out_r.fd, POLLIN, 0}, pollfd{err_r.fd, POLLIN, 0}};
-  std::array<std::string *, 2> sinks{&result.out, &result.err};
-  int open_count = 2;
-  std::array<char, 65536> buf{};
-  while (open_count > 0) {
-    if (::poll(fds.data(), fds.size(), -1) < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      break;
-    }
-    for (size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) {
-        continue;
-      }
-      const ssize_t n = ::read(fds[i].fd, buf.data(), buf.size());
-      if (n > 0) {
-        sinks[i]->append(buf.data(), static_cast<size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        fds[i].fd = -1;
-        --open_count;
-      }
-    }
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  int exec_errno = 0;
-  if (::read(exec_r.fd, &exec_errno, sizeof exec_errno) ==
-      static_cast<ssize_t>(sizeof exec_errno)) {
-    throw std::runtime_error("cannot run " + join(argv) + " in " + dir + ": " +
-                             std::strerror(exec_errno));
-  }
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+// git with no user or system configuration, a fixed identity, no prompts and C messages.
+const std::map<std::string, std::string> &isolated_git_env() {
+  static const std::map<std::string, std::string> env{
+      {"GIT_CONFIG_GLOBAL", "/dev/null"},
+      {"GIT_CONFIG_NOSYSTEM", "1"},
+      {"GIT_TERMINAL_PROMPT", "0"},
+      {"GIT_AUTHOR_NAME", "Sandbox Author"},
+      {"GIT_AUTHOR_EMAIL", "author@example.com"},
+      {"GIT_COMMITTER_NAME", "Sandbox Committer"},
+      {"GIT_COMMITTER_EMAIL", "committer@example.com"},
+      {"GIT_ASKPASS", "/bin/false"},
+      {"LC_ALL", "C"}};
+  return env;
 }
 
-std::string git(const std::filesystem::path &cwd, const std::vector<std::string> &args) {
-  std::vector<std::string> argv{"git"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  const std::map<std::string, std::string> env{{"GIT_CONFIG_GLOBAL", "/dev/null"},
-                                               {"GIT_CONFIG_NOSYSTEM", "1"},
-                                               {"GIT_TERMINAL_PROMPT", "0"},
-                                               {"GIT_AUTHOR_NAME", "Sandbox Author"},
-                                               {"GIT_AUTHOR_EMAIL", "author@example.com"},
-                                               {"GIT_COMMITTER_NAME", "Sandbox Committer"},
-                                               {"GIT_COMMITTER_EMAIL", "committer@example.com"},
-                                               {"GIT_ASKPASS", "/bin/false"},
-                                               {"LC_ALL", "C"}};
-  CommandResult r = run_command(argv, cwd, env);
+std::string checked_output(CommandResult r, const std::string &what,
+                           const std::filesystem::path &cwd) {
   if (r.exit_code != 0) {
-    throw std::runtime_error(join(argv) + " (in " + cwd.string() + ") failed with exit code " +
+    throw std::runtime_error(what + " (in " + cwd.string() + ") failed with exit code " +
                              std::to_string(r.exit_code) + ": " + r.err);
   }
   if (!r.out.empty() && r.out.back() == '\n') {
     r.out.pop_back();
   }
-  return r.out;
+  return std::move(r.out);
+}
+
+} // namespace
+
+std::string git(const std::filesystem::path &cwd, const std::vector<std::string> &args) {
+  std::vector<std::string> argv{"git"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return checked_output(run_command(argv, cwd, isolated_git_env()), join(argv), cwd);
+}
+
+std::string git_shell(const std::filesystem::path &cwd, const std::string &args) {
+  const std::string command = "git " + args;
+  return checked_output(run_command({"/bin/sh", "-c", command}, cwd, isolated_git_env()), command,
+                        cwd);
 }
 
 void init_repo(const std::filesystem::path &dir, const std::string &branch) {

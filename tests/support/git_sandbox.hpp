@@ -1,5 +1,7 @@
 #pragma once
 
+#include "support/process.hpp"
+
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -8,23 +10,14 @@
 
 namespace gitops::test {
 
-// The outcome of a finished child process.
-struct CommandResult {
-  int exit_code = -1; // -1 when killed by a signal
-  std::string out;
-  std::string err;
-};
-
-// Runs `argv` (argv[0] looked up in PATH) in `cwd` with `env` added to (or replacing entries of)
-// the environment, and waits for it. Never throws for a non-zero exit; throws std::runtime_error
-// when the process cannot be started.
-CommandResult run_command(const std::vector<std::string> &argv, const std::filesystem::path &cwd,
-                          const std::map<std::string, std::string> &env = {});
-
 // Runs `git <args>` in `cwd`, isolated from the user's and the system's git config, with a fixed
 // identity and GIT_TERMINAL_PROMPT=0. Returns stdout with one trailing newline removed; throws
 // std::runtime_error with the command and stderr when git fails.
 std::string git(const std::filesystem::path &cwd, const std::vector<std::string> &args);
+
+// Runs `git <args>` in `cwd` through /bin/sh (so `args` may quote, pipe or use `|| true`) with
+// git()'s isolation; returns stdout without its trailing newline, throws like git().
+std::string git_shell(const std::filesystem::path &cwd, const std::string &args);
 
 // `git init -b <branch>` at `dir` (created if needed).
 void init_repo(const std::filesystem::path &dir, const std::string &branch = "main");

@@ -16,39 +16,6 @@ std::string cart_deployment(const std::string &tag) {
          tag + " # {\"$imagepolicy\": \"webshop:cart\"}\n";
 }
 
-std::string shell_quote(const std::string &text) {
-  std::string out = "'";
-  for (const char c : text) {
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  }
-  return out + "'";
-}
-
-ShellResult run_shell(const std::string &command) {
-  ShellResult result;
-  std::unique_ptr<FILE, int (*)(FILE *)> pipe(::popen((command + " 2>&1").c_str(), "r"), ::pclose);
-  if (!pipe) {
-    throw std::runtime_error("popen failed: " + command);
-  }
-  std::array<char, 4096> buffer{};
-  std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0) {
-    result.output.append(buffer.data(), n);
-  }
-  const int status = ::pclose(pipe.release());
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-std::string shell(const std::string &command) {
-  ShellResult result = run_shell(command);
-  if (result.exit_code != 0) {
-    throw std::runtime_error("command failed (" + std::to_string(result.exit_code) +
-                             "): " + command + "\n" + result.output);
-  }
-  return std::move(result.output);
-}
-
 std::string describe(const Counts &counts) {
   std::string text;
   for (const auto &[key, n] : counts) {

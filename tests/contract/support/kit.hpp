@@ -1,5 +1,7 @@
 #pragma once
 
+#include "support/process.hpp"
+
 #include "gitops/http/http_client.hpp"
 
 #include <map>
@@ -12,20 +14,11 @@ namespace gitops::contract {
 // A Deployment for webshop/cart with its image marker, at `tag`.
 [[nodiscard]] std::string cart_deployment(const std::string &tag);
 
-// `text` as one single-quoted shell word.
-[[nodiscard]] std::string shell_quote(const std::string &text);
-
-// What a shell command printed (stdout and stderr together) and how it exited (-1: not normally).
-struct ShellResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-// Runs `command` through /bin/sh and collects its output; never throws for a non-zero exit.
-[[nodiscard]] ShellResult run_shell(const std::string &command);
-
-// Runs `command` and returns its output; throws std::runtime_error (with the output) on non-zero.
-std::string shell(const std::string &command);
+// The shell helpers of tests/support/process.hpp, by their short names here.
+using test::run_shell;
+using test::shell;
+using test::shell_quote;
+using test::ShellResult;
 
 // Request counts of the simulator, keyed "METHOD route".
 using Counts = std::map<std::string, long>;

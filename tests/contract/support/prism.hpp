@@ -9,6 +9,11 @@
 
 namespace gitops::contract {
 
+// The process helpers of tests/support/process.hpp, by their short names here.
+using test::ChildProcess;
+using test::free_port;
+using test::wait_for_port;
+
 // tools/contract/node_modules/.bin/prism of this source tree (installed by scripts/setup.sh).
 [[nodiscard]] std::filesystem::path prism_executable();
 

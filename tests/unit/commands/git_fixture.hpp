@@ -1,5 +1,7 @@
 #pragma once
 
+#include "support/git_sandbox.hpp"
+#include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
 #include <array>
@@ -11,37 +13,9 @@
 
 namespace gitops::test {
 
-// Runs `command` through the shell and returns its stdout; throws when it exits non-zero.
-inline std::string shell(const std::string &command) {
-  std::unique_ptr<FILE, int (*)(FILE *)> pipe(::popen((command + " 2>&1").c_str(), "r"), ::pclose);
-  if (!pipe) {
-    throw std::runtime_error("popen failed: " + command);
-  }
-  std::string output;
-  std::array<char, 4096> buffer{};
-  std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0) {
-    output.append(buffer.data(), n);
-  }
-  const int status = ::pclose(pipe.release());
-  if (status != 0) {
-    throw std::runtime_error("command failed (" + std::to_string(status) + "): " + command + "\n" +
-                             output);
-  }
-  return output;
-}
-
 // `path` quoted for the shell.
 inline std::string quote(const std::filesystem::path &path) {
-  std::string out = "'";
-  for (char c : path.string()) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
+  return shell_quote(path.string());
 }
 
 // A real git repository in a temp dir, driven with the git command line (independent of libgit2).
@@ -51,12 +25,8 @@ public:
 
   [[nodiscard]] const std::filesystem::path &path() const { return m_dir.path(); }
 
-  // Runs `git <args>` in the repository with a fixed identity and no user/system config.
-  std::string git(const std::string &args) const {
-    return shell("cd " + quote(path()) + " && GIT_CONFIG_NOSYSTEM=1 HOME=" + quote(path()) +
-                 " git -c user.name=Test -c user.email=test@example.com -c commit.gpgsign=false " +
-                 args);
-  }
+  // Runs `git <args>` (shell syntax) in the repository, isolated as test::git_shell is.
+  std::string git(const std::string &args) const { return git_shell(path(), args); }
 
   void write(const std::string &rel, const std::string &content) const {
     write_file(path() / rel, content);
@@ -69,17 +39,13 @@ public:
     return head();
   }
 
-  [[nodiscard]] std::string head() const {
-    std::string out = git("rev-parse HEAD");
-    out.erase(out.find_last_not_of('\n') + 1);
-    return out;
-  }
+  [[nodiscard]] std::string head() const { return git("rev-parse HEAD"); }
 
   // Refs, HEAD, index bytes and status: everything `new --dry-run` must leave alone.
   [[nodiscard]] std::string snapshot() const {
-    return git("for-each-ref --format='%(refname) %(objectname)'") + "HEAD " + head() + "\n" +
-           git("symbolic-ref -q HEAD || true") + "status:\n" +
-           git("status --porcelain --untracked-files=all") + "index:\n" +
+    return git("for-each-ref --format='%(refname) %(objectname)'") + "\nHEAD " + head() + "\n" +
+           git("symbolic-ref -q HEAD || true") + "\nstatus:\n" +
+           git("status --porcelain --untracked-files=all") + "\nindex:\n" +
            read_file(path() / ".git" / "index");
   }
 

@@ -2,6 +2,7 @@
 
 #include "openapi_check.hpp"
 #include "server.hpp"
+#include "support/git_sandbox.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -34,20 +35,16 @@ struct Reply {
 
 // Runs `git -C dir args` and returns its trimmed stdout; fails the test on a non-zero exit.
 inline std::string git(const std::filesystem::path &dir, const std::string &args) {
-  std::string cmd = "git -C '" + dir.string() + "' " + args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE *)> pipe(popen(cmd.c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe.get())) > 0) {
-    out.append(buf.data(), n);
+  try {
+    std::string out = gitops::test::git_shell(dir, args);
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) {
+      out.pop_back();
+    }
+    return out;
+  } catch (const std::runtime_error &e) {
+    ADD_FAILURE() << e.what();
+    return {};
   }
-  int rc = pclose(pipe.release());
-  EXPECT_EQ(rc, 0) << cmd << "\n" << out;
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) {
-    out.pop_back();
-  }
-  return out;
 }
 
 // A simulator on a random loopback port over a fresh repository root, with repository o/r whose

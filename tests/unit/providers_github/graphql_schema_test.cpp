@@ -2,6 +2,7 @@
 // (@octokit/graphql-schema), with tools/contract/validate-graphql.mjs. The npm packages are
 // installed by scripts/setup.sh, so their absence is a failure, not a skip.
 #include "gp_test_paths.hpp"
+#include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
 #include "gitops/providers/github_provider.hpp"
@@ -23,32 +24,14 @@ namespace fs = std::filesystem;
 
 const fs::path k_tools = fs::path(GP_SOURCE_DIR) / "tools" / "contract";
 
-struct Result {
-  int exit_code = -1;
-  std::string output;
-};
-
-Result run(const std::string &command) {
-  Result result;
-  FILE *pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) {
-    return result;
-  }
-  std::array<char, 4096> buffer{};
-  std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-    result.output.append(buffer.data(), n);
-  }
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using Result = gitops::test::ShellResult;
 
 Result validate(const std::string &document) {
   gitops::test::TempDir dir;
   const auto file = dir.path() / "document.graphql";
   std::ofstream(file) << document;
-  return run("node '" + (k_tools / "validate-graphql.mjs").string() + "' '" + file.string() + "'");
+  return gitops::test::run_shell("node '" + (k_tools / "validate-graphql.mjs").string() + "' '" +
+                                 file.string() + "'");
 }
 
 class GraphqlSchema : public ::testing::Test {

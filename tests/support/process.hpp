@@ -2,11 +2,42 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <sys/types.h>
 #include <vector>
 
-namespace gitops::contract {
+// The tests' one way to run other programs: to completion (run_command with argv, run_shell through
+// /bin/sh), or in the background for a suite's lifetime (ChildProcess, for Prism and servers).
+namespace gitops::test {
+
+// The outcome of a finished child process.
+struct CommandResult {
+  int exit_code = -1; // -1 when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// Runs `argv` (argv[0] looked up in PATH) in `cwd` with `env` added to (or replacing entries of)
+// the environment, and waits for it. Never throws for a non-zero exit; throws std::runtime_error
+// when the process cannot be started.
+CommandResult run_command(const std::vector<std::string> &argv, const std::filesystem::path &cwd,
+                          const std::map<std::string, std::string> &env = {});
+
+// What a shell command printed (stdout and stderr together) and how it exited (-1: not normally).
+struct ShellResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+// `text` as one single-quoted shell word.
+[[nodiscard]] std::string shell_quote(const std::string &text);
+
+// Runs `command` through /bin/sh and collects its output; never throws for a non-zero exit.
+[[nodiscard]] ShellResult run_shell(const std::string &command);
+
+// Runs `command` and returns its output; throws std::runtime_error (with the output) on non-zero.
+std::string shell(const std::string &command);
 
 // A child process whose stdout and stderr go to a log file. The destructor stops it (SIGTERM to its
 // own pid, then SIGKILL after a grace period) and reaps it; it never signals anything else.
@@ -42,4 +73,4 @@ private:
 [[nodiscard]] bool wait_for_port(int port, std::chrono::milliseconds timeout,
                                  ChildProcess *process = nullptr);
 
-} // namespace gitops::contract
+} // namespace gitops::test
