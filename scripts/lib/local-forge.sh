@@ -78,10 +78,11 @@ server.upload-dirs = ( "$work/httpd/tmp" )
 server.errorlog = "$work/httpd/error.log"
 auth.backend = "plain"
 auth.backend.plain.userfile = "$work/httpd/users"
-# Azure DevOps path first (/org/project/_git/repo/...), then GitHub's (/owner/repo.git/...).
+# Azure DevOps path first (/org/project/_git/repo/...), then GitHub's (/owner/repo.git/...), whose
+# owner may be a GitLab group path with subgroups (/group/subgroup/repo.git/...).
 url.rewrite-once = ( "^/git/(.*)\$" => "/git/\$1",
                      "^/([^/]+)/([^/]+)/_git/([^/?]+)(.*)\$" => "/git/\$1/\$3.git\$4",
-                     "^/([^/]+)/([^/]+)\\.git(.*)\$" => "/git/\$1/\$2.git\$3" )
+                     "^/(.+)/([^/]+)\\.git(.*)\$" => "/git/\$1/\$2.git\$3" )
 alias.url = ( "/git/" => "$backend/" )
 \$HTTP["url"] =~ "^/git/" {
   auth.require = ( "" => ( "method" => "basic", "realm" => "git", "require" => "valid-user" ) )
@@ -171,7 +172,7 @@ lf_repo_api() {
   github) echo "$LF_API/repos/$2/$3" ;;
   azdo) echo "$LF_API/$2/proj/_apis/git/repositories/$3" ;;
   gitea) echo "$LF_API/api/v1/repos/$2/$3" ;;
-  gitlab) echo "$LF_API/api/v4/projects/$2%2F$3" ;;
+  gitlab) echo "$LF_API/api/v4/projects/${2//\//%2F}%2F$3" ;;
   esac
 }
 
@@ -180,7 +181,7 @@ lf_repo_api() {
 lf_create_repo() {
   local provider=$1 owner=$2 repo=$3 src=$4 settings=${5:-"{}"}
   lf_admin POST repos "{\"owner\":\"$owner\",\"repo\":\"$repo\"}" >/dev/null || return 1
-  local tmp="$LF_WORK/seed-$owner-$repo"
+  local tmp="$LF_WORK/seed-${owner//\//-}-$repo"
   rm -rf "$tmp"
   cp -r "$src" "$tmp"
   (

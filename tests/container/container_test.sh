@@ -71,6 +71,9 @@ expect_eq "$(sed -n '/^  args:/,/^[^ ]/s/^    - *//p' "$ROOT/action.yml" | tr -d
 
 lf_start "$WORK/forge" "$SIM" "$TOKEN" || fatal "local forge did not start"
 OWNER=acme
+# The forge the Action talks to (its provider and api-url inputs); walk() is run on each.
+FORGE=github
+FORGE_API=$LF_API
 
 # action RUN_DIR UID ACTION [VAR=VALUE ...]: the runner's `docker run` of the Action for the
 # workspace RUN_DIR/workspace; sets RC, OUT (stdout + stderr) and OUTPUTS (the outputs file).
@@ -86,7 +89,7 @@ action() {
   local envs=(-e GITHUB_ACTIONS=true -e CI=true -e GITHUB_WORKSPACE=/github/workspace
     -e HOME=/github/home -e "GITHUB_OUTPUT=/github/file_commands/set_output_$id"
     -e "GITHUB_STEP_SUMMARY=/github/file_commands/step_summary_$id"
-    -e "INPUT_ACTION=$what" -e INPUT_PROVIDER=github -e "INPUT_API-URL=$LF_API"
+    -e "INPUT_ACTION=$what" -e "INPUT_PROVIDER=$FORGE" -e "INPUT_API-URL=$FORGE_API"
     -e "INPUT_TOKEN=$TOKEN" -e INPUT_DRY-RUN=false -e INPUT_SOURCEDIR=)
   local var
   for var in "$@"; do
@@ -116,9 +119,9 @@ checkout() {
   mkdir -p "$run/file_commands" "$run/home"
   local args=(-q)
   [[ $depth == shallow ]] && args+=(--depth 1)
-  git clone "${args[@]}" --branch "$branch" "$(lf_auth_url github "$OWNER" "$repo")" \
+  git clone "${args[@]}" --branch "$branch" "$(lf_auth_url "$FORGE" "$OWNER" "$repo")" \
     "$run/workspace" || fatal "clone of $repo ($branch) failed"
-  git -C "$run/workspace" remote set-url origin "$(lf_remote_url github "$OWNER" "$repo")"
+  git -C "$run/workspace" remote set-url origin "$(lf_remote_url "$FORGE" "$OWNER" "$repo")"
   if [[ $detach == detach ]]; then
     git -C "$run/workspace" checkout -q --detach
   fi
@@ -148,14 +151,14 @@ gate() {
 
 # One walk: dev PR by `new`, its gate, the merge, Flux, the qa PR by `promote`, its gate.
 walk() {
-  local uid=$1 depth=$2 repo="webshop-u$1-$2" run
+  local uid=$1 depth=$2 repo="webshop-$FORGE-u$1-$2" run
   rm -rf "$WORK/sample"
   lf_sample_repo "$WORK/sample" "status_timeout_minutes: 30s
 status:
   poll_interval: 1s"
-  lf_create_repo github "$OWNER" "$repo" "$WORK/sample" "$(lf_default_settings)" ||
+  lf_create_repo "$FORGE" "$OWNER" "$repo" "$WORK/sample" "$(lf_default_settings)" ||
     fatal "cannot create $repo"
-  local what="uid $uid, $depth clone"
+  local what="$FORGE, uid $uid, $depth clone"
 
   run="$WORK/run-$repo-new"
   checkout "$run" "$uid" "$depth" main "$repo"
@@ -172,7 +175,8 @@ status:
   run="$WORK/run-$repo-gate-dev"
   gate "$run" "$uid" "$depth" "$repo" "status on the dev PR ($what)" \
     "is the first environment so status check is skipped"
-  lf_post_status github "$OWNER" "$repo" "$(git -c safe.directory="*" -C "$run/workspace" rev-parse HEAD)" \
+  lf_post_status "$FORGE" "$OWNER" "$repo" \
+    "$(git -c safe.directory="*" -C "$run/workspace" rev-parse HEAD)" \
     gitops-promotion status success >/dev/null || fatal "cannot report the check"
   local merged
   merged=$(lf_wait_merged "$OWNER" "$repo" "$pr") || fatal "the dev PR ($what) did not merge"
@@ -200,6 +204,10 @@ for uid in 1001 1000 0; do
     walk "$uid" "$depth"
   done
 done
+# The same Action with provider gitlab (a project in a subgroup; a full clone pushes) and gitea (a
+# shallow clone commits through the API).
+FORGE=gitlab FORGE_API=$LF_API/api/v4 OWNER=team/platform walk 1001 full
+FORGE=gitea FORGE_API=$LF_API/api/v1 walk 1000 shallow
 
 # The Action's `feature` with the kubectl the image ships (Debian's, kustomize v2.0.3: directories
 # under `bases:`), then `feature-stale` with its max-age input.

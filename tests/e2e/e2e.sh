@@ -90,7 +90,9 @@ fi
 case $PROVIDER in
 github) OWNER=o ;;
 azdo) OWNER=org ;;
-gitea | gitlab) OWNER=o ;;
+gitea) OWNER=o ;;
+# E2E_OWNER=team/platform: a GitLab project in a subgroup.
+gitlab) OWNER=${E2E_OWNER:-o} ;;
 *) fatal "unknown provider $PROVIDER" ;;
 esac
 # Gitea's and GitLab's REST APIs live under /api/v1 and /api/v4 of their web servers.

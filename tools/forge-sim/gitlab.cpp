@@ -1,8 +1,9 @@
 // GitLab REST API v4 (the subset gitops-promotion uses): merge requests with auto-merge ("merge
 // when the pipeline succeeds", here: when the repository's required contexts are green), the merge
 // requests of a commit, commit statuses, the project's merge settings, file lookups and the Commits
-// API with actions. Projects are `owner/name` (the id is the URL-encoded path, decoded by the
-// server before routing). Errors are GitLab's `{"message": …}`.
+// API with actions. Projects are `owner/name`, the owner a group path that may have subgroups (the
+// id is the URL-encoded path, decoded by the server before routing). Errors are GitLab's
+// `{"message": …}`.
 #include "http_util.hpp"
 #include "server.hpp"
 #include "state.hpp"
@@ -29,8 +30,13 @@ public:
         (this->*fn)(req, res, p);
       };
     };
-    const std::string project = "/api/v4/projects/{owner}/{repo}";
-    r.add("GET", project, bind(&GitLabApi::get_project));
+    // A project path may have subgroups ("team/platform/webshop", its id URL-encoded and decoded
+    // before routing): the owner takes every segment but the last, so a route whose path ends like
+    // another's comes first (the merge requests of a commit before the project's list) and the
+    // bare project route comes last.
+    const std::string project = "/api/v4/projects/{owner+}/{repo}";
+    r.add("GET", project + "/repository/commits/{sha}/merge_requests",
+          bind(&GitLabApi::mrs_of_commit));
     r.add("GET", project + "/merge_requests", bind(&GitLabApi::list_mrs));
     r.add("POST", project + "/merge_requests", bind(&GitLabApi::create_mr));
     r.add("GET", project + "/merge_requests/{iid}", bind(&GitLabApi::get_mr));
@@ -38,12 +44,11 @@ public:
     r.add("PUT", project + "/merge_requests/{iid}/merge", bind(&GitLabApi::merge_mr));
     r.add("POST", project + "/merge_requests/{iid}/cancel_merge_when_pipeline_succeeds",
           bind(&GitLabApi::cancel_auto_merge));
-    r.add("GET", project + "/repository/commits/{sha}/merge_requests",
-          bind(&GitLabApi::mrs_of_commit));
     r.add("GET", project + "/repository/commits/{sha}/statuses", bind(&GitLabApi::statuses));
     r.add("POST", project + "/statuses/{sha}", bind(&GitLabApi::create_status));
     r.add("GET", project + "/repository/files/{path+}", bind(&GitLabApi::get_file));
     r.add("POST", project + "/repository/commits", bind(&GitLabApi::create_commit));
+    r.add("GET", project, bind(&GitLabApi::get_project));
   }
 
 private:

@@ -23,6 +23,22 @@ bool valid_name(const std::string &s) {
   });
 }
 
+// An owner: a user or organization, or (GitLab) a group path with subgroups, "team/platform".
+bool valid_owner(const std::string &s) {
+  std::size_t start = 0;
+  for (int depth = 0; depth < 20; ++depth) {
+    const std::size_t slash = s.find('/', start);
+    if (!valid_name(s.substr(start, slash == std::string::npos ? slash : slash - start))) {
+      return false;
+    }
+    if (slash == std::string::npos) {
+      return true;
+    }
+    start = slash + 1;
+  }
+  return false;
+}
+
 nlohmann::json pr_to_json(const PullRequest &pr) {
   nlohmann::json j = {
       {"repo", pr.repo_key},     {"number", pr.number},     {"node_id", pr.node_id},
@@ -87,7 +103,7 @@ Repo *State::find_repo(const std::string &owner, const std::string &name) {
   if (auto it = m_repos.find(key); it != m_repos.end()) {
     return &it->second;
   }
-  if (!valid_name(owner) || !valid_name(name)) {
+  if (!valid_owner(owner) || !valid_name(name)) {
     return nullptr;
   }
   std::filesystem::path path = m_repo_root / owner / (name + ".git");
@@ -117,7 +133,7 @@ Repo *State::find_repo(const std::string &owner, const std::string &name) {
 Repo &State::create_repo(const std::string &owner, const std::string &name,
                          const std::string &default_branch,
                          const std::map<std::string, std::string> &files) {
-  if (!valid_name(owner) || !valid_name(name)) {
+  if (!valid_owner(owner) || !valid_name(name)) {
     throw std::invalid_argument("invalid repository name '" + owner + "/" + name + "'");
   }
   std::filesystem::path path = m_repo_root / owner / (name + ".git");
