@@ -5,6 +5,7 @@
 #include "gitops/util/strings.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <map>
 
 namespace gitops::commands {
@@ -255,9 +256,15 @@ Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &ser
     merge = provider.update_auto_merge(pr, plan.auto_merge, cfg.merge_method);
   } catch (const ProviderError &) {
     // A forge that schedules a merge for one head only (Gitea's head_commit_id) refuses when
-    // another run pushed since the PR was read: converge on that run's commit as above.
-    const std::string tip =
-        services.repository.fetch(cfg.remote, plan.branch, services.credentials);
+    // another run pushed since the PR was read: converge on that run's commit as above. If the
+    // branch cannot be read either, the forge's refusal is the error to report.
+    const std::exception_ptr refusal = std::current_exception();
+    std::string tip;
+    try {
+      tip = services.repository.fetch(cfg.remote, plan.branch, services.credentials);
+    } catch (const Error &) {
+      std::rethrow_exception(refusal);
+    }
     if (tip != sha) {
       return converge_after_lost_race(plan, cfg, services, pr, tip, std::move(outcome));
     }

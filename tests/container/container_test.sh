@@ -268,7 +268,7 @@ done < <(grep -v -- ----- "$WORK/app.pem")
 
 # By hand, as another user than the repository's owner: the cause and the fix, not "no repository".
 run="$WORK/run-foreign"
-checkout "$run" 1000 full main webshop-u1000-full
+checkout "$run" 1000 full main webshop-github-u1000-full
 "${PODMAN[@]}" run "${RUN_FLAGS[@]}" --user 1001:1001 -v "$run/workspace:/repo" -w /repo \
   "$IMAGE" new --dry-run --group webshop --app cart --tag 9.9.9 >"$WORK/out" 2>"$WORK/err"
 rc=$?

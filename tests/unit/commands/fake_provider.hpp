@@ -23,6 +23,9 @@ public:
   bool already_mergeable = false;                          // update_auto_merge(on) refuses
   bool update_fails = false;                               // update_pr throws ProviderError
   std::function<void()> before_update;                     // runs as update_pr starts (races)
+  // When set, update_auto_merge(on) runs it once and then throws ProviderError, as a forge
+  // refusing to schedule the merge of a head that moved (Gitea's head_commit_id check).
+  std::function<void()> refuse_auto_merge;
   std::string head_sha; // what the forge reports as the PR's head (empty: unknown)
   // list_statuses answers: per sha, a list of answers consumed one per call (the last repeats).
   std::map<std::string, std::vector<std::vector<providers::CommitStatus>>> statuses;
@@ -85,6 +88,14 @@ public:
   }
   providers::AutoMergeOutcome update_auto_merge(const providers::PullRequest &pr, bool enabled,
                                                 config::MergeMethod method) override {
+    if (enabled && refuse_auto_merge) {
+      const std::function<void()> race = std::move(refuse_auto_merge);
+      refuse_auto_merge = nullptr;
+      race();
+      calls.push_back("update_auto_merge " + std::to_string(pr.number) + " refused");
+      throw ProviderError("POST /pulls/" + std::to_string(pr.number) +
+                          "/merge answered 409 (head out of date)");
+    }
     if (enabled && already_mergeable && !pr.auto_merge) {
       calls.push_back("update_auto_merge " + std::to_string(pr.number) + " already mergeable");
       return providers::AutoMergeOutcome::already_mergeable;

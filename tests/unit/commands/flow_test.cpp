@@ -302,6 +302,33 @@ TEST_F(FlowTest, NewThatLosesARaceMakesThePrDescribeTheWinner) {
   EXPECT_NO_THROW((void)status("promote/webshop-cart"));
 }
 
+TEST_F(FlowTest, NewWhoseAutoMergeIsRefusedAfterLosingARaceConvergesOnTheWinner) {
+  (void)run_new("cart", "2.0.0");
+  // Run B pushes 4.0.0 after run A (3.0.0) updated the PR, and the forge then refuses A's merge
+  // request for the head A read.
+  std::string winner;
+  provider.refuse_auto_merge = [&] { winner = push_promotion_branch("dev", "4.0.0"); };
+  const Outcome a = run_new("cart", "3.0.0");
+  EXPECT_TRUE(a.skipped);
+  EXPECT_EQ(a.commit, winner);
+  EXPECT_TRUE(contains(a.message, "superseded")) << a.message;
+  EXPECT_TRUE(called("update_auto_merge 1 refused"));
+  EXPECT_EQ(provider.open_pr->title, "Promote webshop/cart version 4.0.0 to environment dev");
+  EXPECT_TRUE(provider.open_pr->auto_merge);
+  EXPECT_NO_THROW((void)status("promote/webshop-cart"));
+}
+
+TEST_F(FlowTest, NewReportsARefusedAutoMergeWhenNoOtherRunPushed) {
+  provider.refuse_auto_merge = [] {};
+  try {
+    (void)run_new("cart", "2.0.0");
+    FAIL() << "expected ProviderError";
+  } catch (const gitops::ProviderError &e) {
+    EXPECT_TRUE(contains(e.what(), "head out of date")) << e.what();
+  }
+  EXPECT_FALSE(provider.open_pr->auto_merge);
+}
+
 TEST_F(FlowTest, StatusFailsWhenTheBranchHoldsAnotherVersionThanThePrSays) {
   open_pr("qa", base);
   provider.statuses[base] = {
