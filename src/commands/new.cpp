@@ -144,11 +144,31 @@ Outcome converge_after_lost_race(const NewPlan &plan, const config::Config &cfg,
                        std::to_string(pr.number) + " is off until a run of `new` or `promote` " +
                        "for that branch completes (re-running this one does)");
   }
-  const providers::PullRequest described =
-      provider.update_pr(pr, winner->title(), winner->description());
+  providers::PullRequest described = provider.update_pr(pr, winner->title(), winner->description());
+  // Auto-merge is asked for the commit checked above (a forge's view of the head can lag the push;
+  // GitLab and Gitea pin the merge to the head they are given).
+  described.head_sha = tip;
   const config::Environment *env = cfg.find_environment(winner->env);
   const bool automated = env != nullptr && env->automated;
-  (void)provider.update_auto_merge(described, automated, cfg.merge_method);
+  try {
+    (void)provider.update_auto_merge(described, automated, cfg.merge_method);
+  } catch (const ProviderError &) {
+    // Refused because yet another run pushed after `tip`: that run describes and arms the PR
+    // for its own commit, so this one only steps aside.
+    const std::exception_ptr refusal = std::current_exception();
+    std::string newer;
+    try {
+      newer = services.repository.fetch(cfg.remote, plan.branch, services.credentials);
+    } catch (const Error &) {
+      std::rethrow_exception(refusal);
+    }
+    if (newer == tip) {
+      throw;
+    }
+    services.log.warn("yet another run pushed " + newer + " to " + plan.branch +
+                      "; its own run sets auto-merge of pull request " + std::to_string(pr.number) +
+                      " for it");
+  }
   services.log.warn("another run pushed " + tip + " (" + winner->group + "/" + winner->app +
                     " version " + winner->tag + " to environment " + winner->env + ") to " +
                     plan.branch + " after this run; pull request " + std::to_string(pr.number) +
@@ -251,6 +271,9 @@ Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &ser
     }
   }
 
+  // The branch holds `sha` (the forge said so, or the remote did): auto-merge is asked for exactly
+  // that commit, whatever head the forge's answer showed.
+  pr.head_sha = sha;
   providers::AutoMergeOutcome merge = providers::AutoMergeOutcome::unchanged;
   try {
     merge = provider.update_auto_merge(pr, plan.auto_merge, cfg.merge_method);

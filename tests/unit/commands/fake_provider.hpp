@@ -26,7 +26,8 @@ public:
   // When set, update_auto_merge(on) runs it once and then throws ProviderError, as a forge
   // refusing to schedule the merge of a head that moved (Gitea's head_commit_id check).
   std::function<void()> refuse_auto_merge;
-  std::string head_sha; // what the forge reports as the PR's head (empty: unknown)
+  std::string auto_merge_head; // the head update_auto_merge(on) was last asked to merge
+  std::string head_sha;        // what the forge reports as the PR's head (empty: unknown)
   // list_statuses answers: per sha, a list of answers consumed one per call (the last repeats).
   std::map<std::string, std::vector<std::vector<providers::CommitStatus>>> statuses;
 
@@ -88,6 +89,9 @@ public:
   }
   providers::AutoMergeOutcome update_auto_merge(const providers::PullRequest &pr, bool enabled,
                                                 config::MergeMethod method) override {
+    if (enabled) {
+      auto_merge_head = pr.head_sha;
+    }
     if (enabled && refuse_auto_merge) {
       const std::function<void()> race = std::move(refuse_auto_merge);
       refuse_auto_merge = nullptr;

@@ -318,6 +318,14 @@ TEST_F(FlowTest, NewWhoseAutoMergeIsRefusedAfterLosingARaceConvergesOnTheWinner)
   EXPECT_NO_THROW((void)status("promote/webshop-cart"));
 }
 
+TEST_F(FlowTest, AutoMergeIsAskedForThePushedCommitWhenTheForgeShowsAnOlderHead) {
+  // GitLab updates a merge request's sha some time after a push: the PR's answer shows the old one.
+  provider.head_sha = std::string(40, 'a');
+  const Outcome first = run_new("cart", "2.0.0");
+  ASSERT_TRUE(first.commit.has_value());
+  EXPECT_EQ(provider.auto_merge_head, *first.commit);
+}
+
 TEST_F(FlowTest, NewReportsARefusedAutoMergeWhenNoOtherRunPushed) {
   provider.refuse_auto_merge = [] {};
   try {
