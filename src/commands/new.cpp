@@ -126,6 +126,19 @@ NewPlan plan_new_with(Services &services, const std::string &commit, const NewOp
 
 namespace {
 
+// The tip of `branch` on the remote, read again because the forge refused a request about it.
+// Call it only while that refusal is being handled: when the branch cannot be read, the refusal is
+// rethrown, since it is the error to report.
+std::string tip_after_refusal(const config::Config &cfg, Services &services,
+                              const std::string &branch) {
+  const std::exception_ptr refusal = std::current_exception();
+  try {
+    return services.repository.fetch(cfg.remote, branch, services.credentials);
+  } catch (const Error &) {
+    std::rethrow_exception(refusal);
+  }
+}
+
 // Our push was overtaken: `tip` (another run's commit) is what the branch, and so the PR, will
 // merge. The PR is made to describe `tip` from the state the commit carries, when its content
 // agrees; otherwise auto-merge stays off and the run fails, naming what to re-run.
@@ -155,13 +168,7 @@ Outcome converge_after_lost_race(const NewPlan &plan, const config::Config &cfg,
   } catch (const ProviderError &) {
     // Refused because yet another run pushed after `tip`: that run describes and arms the PR
     // for its own commit, so this one only steps aside.
-    const std::exception_ptr refusal = std::current_exception();
-    std::string newer;
-    try {
-      newer = services.repository.fetch(cfg.remote, plan.branch, services.credentials);
-    } catch (const Error &) {
-      std::rethrow_exception(refusal);
-    }
+    const std::string newer = tip_after_refusal(cfg, services, plan.branch);
     if (newer == tip) {
       throw;
     }
@@ -279,15 +286,8 @@ Outcome apply_plan(const NewPlan &plan, const config::Config &cfg, Services &ser
     merge = provider.update_auto_merge(pr, plan.auto_merge, cfg.merge_method);
   } catch (const ProviderError &) {
     // A forge that schedules a merge for one head only (Gitea's head_commit_id) refuses when
-    // another run pushed since the PR was read: converge on that run's commit as above. If the
-    // branch cannot be read either, the forge's refusal is the error to report.
-    const std::exception_ptr refusal = std::current_exception();
-    std::string tip;
-    try {
-      tip = services.repository.fetch(cfg.remote, plan.branch, services.credentials);
-    } catch (const Error &) {
-      std::rethrow_exception(refusal);
-    }
+    // another run pushed since the PR was read: converge on that run's commit as above.
+    const std::string tip = tip_after_refusal(cfg, services, plan.branch);
     if (tip != sha) {
       return converge_after_lost_race(plan, cfg, services, pr, tip, std::move(outcome));
     }
