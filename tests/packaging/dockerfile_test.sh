@@ -22,7 +22,9 @@
 #
 # Then it checks itself: deliberately broken copies of the Dockerfile (a library package removed, a
 # package that does not exist, an unneeded package, a USER, no run-as-owner) must each be rejected.
-set -euo pipefail
+set -Eeuo pipefail
+# A failure that set -e ends silently still says where (a flake in CI left no output at all).
+trap 'echo "dockerfile_test: failed at line $LINENO (exit $?)" >&2' ERR
 
 dockerfile=$1
 binary=$2
