@@ -1,0 +1,260 @@
+// The GitLab provider against the forge simulator's GitLab module, through Prism 5.14.2 as a
+// validating proxy with GitLab's OpenAPI v2 description (tests/data/specs/gitlab): every request
+// the provider sends and every answer the simulator gives must satisfy the description.
+#include "gp_test_paths.hpp"
+#include "server.hpp"
+#include "support/prism.hpp"
+#include "support/retrying_curl.hpp"
+#include "support/temp_dir.hpp"
+#include "support/validating_client.hpp"
+
+#include "gitops/http/curl_http_client.hpp"
+#include "gitops/providers/gitlab_provider.hpp"
+#include "gitops/util/error.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace gitops::contract {
+namespace {
+
+using namespace std::chrono_literals;
+using providers::AutoMergeOutcome;
+using providers::GitLabProvider;
+using ::testing::IsEmpty;
+
+constexpr const char *k_token = "contract-gitlab-token";
+// A project in a subgroup: its id travels URL-encoded through two namespace levels.
+constexpr const char *k_owner = "acme/platform";
+
+class GitLabContract : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    s_dir = std::make_unique<test::TempDir>("gitlab-contract-");
+    forge_sim::Options options;
+    options.repo_root = s_dir->path() / "root";
+    options.token = k_token;
+    s_sim = std::make_unique<forge_sim::Simulator>(options);
+    const int port = s_sim->start();
+    {
+      auto lock = s_sim->state().lock();
+      s_sim->state().create_repo(k_owner, "gitops", "main",
+                                 {{"README.md", "hello\n"},
+                                  {"apps/dev/web.yaml", "image: web:1.0\n"},
+                                  {"apps/dev/old.yaml", "old: true\n"},
+                                  {"apps/qa/web.yaml", "image: web:1.0\n"}});
+    }
+    s_prism = std::make_unique<Prism>(
+        std::filesystem::path(GP_SOURCE_DIR) / "tests/data/specs/gitlab/gitlab-v4.trimmed.json",
+        "http://127.0.0.1:" + std::to_string(port), s_dir->path() / "prism.log");
+  }
+
+  static void TearDownTestSuite() {
+    s_prism.reset();
+    if (s_sim) {
+      s_sim->stop();
+    }
+    s_sim.reset();
+    s_dir.reset();
+  }
+
+  void SetUp() override {
+    if (!s_prism) {
+      GTEST_SKIP() << "Prism did not start";
+    }
+    http::ClientOptions options;
+    options.total_timeout = 30s;
+    http::RetryOptions retry;
+    retry.base_backoff = 20ms;
+    retry.max_backoff = 100ms;
+    m_curl = std::make_unique<test::RetryingCurl>(options, retry);
+    m_http = std::make_unique<ValidatingHttpClient>(*m_curl);
+    m_provider = std::make_unique<GitLabProvider>(
+        providers::parse_gitlab_remote(std::string("https://gitlab.example.com/") + k_owner +
+                                           "/gitops.git",
+                                       s_prism->url() + "/api/v4"),
+        std::make_shared<util::FixedToken>(k_token), *m_http);
+  }
+
+  void TearDown() override {
+    if (m_http) {
+      EXPECT_THAT(m_http->violations(), IsEmpty()) << "Prism log:\n" << s_prism->log();
+    }
+    auto lock = s_sim->state().lock();
+    if (auto *repo = s_sim->state().find_repo(k_owner, "gitops")) {
+      repo->settings.required_contexts.clear();
+    }
+  }
+
+  static forge_sim::Repo &repo() {
+    auto *repo = s_sim->state().find_repo(k_owner, "gitops");
+    if (repo == nullptr) {
+      throw std::runtime_error("project acme/platform/gitops is gone");
+    }
+    return *repo;
+  }
+
+  static std::optional<std::string> tip(const std::string &branch) {
+    auto lock = s_sim->state().lock();
+    return s_sim->state().open_git(repo()).ref_target("refs/heads/" + branch);
+  }
+
+  static forge_sim::CommitInfo commit(const std::string &sha) {
+    auto lock = s_sim->state().lock();
+    return s_sim->state().open_git(repo()).read_commit(sha);
+  }
+
+  static std::optional<std::string> file(const std::string &sha, const std::string &path) {
+    auto lock = s_sim->state().lock();
+    return s_sim->state().open_git(repo()).read_file(sha, path);
+  }
+
+  static void require(std::vector<std::string> contexts) {
+    auto lock = s_sim->state().lock();
+    repo().settings.required_contexts = std::move(contexts);
+  }
+
+  // A commit on `branch` from main's tip changing `path`, through the Commits API.
+  std::string push(const std::string &branch, const std::string &path, const std::string &content) {
+    return m_provider->commit_via_api({branch,
+                                       m_config.base_branch,
+                                       tip("main").value(),
+                                       {{path, content}},
+                                       "m",
+                                       m_config.author()});
+  }
+
+  inline static std::unique_ptr<test::TempDir> s_dir;
+  inline static std::unique_ptr<forge_sim::Simulator> s_sim;
+  inline static std::unique_ptr<Prism> s_prism;
+  std::unique_ptr<test::RetryingCurl> m_curl;
+  std::unique_ptr<ValidatingHttpClient> m_http;
+  std::unique_ptr<GitLabProvider> m_provider;
+  config::Config m_config;
+};
+
+TEST_F(GitLabContract, CommitsApiCommitsOnTheBaseAndReplacesTheBranch) {
+  const std::string base = tip("main").value();
+  const std::string first = m_provider->commit_via_api({"promote/files",
+                                                        m_config.base_branch,
+                                                        base,
+                                                        {{"apps/dev/web.yaml", "image: web:2.0\n"},
+                                                         {"apps/dev/new file.yaml", "a: 1\r\n"},
+                                                         {"apps/dev/old.yaml", "", true}},
+                                                        "Promote web 2.0",
+                                                        m_config.author()});
+  EXPECT_EQ(tip("promote/files"), first);
+  EXPECT_EQ(commit(first).parents, std::vector<std::string>{base});
+  EXPECT_EQ(commit(first).message, "Promote web 2.0");
+  EXPECT_EQ(commit(first).author.name, m_config.author_name);
+  EXPECT_EQ(file(first, "apps/dev/web.yaml"), std::optional<std::string>("image: web:2.0\n"));
+  EXPECT_EQ(file(first, "apps/dev/new file.yaml"), std::optional<std::string>("a: 1\r\n"));
+  EXPECT_EQ(file(first, "apps/dev/old.yaml"), std::nullopt);
+
+  // A re-run replaces the branch (force) with a commit on the base again.
+  const std::string bytes("\xff\xfe\x00 binary", 10);
+  const std::string second =
+      m_provider->commit_via_api({"promote/files",
+                                  m_config.base_branch,
+                                  base,
+                                  {{"apps/dev/web.yaml", "image: web:3.0\n"}, {"bin.dat", bytes}},
+                                  "Promote web 3.0",
+                                  m_config.author()});
+  EXPECT_EQ(tip("promote/files"), second);
+  EXPECT_EQ(commit(second).parents, std::vector<std::string>{base});
+  EXPECT_EQ(file(second, "bin.dat"), std::optional<std::string>(bytes));
+  EXPECT_EQ(file(second, "apps/dev/new file.yaml"), std::nullopt);
+}
+
+TEST_F(GitLabContract, PrismCatchesARequestOutsideTheDescription) {
+  // Proof that the oracle is live: a commit status state GitLab does not have is a violation.
+  http::Request request;
+  request.method = "POST";
+  request.url =
+      s_prism->url() + "/api/v4/projects/acme%2Fplatform%2Fgitops/statuses/" + tip("main").value();
+  request.headers.emplace("PRIVATE-TOKEN", k_token);
+  request.headers.emplace("Content-Type", "application/json");
+  request.body = R"({"state":"green","context":"ci"})";
+  (void)m_http->send(request);
+  EXPECT_THAT(m_http->violations(), ::testing::Not(IsEmpty()));
+  m_http->clear_violations();
+}
+
+TEST_F(GitLabContract, CreatesUpdatesArmsAndMergesAMergeRequest) {
+  const std::string base = tip("main").value();
+  const std::string head = push("promote/apps-web", "apps/dev/web.yaml", "image: web:1.1\n");
+  const auto created =
+      m_provider->create_or_update_pr("promote/apps-web", "main", "First title", "Body 1");
+  EXPECT_GT(created.number, 0);
+  EXPECT_EQ(created.head_sha, head);
+  EXPECT_EQ(created.state, providers::PrState::open);
+  // A retried create (409) updates the open one.
+  const auto again = m_provider->create_pr("promote/apps-web", "main", "Second title", "Body 2");
+  EXPECT_EQ(again.number, created.number);
+  EXPECT_EQ(again.title, "Second title");
+  const auto found = m_provider->find_open_pr("promote/apps-web", "main");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->number, created.number);
+
+  // Without a required pipeline GitLab would merge at once: not armed.
+  EXPECT_EQ(m_provider->update_auto_merge(again, true, config::MergeMethod::squash),
+            AutoMergeOutcome::already_mergeable);
+  require({"ci/status"});
+  EXPECT_EQ(m_provider->update_auto_merge(again, true, config::MergeMethod::squash),
+            AutoMergeOutcome::changed);
+  const auto armed = m_provider->find_open_pr("promote/apps-web", "main").value();
+  EXPECT_EQ(m_provider->update_auto_merge(armed, true, config::MergeMethod::squash),
+            AutoMergeOutcome::unchanged);
+  EXPECT_EQ(m_provider->find_open_prs_for_commit(head).size(), 1U);
+
+  m_provider->set_status(head, {"ci/status", providers::StatusState::success, "checked"});
+  const auto statuses = m_provider->list_statuses(head);
+  ASSERT_EQ(statuses.size(), 1U);
+  EXPECT_EQ(statuses[0].context, "ci/status");
+  EXPECT_EQ(statuses[0].state, providers::StatusState::success);
+
+  // The pipeline (the required context) is green: the armed squash merge happened.
+  EXPECT_EQ(m_provider->find_open_pr("promote/apps-web", "main"), std::nullopt);
+  const std::string main_tip = tip("main").value();
+  const auto merged = m_provider->find_merged_pr_for_commit(main_tip);
+  ASSERT_TRUE(merged);
+  EXPECT_EQ(merged->number, created.number);
+  EXPECT_EQ(m_provider->find_merged_pr_for_commit(base), std::nullopt);
+}
+
+TEST_F(GitLabContract, CancelsAnArmedMergeAndMergesByHand) {
+  const std::string head = push("promote/apps-qa", "apps/qa/web.yaml", "image: web:7\n");
+  const auto pr = m_provider->create_or_update_pr("promote/apps-qa", "main", "t", "d");
+  require({"ci/status"});
+  EXPECT_EQ(m_provider->update_auto_merge(pr, true, config::MergeMethod::merge),
+            AutoMergeOutcome::changed);
+  const auto armed = m_provider->find_open_pr("promote/apps-qa", "main").value();
+  EXPECT_EQ(m_provider->update_auto_merge(armed, false, config::MergeMethod::merge),
+            AutoMergeOutcome::changed);
+  const auto disarmed = m_provider->find_open_pr("promote/apps-qa", "main").value();
+  EXPECT_EQ(m_provider->update_auto_merge(disarmed, false, config::MergeMethod::merge),
+            AutoMergeOutcome::unchanged);
+  m_provider->set_status(head, {"ci/status", providers::StatusState::success, ""});
+  EXPECT_TRUE(m_provider->find_open_pr("promote/apps-qa", "main")) << "disarmed: not merged";
+  m_provider->merge_pr(m_provider->find_open_pr("promote/apps-qa", "main").value(),
+                       config::MergeMethod::merge);
+  EXPECT_EQ(m_provider->find_open_pr("promote/apps-qa", "main"), std::nullopt);
+  EXPECT_EQ(commit(tip("main").value()).parents.size(), 2U) << "a merge commit";
+}
+
+TEST_F(GitLabContract, AFailedStatusIsListedAsFailure) {
+  const std::string head = push("promote/apps-fail", "apps/dev/web.yaml", "image: web:8\n");
+  m_provider->set_status(head, {"flux/dev", providers::StatusState::pending, "reconciling"});
+  m_provider->set_status(head, {"flux/dev", providers::StatusState::failure, "health check"});
+  const auto statuses = m_provider->list_statuses(head);
+  ASSERT_FALSE(statuses.empty());
+  EXPECT_EQ(statuses.front().context, "flux/dev");
+  EXPECT_EQ(statuses.front().state, providers::StatusState::failure);
+}
+
+} // namespace
+} // namespace gitops::contract
