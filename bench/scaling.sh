@@ -6,6 +6,8 @@
 #                                                 update-index, write-tree, commit-tree) + git push
 #   git push alone (client side) of such a commit, and cp -a of the checkout (upstream's first step)
 #   --version                                 vs  git --version
+#   what loading each library at start-up costs: an empty C++ program linked with nothing more,
+#   with libgit2, libcurl or libcrypto (the three the binary opens with dlopen when first needed)
 # The forge is scripts/lib/local-forge.sh: the forge simulator and lighttpd + git http-backend on
 # loopback. CPU is user + system time of the whole process tree (GNU time), taken over a batch of
 # BATCH runs and divided, REPEATS batches per figure: min / median / max. Peak RSS is the largest
@@ -209,6 +211,15 @@ fi
 
 measure version "'$cli' --version >/dev/null" $((fast_batch * 5))
 measure git-version "git --version >/dev/null" $((fast_batch * 5))
+# What each library would cost every command if it were linked: an empty program linked with the
+# libraries the binary links (yaml-cpp, the C++ runtime), then with one more.
+printf 'int main() { return 0; }\n' >"$scratch/empty.cpp"
+startup_libs="base: libgit2:-lgit2 libcurl:-lcurl libcrypto:-lcrypto"
+for spec in $startup_libs; do
+  lib=${spec%%:*}
+  c++ -O2 "$scratch/empty.cpp" -o "$scratch/empty-$lib" -Wl,--no-as-needed -lyaml-cpp ${spec#*:}
+  measure "startup-$lib" "'$scratch/empty-$lib'" $((fast_batch * 5))
+done
 first=${sizes%% *}
 last=${sizes##* }
 echo
@@ -218,6 +229,10 @@ echo "- new --dry-run ÷ git grep floor: $(for n in $sizes; do printf '%s: %sx  
 echo "- new (commit, push, PR) ÷ plumbing + git push: $(for n in $sizes; do printf '%s: %sx  ' "$n" "$(ratio "new-$n" "floor-$n")"; done)"
 echo "- new (commit, push, PR) ÷ git push alone: $(for n in $sizes; do printf '%s: %sx  ' "$n" "$(ratio "new-$n" "push-$n")"; done)"
 echo "- --version ÷ git --version CPU: $(ratio version git-version)x ($(fig version 2) vs $(fig git-version 2) ms)"
+echo "- start-up of an empty program linked with yaml-cpp and the C++ runtime: $(fig startup-base 2) ms; one more library adds: $(for spec in $startup_libs; do
+  lib=${spec%%:*}
+  [ "$lib" = base ] || printf '%s %s ms  ' "$lib" "$(awk -v a="$(fig "startup-$lib" 2)" -v b="$(fig startup-base 2)" 'BEGIN { printf "%.1f", a - b }')"
+done)"
 if [ "${LARGE:-1}" = 1 ]; then
   echo
   echo "| case | new --dry-run CPU ms | peak MiB | floor | floor CPU ms | ratio |"

@@ -3,6 +3,8 @@
 // Private to src/git/: RAII handles and error checking for libgit2. Never include from a public
 // header.
 
+#include "libgit2_library.hpp"
+
 #include "gitops/util/error.hpp"
 
 #include <git2.h>
@@ -13,29 +15,30 @@
 
 namespace gitops::git::detail {
 
-// Calls the libgit2 free function `FreeFn` on destruction of a unique_ptr.
-template <auto FreeFn> struct Deleter {
-  template <class T> void operator()(T *p) const noexcept { FreeFn(p); }
+// Calls the libgit2 free function in `Slot` (a member of Libgit2) on destruction of a unique_ptr.
+// Only reached for a handle libgit2 made, so the library is already loaded.
+template <auto Slot> struct Deleter {
+  template <class T> void operator()(T *p) const noexcept { (libgit2().*Slot)(p); }
 };
 
-using RepositoryPtr = std::unique_ptr<git_repository, Deleter<git_repository_free>>;
-using ReferencePtr = std::unique_ptr<git_reference, Deleter<git_reference_free>>;
-using CommitPtr = std::unique_ptr<git_commit, Deleter<git_commit_free>>;
-using TreePtr = std::unique_ptr<git_tree, Deleter<git_tree_free>>;
-using TreeEntryPtr = std::unique_ptr<git_tree_entry, Deleter<git_tree_entry_free>>;
-using BlobPtr = std::unique_ptr<git_blob, Deleter<git_blob_free>>;
-using ObjectPtr = std::unique_ptr<git_object, Deleter<git_object_free>>;
-using SignaturePtr = std::unique_ptr<git_signature, Deleter<git_signature_free>>;
-using RemotePtr = std::unique_ptr<git_remote, Deleter<git_remote_free>>;
-using PatchPtr = std::unique_ptr<git_patch, Deleter<git_patch_free>>;
-using RevwalkPtr = std::unique_ptr<git_revwalk, Deleter<git_revwalk_free>>;
-using PackbuilderPtr = std::unique_ptr<git_packbuilder, Deleter<git_packbuilder_free>>;
+using RepositoryPtr = std::unique_ptr<git_repository, Deleter<&Libgit2::git_repository_free>>;
+using ReferencePtr = std::unique_ptr<git_reference, Deleter<&Libgit2::git_reference_free>>;
+using CommitPtr = std::unique_ptr<git_commit, Deleter<&Libgit2::git_commit_free>>;
+using TreePtr = std::unique_ptr<git_tree, Deleter<&Libgit2::git_tree_free>>;
+using TreeEntryPtr = std::unique_ptr<git_tree_entry, Deleter<&Libgit2::git_tree_entry_free>>;
+using BlobPtr = std::unique_ptr<git_blob, Deleter<&Libgit2::git_blob_free>>;
+using ObjectPtr = std::unique_ptr<git_object, Deleter<&Libgit2::git_object_free>>;
+using SignaturePtr = std::unique_ptr<git_signature, Deleter<&Libgit2::git_signature_free>>;
+using RemotePtr = std::unique_ptr<git_remote, Deleter<&Libgit2::git_remote_free>>;
+using PatchPtr = std::unique_ptr<git_patch, Deleter<&Libgit2::git_patch_free>>;
+using RevwalkPtr = std::unique_ptr<git_revwalk, Deleter<&Libgit2::git_revwalk_free>>;
+using PackbuilderPtr = std::unique_ptr<git_packbuilder, Deleter<&Libgit2::git_packbuilder_free>>;
 
 // A git_buf on the stack, disposed when the scope ends.
 struct Buf {
   git_buf buf = GIT_BUF_INIT;
   Buf() = default;
-  ~Buf() { git_buf_dispose(&buf); }
+  ~Buf() { libgit2().git_buf_dispose(&buf); }
   Buf(const Buf &) = delete;
   Buf &operator=(const Buf &) = delete;
   [[nodiscard]] std::string_view view() const { return {buf.ptr, buf.size}; }
@@ -44,7 +47,7 @@ struct Buf {
 // libgit2's last error message for this thread, copied at once: the buffer is reused by the next
 // call, and libgit2 1.5 may report no error at all (NULL).
 [[nodiscard]] inline std::string last_error_message() {
-  const git_error *e = git_error_last();
+  const git_error *e = libgit2().git_error_last();
   if (e == nullptr || e->message == nullptr) {
     return "unknown libgit2 error";
   }
@@ -52,7 +55,7 @@ struct Buf {
 }
 
 [[nodiscard]] inline int last_error_class() {
-  const git_error *e = git_error_last();
+  const git_error *e = libgit2().git_error_last();
   return e == nullptr ? 0 : e->klass;
 }
 
@@ -67,7 +70,7 @@ inline int check(int rc, std::string_view what) {
 // The 40-hex form of `oid`.
 [[nodiscard]] inline std::string to_hex(const git_oid &oid) {
   char out[GIT_OID_HEXSZ + 1] = {};
-  git_oid_tostr(out, sizeof out, &oid);
+  libgit2().git_oid_tostr(out, sizeof out, &oid);
   return out;
 }
 

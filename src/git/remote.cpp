@@ -80,7 +80,7 @@ public:
 
   [[nodiscard]] git_remote_callbacks callbacks() {
     git_remote_callbacks cb;
-    git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
+    libgit2().git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
     cb.credentials = &Transfer::credentials_cb;
     cb.push_update_reference = &Transfer::update_reference_cb;
     cb.payload = this;
@@ -158,7 +158,7 @@ private:
     try {
       return self->credentials(out, allowed_types);
     } catch (const std::exception &) {
-      git_error_set_str(GIT_ERROR_NET, "out of memory while choosing credentials");
+      libgit2().git_error_set_str(GIT_ERROR_NET, "out of memory while choosing credentials");
       return GIT_EUSER;
     }
   }
@@ -180,14 +180,14 @@ private:
       return refuse("authentication failed for " + m_url +
                     ": only HTTPS remotes with a token are supported");
     }
-    return git_credential_userpass_plaintext_new(out, m_credentials.username.c_str(),
-                                                 m_credentials.token.c_str());
+    return libgit2().git_credential_userpass_plaintext_new(out, m_credentials.username.c_str(),
+                                                           m_credentials.token.c_str());
   }
 
   int refuse(std::string message) {
     m_auth_failure = std::move(message);
     // libgit2 1.5 would otherwise report a stale, unrelated error text.
-    git_error_set_str(GIT_ERROR_NET, m_auth_failure.c_str());
+    libgit2().git_error_set_str(GIT_ERROR_NET, m_auth_failure.c_str());
     return GIT_EAUTH;
   }
 
@@ -223,10 +223,10 @@ struct OpenedRemote {
 
 OpenedRemote open_remote(git_repository *repo, const std::string &name, bool for_push) {
   git_remote *raw = nullptr;
-  const int rc = git_remote_lookup(&raw, repo, name.c_str());
+  const int rc = libgit2().git_remote_lookup(&raw, repo, name.c_str());
   RemotePtr remote{raw};
-  const char *workdir = git_repository_workdir(repo);
-  std::string where = workdir != nullptr ? workdir : git_repository_path(repo);
+  const char *workdir = libgit2().git_repository_workdir(repo);
+  std::string where = workdir != nullptr ? workdir : libgit2().git_repository_path(repo);
   if (where.size() > 1 && where.back() == '/') {
     where.pop_back();
   }
@@ -236,8 +236,8 @@ OpenedRemote open_remote(git_repository *repo, const std::string &name, bool for
                    rc, last_error_class());
   }
   check(rc, "look up remote '" + name + "' in " + where);
-  const char *push_url = for_push ? git_remote_pushurl(remote.get()) : nullptr;
-  const char *url = push_url != nullptr ? push_url : git_remote_url(remote.get());
+  const char *push_url = for_push ? libgit2().git_remote_pushurl(remote.get()) : nullptr;
+  const char *url = push_url != nullptr ? push_url : libgit2().git_remote_url(remote.get());
   if (url == nullptr) {
     throw GitError("remote '" + name + "' in " + where + " has no URL");
   }
@@ -292,16 +292,18 @@ template <typename Options> void use_transfer(Options &options, Transfer &transf
 // follows the change, not the size of the tree.
 void collect_new_objects(git_repository *repo, const git_tree *tree, const git_tree *base,
                          std::set<std::string> &seen, std::vector<git_oid> &out) {
-  const size_t count = git_tree_entrycount(tree);
+  const size_t count = libgit2().git_tree_entrycount(tree);
   for (size_t i = 0; i < count; ++i) {
-    const git_tree_entry *entry = git_tree_entry_byindex(tree, i); // borrowed
-    const git_oid *id = git_tree_entry_id(entry);
+    const git_tree_entry *entry = libgit2().git_tree_entry_byindex(tree, i); // borrowed
+    const git_oid *id = libgit2().git_tree_entry_id(entry);
     const git_tree_entry *old =
-        base != nullptr ? git_tree_entry_byname(base, git_tree_entry_name(entry)) : nullptr;
-    if (old != nullptr && git_oid_equal(git_tree_entry_id(old), id) != 0) {
+        base != nullptr
+            ? libgit2().git_tree_entry_byname(base, libgit2().git_tree_entry_name(entry))
+            : nullptr;
+    if (old != nullptr && libgit2().git_oid_equal(libgit2().git_tree_entry_id(old), id) != 0) {
       continue;
     }
-    const git_object_t type = git_tree_entry_type(entry);
+    const git_object_t type = libgit2().git_tree_entry_type(entry);
     if (type == GIT_OBJECT_COMMIT) {
       continue; // a submodule's commit lives in another repository
     }
@@ -313,12 +315,13 @@ void collect_new_objects(git_repository *repo, const git_tree *tree, const git_t
       continue;
     }
     git_tree *raw = nullptr;
-    check(git_tree_lookup(&raw, repo, id), "read a tree to push");
+    check(libgit2().git_tree_lookup(&raw, repo, id), "read a tree to push");
     TreePtr sub{raw};
     TreePtr old_sub;
-    if (old != nullptr && git_tree_entry_type(old) == GIT_OBJECT_TREE) {
+    if (old != nullptr && libgit2().git_tree_entry_type(old) == GIT_OBJECT_TREE) {
       git_tree *raw_old = nullptr;
-      check(git_tree_lookup(&raw_old, repo, git_tree_entry_id(old)), "read a tree of the parent");
+      check(libgit2().git_tree_lookup(&raw_old, repo, libgit2().git_tree_entry_id(old)),
+            "read a tree of the parent");
       old_sub.reset(raw_old);
     }
     collect_new_objects(repo, sub.get(), old_sub.get(), seen, out);
@@ -330,38 +333,40 @@ void collect_new_objects(git_repository *repo, const git_tree *tree, const git_t
 std::optional<std::string> pack_new_objects(git_repository *repo, const git_oid &commit_id,
                                             std::string &parent, std::size_t &objects) {
   git_commit *raw = nullptr;
-  check(git_commit_lookup(&raw, repo, &commit_id), "read the commit to push");
+  check(libgit2().git_commit_lookup(&raw, repo, &commit_id), "read the commit to push");
   CommitPtr commit{raw};
-  if (git_commit_parentcount(commit.get()) != 1) {
+  if (libgit2().git_commit_parentcount(commit.get()) != 1) {
     return std::nullopt;
   }
   git_commit *raw_parent = nullptr;
-  check(git_commit_parent(&raw_parent, commit.get(), 0), "read the parent of the commit to push");
+  check(libgit2().git_commit_parent(&raw_parent, commit.get(), 0),
+        "read the parent of the commit to push");
   CommitPtr parent_commit{raw_parent};
-  parent = to_hex(*git_commit_id(parent_commit.get()));
+  parent = to_hex(*libgit2().git_commit_id(parent_commit.get()));
 
   std::vector<git_oid> ids{commit_id};
   git_tree *raw_tree = nullptr;
-  check(git_commit_tree(&raw_tree, commit.get()), "read the tree to push");
+  check(libgit2().git_commit_tree(&raw_tree, commit.get()), "read the tree to push");
   TreePtr tree{raw_tree};
   git_tree *raw_base = nullptr;
-  check(git_commit_tree(&raw_base, parent_commit.get()), "read the parent's tree");
+  check(libgit2().git_commit_tree(&raw_base, parent_commit.get()), "read the parent's tree");
   TreePtr base{raw_base};
-  if (git_oid_equal(git_tree_id(tree.get()), git_tree_id(base.get())) == 0) {
-    ids.push_back(*git_tree_id(tree.get()));
+  if (libgit2().git_oid_equal(libgit2().git_tree_id(tree.get()),
+                              libgit2().git_tree_id(base.get())) == 0) {
+    ids.push_back(*libgit2().git_tree_id(tree.get()));
     std::set<std::string> seen;
     collect_new_objects(repo, tree.get(), base.get(), seen, ids);
   }
 
   git_packbuilder *raw_pb = nullptr;
-  check(git_packbuilder_new(&raw_pb, repo), "start a pack");
+  check(libgit2().git_packbuilder_new(&raw_pb, repo), "start a pack");
   PackbuilderPtr pb{raw_pb};
-  git_packbuilder_set_threads(pb.get(), 1);
+  libgit2().git_packbuilder_set_threads(pb.get(), 1);
   for (const git_oid &id : ids) {
-    check(git_packbuilder_insert(pb.get(), &id, nullptr), "add an object to the pack");
+    check(libgit2().git_packbuilder_insert(pb.get(), &id, nullptr), "add an object to the pack");
   }
   std::string pack;
-  check(git_packbuilder_foreach(
+  check(libgit2().git_packbuilder_foreach(
             pb.get(),
             [](void *buf, size_t size, void *payload) {
               static_cast<std::string *>(payload)->append(static_cast<const char *>(buf), size);
@@ -383,22 +388,23 @@ bool server_has(git_repository *repo, const ReceivePackAdvertisement &ad, const 
   }
   git_oid wanted;
   git_odb *raw_odb = nullptr;
-  if (git_oid_fromstr(&wanted, id.c_str()) != 0 || git_repository_odb(&raw_odb, repo) != 0) {
+  if (libgit2().git_oid_fromstr(&wanted, id.c_str()) != 0 ||
+      libgit2().git_repository_odb(&raw_odb, repo) != 0) {
     return false;
   }
-  const std::unique_ptr<git_odb, Deleter<git_odb_free>> odb{raw_odb};
+  const std::unique_ptr<git_odb, Deleter<&Libgit2::git_odb_free>> odb{raw_odb};
   constexpr int k_max_checked = 16; // many branches: a full push beats long history walks
   int checked = 0;
   for (const auto &[name, tip] : ad.refs) {
     git_oid tip_id;
-    if (!name.starts_with("refs/heads/") || git_oid_fromstr(&tip_id, tip.c_str()) != 0 ||
-        git_odb_exists(odb.get(), &tip_id) == 0) {
+    if (!name.starts_with("refs/heads/") || libgit2().git_oid_fromstr(&tip_id, tip.c_str()) != 0 ||
+        libgit2().git_odb_exists(odb.get(), &tip_id) == 0) {
       continue;
     }
     if (++checked > k_max_checked) {
       return false;
     }
-    if (git_graph_descendant_of(repo, &tip_id, &wanted) == 1) {
+    if (libgit2().git_graph_descendant_of(repo, &tip_id, &wanted) == 1) {
       return true;
     }
   }
@@ -552,7 +558,7 @@ Repository::PushReport Repository::push(const std::string &remote_name, const st
   }
   const std::string ref = std::string(k_push_namespace) + branch;
   git_reference *raw_ref = nullptr;
-  const int lrc = git_reference_lookup(&raw_ref, repo, ref.c_str());
+  const int lrc = libgit2().git_reference_lookup(&raw_ref, repo, ref.c_str());
   ReferencePtr local{raw_ref};
   if (lrc == GIT_ENOTFOUND) {
     throw GitError("cannot push " + branch + ": nothing was staged for it (" + ref + ")", lrc);
@@ -561,8 +567,9 @@ Repository::PushReport Repository::push(const std::string &remote_name, const st
 
   std::string refspec = "+" + ref + ":refs/heads/" + branch;
   const util::ActivityScope activity("the push of " + branch + " to " + remote.url);
-  if (const auto report = push_new_objects(repo, remote.address, remote.url, branch,
-                                           *git_reference_target(local.get()), credentials)) {
+  if (const auto report =
+          push_new_objects(repo, remote.address, remote.url, branch,
+                           *libgit2().git_reference_target(local.get()), credentials)) {
     return *report;
   }
   // The server refuses a ref another push is updating at the same moment ("failed to update ref",
@@ -572,11 +579,12 @@ Repository::PushReport Repository::push(const std::string &remote_name, const st
     std::vector<std::string> rejections;
     run_transfer(credentials, remote.url, "push " + branch + " to", [&](Transfer &transfer) {
       git_push_options options;
-      check(git_push_options_init(&options, GIT_PUSH_OPTIONS_VERSION), "initialise push options");
+      check(libgit2().git_push_options_init(&options, GIT_PUSH_OPTIONS_VERSION),
+            "initialise push options");
       use_transfer(options, transfer);
       char *refspec_ptr = refspec.data();
       const git_strarray refspecs{&refspec_ptr, 1};
-      const int rc = git_remote_push(remote.remote.get(), &refspecs, &options);
+      const int rc = libgit2().git_remote_push(remote.remote.get(), &refspecs, &options);
       for (const std::string &rejection : transfer.rejections()) {
         rejections.push_back(transfer.scrub(rejection));
       }
@@ -614,23 +622,24 @@ std::optional<std::string> Repository::remote_branch(const std::string &remote_n
   run_transfer(credentials, remote.url, "list the branches of", [&](Transfer &transfer) {
     const git_remote_callbacks callbacks = transfer.callbacks();
     git_proxy_options proxy;
-    check(git_proxy_options_init(&proxy, GIT_PROXY_OPTIONS_VERSION), "initialise proxy options");
+    check(libgit2().git_proxy_options_init(&proxy, GIT_PROXY_OPTIONS_VERSION),
+          "initialise proxy options");
     proxy.type = GIT_PROXY_AUTO;
     const git_strarray headers = transfer.headers();
-    int rc =
-        git_remote_connect(remote.remote.get(), GIT_DIRECTION_FETCH, &callbacks, &proxy, &headers);
+    int rc = libgit2().git_remote_connect(remote.remote.get(), GIT_DIRECTION_FETCH, &callbacks,
+                                          &proxy, &headers);
     if (rc < 0) {
       return rc;
     }
     const git_remote_head **heads = nullptr;
     size_t count = 0;
-    rc = git_remote_ls(&heads, &count, remote.remote.get());
+    rc = libgit2().git_remote_ls(&heads, &count, remote.remote.get());
     for (size_t i = 0; rc == 0 && i < count; ++i) {
       if (wanted == heads[i]->name) {
         found = to_hex(heads[i]->oid);
       }
     }
-    (void)git_remote_disconnect(remote.remote.get());
+    (void)libgit2().git_remote_disconnect(remote.remote.get());
     return rc;
   });
   return found;
@@ -650,18 +659,21 @@ std::string Repository::fetch(const std::string &remote_name, const std::string 
   // A fetch changes nothing on the server: a transport failure is tried again.
   run_transfer(credentials, remote.url, "fetch " + branch + " from", [&](Transfer &transfer) {
     git_fetch_options options;
-    check(git_fetch_options_init(&options, GIT_FETCH_OPTIONS_VERSION), "initialise fetch options");
+    check(libgit2().git_fetch_options_init(&options, GIT_FETCH_OPTIONS_VERSION),
+          "initialise fetch options");
     use_transfer(options, transfer);
     options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
     char *refspec_ptr = refspec.data();
     const git_strarray refspecs{&refspec_ptr, 1};
-    return git_remote_fetch(remote.remote.get(), &refspecs, &options, "gitops-promotion: fetch");
+    return libgit2().git_remote_fetch(remote.remote.get(), &refspecs, &options,
+                                      "gitops-promotion: fetch");
   });
   // The advertised heads stay readable after the fetch disconnected; they, not a possibly stale
   // tracking ref, say what the remote holds now.
   const git_remote_head **heads = nullptr;
   size_t count = 0;
-  check(git_remote_ls(&heads, &count, remote.remote.get()), "list the refs of " + remote.url);
+  check(libgit2().git_remote_ls(&heads, &count, remote.remote.get()),
+        "list the refs of " + remote.url);
   for (size_t i = 0; i < count; ++i) {
     if (source == heads[i]->name) {
       return to_hex(heads[i]->oid);

@@ -22,15 +22,15 @@ namespace gitops::git {
 using namespace detail;
 
 LibGit2Session::LibGit2Session() {
-  check(git_libgit2_init(), "initialise libgit2");
+  check(libgit2().git_libgit2_init(), "initialise libgit2");
 }
 
 LibGit2Session::~LibGit2Session() {
-  git_libgit2_shutdown();
+  libgit2().git_libgit2_shutdown();
 }
 
 void Repository::Deleter::operator()(git_repository *repo) const noexcept {
-  git_repository_free(repo);
+  libgit2().git_repository_free(repo);
 }
 
 Repository::Repository(git_repository *repo, std::unique_ptr<LibGit2Session> session)
@@ -98,7 +98,7 @@ std::optional<FoundRepository> find_repository_dir(const std::filesystem::path &
 Repository Repository::open(const std::filesystem::path &path) {
   auto session = std::make_unique<LibGit2Session>();
   git_repository *raw = nullptr;
-  const int rc = git_repository_open_ext(&raw, path.c_str(), 0, nullptr);
+  const int rc = libgit2().git_repository_open_ext(&raw, path.c_str(), 0, nullptr);
   RepositoryPtr repo{raw};
   if (rc == GIT_ENOTFOUND || rc == GIT_EOWNER) {
     if (const auto found = find_repository_dir(path); found && found->owner != ::geteuid()) {
@@ -111,7 +111,7 @@ Repository Repository::open(const std::filesystem::path &path) {
 }
 
 std::filesystem::path Repository::work_dir() const {
-  const char *dir = git_repository_workdir(m_repo.get());
+  const char *dir = libgit2().git_repository_workdir(m_repo.get());
   if (dir == nullptr) {
     throw GitError("the repository at " + git_dir().string() + " is bare: it has no work tree");
   }
@@ -119,20 +119,21 @@ std::filesystem::path Repository::work_dir() const {
 }
 
 std::filesystem::path Repository::git_dir() const {
-  return without_trailing_slash(git_repository_path(m_repo.get()));
+  return without_trailing_slash(libgit2().git_repository_path(m_repo.get()));
 }
 
 namespace {
 
 // Where the repository is, for messages: the work tree when there is one.
 std::string describe(git_repository *repo) {
-  const char *dir = git_repository_workdir(repo);
-  return without_trailing_slash(dir != nullptr ? dir : git_repository_path(repo)).string();
+  const char *dir = libgit2().git_repository_workdir(repo);
+  return without_trailing_slash(dir != nullptr ? dir : libgit2().git_repository_path(repo))
+      .string();
 }
 
 CommitPtr lookup_commit(git_repository *repo, const std::string &revision) {
   git_object *raw = nullptr;
-  const int rc = git_revparse_single(&raw, repo, revision.c_str());
+  const int rc = libgit2().git_revparse_single(&raw, repo, revision.c_str());
   ObjectPtr object{raw};
   if (rc < 0) {
     throw GitError("cannot resolve '" + revision + "' to a commit in " + describe(repo) + ": " +
@@ -140,7 +141,7 @@ CommitPtr lookup_commit(git_repository *repo, const std::string &revision) {
                    rc, last_error_class());
   }
   git_object *peeled = nullptr;
-  const int prc = git_object_peel(&peeled, object.get(), GIT_OBJECT_COMMIT);
+  const int prc = libgit2().git_object_peel(&peeled, object.get(), GIT_OBJECT_COMMIT);
   ObjectPtr peeled_ptr{peeled};
   if (prc < 0) {
     throw GitError("'" + revision + "' does not name a commit in " + describe(repo) + ": " +
@@ -148,7 +149,7 @@ CommitPtr lookup_commit(git_repository *repo, const std::string &revision) {
                    prc, last_error_class());
   }
   git_commit *commit = nullptr;
-  check(git_commit_lookup(&commit, repo, git_object_id(peeled_ptr.get())),
+  check(libgit2().git_commit_lookup(&commit, repo, libgit2().git_object_id(peeled_ptr.get())),
         "read commit '" + revision + "'");
   return CommitPtr{commit};
 }
@@ -156,7 +157,7 @@ CommitPtr lookup_commit(git_repository *repo, const std::string &revision) {
 TreePtr commit_tree(git_repository *repo, const std::string &revision) {
   CommitPtr commit = lookup_commit(repo, revision);
   git_tree *raw = nullptr;
-  check(git_commit_tree(&raw, commit.get()), "read the tree of commit " + revision);
+  check(libgit2().git_commit_tree(&raw, commit.get()), "read the tree of commit " + revision);
   return TreePtr{raw};
 }
 
@@ -177,7 +178,7 @@ std::string normalise_dir(std::string dir) {
 // The entry at `path` of `tree`, or null when there is none.
 TreeEntryPtr entry_at(const git_tree *tree, const std::string &path) {
   git_tree_entry *raw = nullptr;
-  const int rc = git_tree_entry_bypath(&raw, tree, path.c_str());
+  const int rc = libgit2().git_tree_entry_bypath(&raw, tree, path.c_str());
   TreeEntryPtr entry{raw};
   if (rc == GIT_ENOTFOUND) {
     return nullptr;
@@ -196,15 +197,16 @@ struct Walk {
   const FileVisitor &visit;
 
   void tree(git_tree *tree, const std::string &prefix) {
-    const size_t count = git_tree_entrycount(tree);
+    const size_t count = libgit2().git_tree_entrycount(tree);
     for (size_t i = 0; i < count; ++i) {
-      const git_tree_entry *entry = git_tree_entry_byindex(tree, i); // borrowed
-      const std::string name = git_tree_entry_name(entry);
+      const git_tree_entry *entry = libgit2().git_tree_entry_byindex(tree, i); // borrowed
+      const std::string name = libgit2().git_tree_entry_name(entry);
       const std::string path = prefix.empty() ? name : prefix + "/" + name;
-      const git_filemode_t mode = git_tree_entry_filemode(entry);
+      const git_filemode_t mode = libgit2().git_tree_entry_filemode(entry);
       if (mode == GIT_FILEMODE_TREE) {
         git_tree *raw = nullptr;
-        check(git_tree_lookup(&raw, repo, git_tree_entry_id(entry)), "read directory " + path);
+        check(libgit2().git_tree_lookup(&raw, repo, libgit2().git_tree_entry_id(entry)),
+              "read directory " + path);
         TreePtr sub{raw};
         this->tree(sub.get(), path);
       } else if (is_regular_file(mode)) {
@@ -214,10 +216,12 @@ struct Walk {
           continue;
         }
         git_blob *raw = nullptr;
-        check(git_blob_lookup(&raw, repo, git_tree_entry_id(entry)), "read file " + path);
+        check(libgit2().git_blob_lookup(&raw, repo, libgit2().git_tree_entry_id(entry)),
+              "read file " + path);
         BlobPtr blob{raw};
-        std::string_view content(static_cast<const char *>(git_blob_rawcontent(blob.get())),
-                                 static_cast<size_t>(git_blob_rawsize(blob.get())));
+        std::string_view content(
+            static_cast<const char *>(libgit2().git_blob_rawcontent(blob.get())),
+            static_cast<size_t>(libgit2().git_blob_rawsize(blob.get())));
         visit(path, content, static_cast<unsigned>(mode));
       }
       // Symlinks (0120000) and submodules (0160000) are skipped on purpose.
@@ -263,7 +267,7 @@ void validate_change_path(const std::string &path) {
 
 std::string Repository::head_commit() const {
   git_oid oid;
-  const int rc = git_reference_name_to_id(&oid, m_repo.get(), "HEAD");
+  const int rc = libgit2().git_reference_name_to_id(&oid, m_repo.get(), "HEAD");
   if (rc == GIT_ENOTFOUND || rc == GIT_EUNBORNBRANCH) {
     throw GitError("HEAD of " + describe(m_repo.get()) + " has no commit yet", rc,
                    last_error_class());
@@ -274,20 +278,21 @@ std::string Repository::head_commit() const {
 
 std::string Repository::commit_message(const std::string &revision) const {
   CommitPtr commit = lookup_commit(m_repo.get(), revision);
-  const char *message = git_commit_message_raw(commit.get());
+  const char *message = libgit2().git_commit_message_raw(commit.get());
   return message == nullptr ? std::string() : std::string(message);
 }
 
 std::optional<std::string> Repository::current_branch() const {
-  const int detached = check(git_repository_head_detached(m_repo.get()),
+  const int detached = check(libgit2().git_repository_head_detached(m_repo.get()),
                              "check whether HEAD of " + describe(m_repo.get()) + " is detached");
   if (detached == 1) {
     return std::nullopt;
   }
   git_reference *raw = nullptr;
-  check(git_reference_lookup(&raw, m_repo.get(), "HEAD"), "read HEAD of " + describe(m_repo.get()));
+  check(libgit2().git_reference_lookup(&raw, m_repo.get(), "HEAD"),
+        "read HEAD of " + describe(m_repo.get()));
   ReferencePtr head{raw};
-  const char *target = git_reference_symbolic_target(head.get());
+  const char *target = libgit2().git_reference_symbolic_target(head.get());
   if (target == nullptr) {
     return std::nullopt;
   }
@@ -300,19 +305,19 @@ std::optional<std::string> Repository::current_branch() const {
 }
 
 bool Repository::is_shallow() const {
-  return check(git_repository_is_shallow(m_repo.get()),
+  return check(libgit2().git_repository_is_shallow(m_repo.get()),
                "check whether " + describe(m_repo.get()) + " is shallow") == 1;
 }
 
 std::optional<std::string> Repository::remote_url(const std::string &name) const {
   git_remote *raw = nullptr;
-  const int rc = git_remote_lookup(&raw, m_repo.get(), name.c_str());
+  const int rc = libgit2().git_remote_lookup(&raw, m_repo.get(), name.c_str());
   RemotePtr remote{raw};
   if (rc == GIT_ENOTFOUND || rc == GIT_EINVALIDSPEC) {
     return std::nullopt;
   }
   check(rc, "look up remote '" + name + "' in " + describe(m_repo.get()));
-  const char *url = git_remote_url(remote.get());
+  const char *url = libgit2().git_remote_url(remote.get());
   if (url == nullptr) {
     return std::nullopt;
   }
@@ -321,22 +326,22 @@ std::optional<std::string> Repository::remote_url(const std::string &name) const
 
 std::string Repository::resolve_commit(const std::string &revision) const {
   CommitPtr commit = lookup_commit(m_repo.get(), revision);
-  return to_hex(*git_commit_id(commit.get()));
+  return to_hex(*libgit2().git_commit_id(commit.get()));
 }
 
 std::optional<std::string> Repository::read_file(const std::string &commit,
                                                  const std::string &path) const {
   TreePtr tree = commit_tree(m_repo.get(), commit);
   TreeEntryPtr entry = entry_at(tree.get(), path);
-  if (!entry || !is_regular_file(git_tree_entry_filemode(entry.get()))) {
+  if (!entry || !is_regular_file(libgit2().git_tree_entry_filemode(entry.get()))) {
     return std::nullopt;
   }
   git_blob *raw = nullptr;
-  check(git_blob_lookup(&raw, m_repo.get(), git_tree_entry_id(entry.get())),
+  check(libgit2().git_blob_lookup(&raw, m_repo.get(), libgit2().git_tree_entry_id(entry.get())),
         "read '" + path + "' of commit " + commit);
   BlobPtr blob{raw};
-  return std::string(static_cast<const char *>(git_blob_rawcontent(blob.get())),
-                     static_cast<size_t>(git_blob_rawsize(blob.get())));
+  return std::string(static_cast<const char *>(libgit2().git_blob_rawcontent(blob.get())),
+                     static_cast<size_t>(libgit2().git_blob_rawsize(blob.get())));
 }
 
 bool Repository::has_directory(const std::string &commit, const std::string &dir) const {
@@ -346,7 +351,7 @@ bool Repository::has_directory(const std::string &commit, const std::string &dir
     return true;
   }
   TreeEntryPtr entry = entry_at(tree.get(), d);
-  return entry && git_tree_entry_type(entry.get()) == GIT_OBJECT_TREE;
+  return entry && libgit2().git_tree_entry_type(entry.get()) == GIT_OBJECT_TREE;
 }
 
 void Repository::for_each_file(const std::string &commit, const std::string &dir,
@@ -359,11 +364,11 @@ void Repository::for_each_file(const std::string &commit, const std::string &dir
     start = std::move(root);
   } else {
     TreeEntryPtr entry = entry_at(root.get(), d);
-    if (!entry || git_tree_entry_type(entry.get()) != GIT_OBJECT_TREE) {
+    if (!entry || libgit2().git_tree_entry_type(entry.get()) != GIT_OBJECT_TREE) {
       return;
     }
     git_tree *raw = nullptr;
-    check(git_tree_lookup(&raw, m_repo.get(), git_tree_entry_id(entry.get())),
+    check(libgit2().git_tree_lookup(&raw, m_repo.get(), libgit2().git_tree_entry_id(entry.get())),
           "read directory " + d + " of commit " + commit);
     start.reset(raw);
   }
@@ -396,7 +401,7 @@ std::string Repository::create_commit(const std::string &base,
   git_repository *repo = m_repo.get();
   CommitPtr parent = lookup_commit(repo, base);
   git_tree *raw_tree = nullptr;
-  check(git_commit_tree(&raw_tree, parent.get()), "read the tree of commit " + base);
+  check(libgit2().git_commit_tree(&raw_tree, parent.get()), "read the tree of commit " + base);
   TreePtr base_tree{raw_tree};
 
   std::vector<git_tree_update> updates;
@@ -405,7 +410,7 @@ std::string Repository::create_commit(const std::string &base,
     validate_change_path(path);
     git_filemode_t mode = GIT_FILEMODE_BLOB;
     if (TreeEntryPtr existing = entry_at(base_tree.get(), path)) {
-      mode = git_tree_entry_filemode(existing.get());
+      mode = libgit2().git_tree_entry_filemode(existing.get());
       if (!is_regular_file(mode)) {
         throw GitError("refusing to commit '" + path + "': it is not a regular file in " + base);
       }
@@ -414,7 +419,7 @@ std::string Repository::create_commit(const std::string &base,
     update.action = GIT_TREE_UPDATE_UPSERT;
     update.filemode = mode;
     update.path = path.c_str();
-    check(git_blob_create_from_buffer(&update.id, repo, content.data(), content.size()),
+    check(libgit2().git_blob_create_from_buffer(&update.id, repo, content.data(), content.size()),
           "write '" + path + "' to the object database");
     updates.push_back(update);
   }
@@ -430,21 +435,22 @@ std::string Repository::create_commit(const std::string &base,
   }
 
   git_oid tree_id;
-  check(git_tree_create_updated(&tree_id, repo, base_tree.get(), updates.size(), updates.data()),
+  check(libgit2().git_tree_create_updated(&tree_id, repo, base_tree.get(), updates.size(),
+                                          updates.data()),
         "build the new tree on top of " + base);
   git_tree *raw_new_tree = nullptr;
-  check(git_tree_lookup(&raw_new_tree, repo, &tree_id), "read the new tree");
+  check(libgit2().git_tree_lookup(&raw_new_tree, repo, &tree_id), "read the new tree");
   TreePtr new_tree{raw_new_tree};
 
   git_signature *raw_sig = nullptr;
-  check(git_signature_now(&raw_sig, author.name.c_str(), author.email.c_str()),
+  check(libgit2().git_signature_now(&raw_sig, author.name.c_str(), author.email.c_str()),
         "create the commit identity '" + author.name + " <" + author.email + ">'");
   SignaturePtr signature{raw_sig};
 
   const git_commit *parents[] = {parent.get()};
   git_oid commit_id;
-  check(git_commit_create(&commit_id, repo, nullptr, signature.get(), signature.get(), nullptr,
-                          message.c_str(), new_tree.get(), 1, parents),
+  check(libgit2().git_commit_create(&commit_id, repo, nullptr, signature.get(), signature.get(),
+                                    nullptr, message.c_str(), new_tree.get(), 1, parents),
         "create the commit on top of " + base);
   return to_hex(commit_id);
 }
@@ -466,9 +472,10 @@ void Repository::export_tree(const std::string &commit, const std::string &dir,
     options.paths.strings = paths;
     options.paths.count = 1;
   }
-  check(git_checkout_tree(repo, reinterpret_cast<const git_object *>(tip.get()), &options),
-        "write " + (wanted.empty() ? std::string("the tree") : wanted) + " of commit " + commit +
-            " to " + target_text);
+  check(
+      libgit2().git_checkout_tree(repo, reinterpret_cast<const git_object *>(tip.get()), &options),
+      "write " + (wanted.empty() ? std::string("the tree") : wanted) + " of commit " + commit +
+          " to " + target_text);
 }
 
 namespace {
@@ -496,7 +503,7 @@ std::set<std::string> shallow_boundary(const std::filesystem::path &git_dir) {
 
 TreePtr tree_of(git_commit *commit) {
   git_tree *raw = nullptr;
-  check(git_commit_tree(&raw, commit), "read a commit's tree");
+  check(libgit2().git_commit_tree(&raw, commit), "read a commit's tree");
   return TreePtr{raw};
 }
 
@@ -504,7 +511,7 @@ TreePtr tree_of(git_commit *commit) {
 git_oid entry_id(const git_tree *tree, const std::string &path) {
   git_oid id{};
   if (TreeEntryPtr entry = entry_at(tree, path)) {
-    git_oid_cpy(&id, git_tree_entry_id(entry.get()));
+    libgit2().git_oid_cpy(&id, libgit2().git_tree_entry_id(entry.get()));
   }
   return id;
 }
@@ -521,7 +528,7 @@ Repository::last_changes(const std::string &commit, const std::vector<std::strin
     const TreePtr tip = tree_of(start.get());
     for (const std::string &path : paths) {
       const git_oid there = entry_id(tip.get(), path);
-      if (git_oid_is_zero(&there) != 0) {
+      if (libgit2().git_oid_is_zero(&there) != 0) {
         throw GitError("'" + path + "' is not in commit " + commit);
       }
       open.insert(path);
@@ -532,27 +539,28 @@ Repository::last_changes(const std::string &commit, const std::vector<std::strin
   }
   const std::set<std::string> boundary = shallow_boundary(git_dir());
   git_revwalk *raw_walk = nullptr;
-  check(git_revwalk_new(&raw_walk, repo), "start a history walk");
+  check(libgit2().git_revwalk_new(&raw_walk, repo), "start a history walk");
   const RevwalkPtr walk{raw_walk};
   // Children before parents (commit times can tie or lie), newest first among the rest.
-  check(git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME),
+  check(libgit2().git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME),
         "sort the history walk");
-  check(git_revwalk_push(walk.get(), git_commit_id(start.get())), "walk from " + commit);
+  check(libgit2().git_revwalk_push(walk.get(), libgit2().git_commit_id(start.get())),
+        "walk from " + commit);
   git_oid id;
   int rc = 0;
-  while (!open.empty() && (rc = git_revwalk_next(&id, walk.get())) == 0) {
+  while (!open.empty() && (rc = libgit2().git_revwalk_next(&id, walk.get())) == 0) {
     git_commit *raw = nullptr;
-    check(git_commit_lookup(&raw, repo, &id), "read a commit of the history");
+    check(libgit2().git_commit_lookup(&raw, repo, &id), "read a commit of the history");
     CommitPtr current{raw};
     const std::string hex = to_hex(id);
     const bool cut = boundary.contains(hex);
-    const unsigned parents = git_commit_parentcount(current.get());
+    const unsigned parents = libgit2().git_commit_parentcount(current.get());
     // Each tree is read once per commit, not once per open path.
     const TreePtr tree = tree_of(current.get());
     std::vector<TreePtr> parent_trees;
     for (unsigned i = 0; i < parents; ++i) {
       git_commit *raw_parent = nullptr;
-      check(git_commit_parent(&raw_parent, current.get(), i), "read a parent of " + hex);
+      check(libgit2().git_commit_parent(&raw_parent, current.get(), i), "read a parent of " + hex);
       const CommitPtr parent{raw_parent};
       parent_trees.push_back(tree_of(parent.get()));
     }
@@ -561,7 +569,7 @@ Repository::last_changes(const std::string &commit, const std::vector<std::strin
       bool same_as_a_parent = false;
       for (const TreePtr &parent : parent_trees) {
         const git_oid theirs = entry_id(parent.get(), *it);
-        same_as_a_parent = same_as_a_parent || git_oid_equal(&mine, &theirs) != 0;
+        same_as_a_parent = same_as_a_parent || libgit2().git_oid_equal(&mine, &theirs) != 0;
       }
       if (same_as_a_parent) {
         ++it;
@@ -570,7 +578,7 @@ Repository::last_changes(const std::string &commit, const std::vector<std::strin
       if (cut) {
         throw_shallow(*it, hex);
       }
-      const git_signature *author = git_commit_author(current.get());
+      const git_signature *author = libgit2().git_commit_author(current.get());
       found[*it] = LastChange{hex, std::chrono::system_clock::from_time_t(author->when.time)};
       it = open.erase(it);
     }
@@ -590,8 +598,9 @@ void Repository::stage_branch(const std::string &branch, const std::string &comm
   const std::string ref_name = std::string(k_push_namespace) + branch;
   CommitPtr target = lookup_commit(m_repo.get(), commit);
   git_reference *raw = nullptr;
-  check(git_reference_create(&raw, m_repo.get(), ref_name.c_str(), git_commit_id(target.get()), 1,
-                             "gitops-promotion: stage push"),
+  check(libgit2().git_reference_create(&raw, m_repo.get(), ref_name.c_str(),
+                                       libgit2().git_commit_id(target.get()), 1,
+                                       "gitops-promotion: stage push"),
         "point " + ref_name + " at " + commit);
   ReferencePtr ref{raw};
 }

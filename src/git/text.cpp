@@ -30,7 +30,7 @@ void validate_branch_name(const std::string &name) {
     fail("it contains a NUL byte");
   }
   int valid = 0;
-  check(git_reference_name_is_valid(&valid, ("refs/heads/" + name).c_str()),
+  check(libgit2().git_reference_name_is_valid(&valid, ("refs/heads/" + name).c_str()),
         "check branch name '" + name + "'");
   if (valid == 0) {
     fail("not a valid git ref name (see git check-ref-format)");
@@ -157,12 +157,14 @@ std::string shift_hunks(const std::string &text, std::size_t lines) {
 
 PatchPtr patch_of(const std::string &path, std::string_view a, std::string_view b) {
   git_diff_options options;
-  check(git_diff_options_init(&options, GIT_DIFF_OPTIONS_VERSION), "initialise diff options");
+  check(libgit2().git_diff_options_init(&options, GIT_DIFF_OPTIONS_VERSION),
+        "initialise diff options");
   // An empty string_view may have a null data(), which libgit2 would read as "no file".
   static constexpr char k_empty[] = "";
   git_patch *raw = nullptr;
-  check(git_patch_from_buffers(&raw, a.empty() ? k_empty : a.data(), a.size(), path.c_str(),
-                               b.empty() ? k_empty : b.data(), b.size(), path.c_str(), &options),
+  check(libgit2().git_patch_from_buffers(&raw, a.empty() ? k_empty : a.data(), a.size(),
+                                         path.c_str(), b.empty() ? k_empty : b.data(), b.size(),
+                                         path.c_str(), &options),
         "diff " + path);
   return PatchPtr{raw};
 }
@@ -176,11 +178,11 @@ std::size_t count_lines(std::string_view text) {
 // lines were cut there: the diff may have slid a change across equal lines (a line repeated many
 // times) further than the trimmed text allowed, so only the whole texts give the right hunks.
 bool touches_a_cut(git_patch *patch, const Trimmed &trimmed, bool cut_at_end) {
-  const std::size_t hunks = git_patch_num_hunks(patch);
+  const std::size_t hunks = libgit2().git_patch_num_hunks(patch);
   const std::size_t last_line = count_lines(trimmed.old_text);
   for (std::size_t i = 0; i < hunks; ++i) {
     const git_diff_hunk *hunk = nullptr;
-    check(git_patch_get_hunk(&hunk, nullptr, patch, i), "read a hunk of the diff");
+    check(libgit2().git_patch_get_hunk(&hunk, nullptr, patch, i), "read a hunk of the diff");
     const auto start = static_cast<std::size_t>(hunk->old_start);
     const auto lines = static_cast<std::size_t>(hunk->old_lines);
     if (trimmed.lines_cut > 0 && start <= 1) {
@@ -210,7 +212,7 @@ std::string unified_diff(const std::string &path, std::string_view old_content,
     patch = patch_of(path, old_content, new_content);
   }
   Buf buf;
-  check(git_patch_to_buf(&buf.buf, patch.get()), "format the diff of " + path);
+  check(libgit2().git_patch_to_buf(&buf.buf, patch.get()), "format the diff of " + path);
   std::string text(buf.view());
   // Drop the `diff --git` and `index` lines: callers print the `---`/`+++` header and the hunks.
   const size_t header = text.starts_with("--- ") ? 0 : text.find("\n--- ");

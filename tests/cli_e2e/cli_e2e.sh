@@ -150,22 +150,29 @@ GITHUB_TOKEN=t expect 1 "promote with a typo" -- promote --provider github --api
 check "typo warned by promote" "$err" 'prflwo: unknown key'
 
 # libcurl (and the ~20 libraries it links) is opened on the first HTTP request, not at start-up.
-curl_loaded() { # ARGS...: "yes" when the run initialised libcurl.so.4 (the dynamic loader says so)
-  local trace
+loaded() { # LIBRARY ARGS...: "yes" when the run initialised LIBRARY (the dynamic loader says so)
+  local library=$1 trace
+  shift
   trace=$(cd "$cwd" && LD_DEBUG=libs "$bin" "$@" 2>&1 >/dev/null)
-  if [[ $trace =~ calling\ init:\ [^[:space:]]*libcurl\.so\.4 ]]; then
+  if [[ $trace =~ calling\ init:\ [^[:space:]]*/${library//./\\.}($|[[:space:]]) ]]; then
     echo yes
   else
     echo no
   fi
 }
-check "--version leaves libcurl unloaded" "$(curl_loaded --version)" no
-check "new --dry-run leaves libcurl unloaded" "$(curl_loaded new --dry-run --group apps --app api --tag 1.2.0)" no
-check "lint leaves libcurl unloaded" "$(curl_loaded lint)" no
+# libgit2, libcurl and libcrypto are opened with dlopen when first needed.
+for library in libgit2.so.1.5 libcurl.so.4 libcrypto.so.3; do
+  check "--version leaves $library unloaded" "$(loaded $library --version)" no
+  check "lint leaves $library unloaded" "$(loaded $library lint)" no
+done
+check "new --dry-run leaves libcurl unloaded" \
+  "$(loaded libcurl.so.4 new --dry-run --group apps --app api --tag 1.2.0)" no
+check "new --dry-run loads libgit2" \
+  "$(loaded libgit2.so.1.5 new --dry-run --group apps --app api --tag 1.2.0)" yes
 git clone -q "$repo" "$work/cloned" # promote needs an origin before it makes its client
 cwd=$work/cloned
 check "promote loads libcurl for its request" \
-  "$(GITHUB_TOKEN=t curl_loaded promote --provider github --api-url http://127.0.0.1:1)" yes
+  "$(GITHUB_TOKEN=t loaded libcurl.so.4 promote --provider github --api-url http://127.0.0.1:1)" yes
 cwd=$repo
 
 # set-image on a plain directory.

@@ -4,8 +4,8 @@
 #
 # 1. Every package either stage installs exists in Debian bookworm (`apt-cache show`, offline from
 #    the local package lists).
-# 2. Every shared library `ldd BINARY` resolves (and libcurl.so.4 with its own, which the binary
-#    opens with dlopen) belongs (`dpkg -S`) to a package P with
+# 2. Every shared library `ldd BINARY` resolves (and libgit2, libcurl and libcrypto with their own,
+#    which the binary opens with dlopen) belongs (`dpkg -S`) to a package P with
 #      P in R                      R = the runtime stage's `apt-get install` list, or
 #      P in closure(R)             what apt installs with them (Depends and Pre-Depends, recursively), or
 #      P in closure(B)             B = the packages of debian:bookworm-slim: every bookworm package
@@ -96,15 +96,18 @@ owner_of() {
 }
 
 # The libraries ldd resolves for the binary and their packages ("package path" lines), computed once.
-# libcurl is opened with dlopen when a command first talks HTTP (src/http/curl_library.cpp), so it
-# and what it links are counted as loaded too.
+# libgit2, libcurl and libcrypto are opened with dlopen when first needed (src/git/libgit2_library.cpp,
+# src/http/curl_library.cpp, src/providers/github/libcrypto.cpp), so they and what they link are
+# counted as loaded too.
 ldd "$binary" >"$work/ldd.txt" || die "ldd $binary failed"
-curl_lib=$(ldconfig -p | awk '$1 == "libcurl.so.4" && /x86-64/ { print $NF; exit }')
-[ -n "$curl_lib" ] || die "ldconfig knows no libcurl.so.4 (the binary dlopens it)"
-{
-  echo "libcurl.so.4 => $curl_lib (0x0)"
-  ldd "$curl_lib"
-} >>"$work/ldd.txt" || die "ldd $curl_lib failed"
+for soname in libgit2.so.1.5 libcurl.so.4 libcrypto.so.3; do
+  lib=$(ldconfig -p | awk -v s="$soname" '$1 == s && /x86-64/ { print $NF; exit }')
+  [ -n "$lib" ] || die "ldconfig knows no $soname (the binary dlopens it)"
+  {
+    echo "$soname => $lib (0x0)"
+    ldd "$lib"
+  } >>"$work/ldd.txt" || die "ldd $lib failed"
+done
 : >"$work/owners.txt"
 while read -r _ arrow path _; do
   [ "$arrow" = "=>" ] || continue

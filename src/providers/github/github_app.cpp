@@ -1,6 +1,7 @@
 #include "gitops/providers/github_app.hpp"
 
 #include "github_request.hpp"
+#include "libcrypto.hpp"
 
 #include "gitops/providers/azdo_url.hpp"
 #include "gitops/util/error.hpp"
@@ -11,16 +12,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <utility>
 
 namespace gitops::providers {
 
 namespace {
 
+using detail::libcrypto;
 using util::contains;
 
 using nlohmann::json;
@@ -34,13 +32,13 @@ constexpr std::chrono::seconds k_jwt_lifetime{600};
 constexpr std::chrono::minutes k_renew_before{5};
 
 struct BioFree {
-  void operator()(BIO *bio) const { BIO_free(bio); }
+  void operator()(BIO *bio) const { libcrypto().BIO_free(bio); }
 };
 struct PkeyFree {
-  void operator()(EVP_PKEY *key) const { EVP_PKEY_free(key); }
+  void operator()(EVP_PKEY *key) const { libcrypto().EVP_PKEY_free(key); }
 };
 struct MdCtxFree {
-  void operator()(EVP_MD_CTX *ctx) const { EVP_MD_CTX_free(ctx); }
+  void operator()(EVP_MD_CTX *ctx) const { libcrypto().EVP_MD_CTX_free(ctx); }
 };
 using BioPtr = std::unique_ptr<BIO, BioFree>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
@@ -49,12 +47,12 @@ using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 // The reason of OpenSSL's first queued error ("unsupported", "bad base64 decode"), and the queue
 // emptied. Reasons never quote the input.
 std::string openssl_reason() {
-  const unsigned long code = ERR_peek_error();
-  ERR_clear_error();
+  const unsigned long code = libcrypto().ERR_peek_error();
+  libcrypto().ERR_clear_error();
   if (code == 0) {
     return "no further detail";
   }
-  const char *reason = ERR_reason_error_string(code);
+  const char *reason = libcrypto().ERR_reason_error_string(code);
   return reason != nullptr ? reason : "error " + std::to_string(code);
 }
 
@@ -134,13 +132,14 @@ GitHubAppKey GitHubAppKey::parse(std::string_view pem, std::string_view origin) 
                      " is not a PEM key: it must start with \"-----BEGIN RSA PRIVATE KEY-----\" "
                      "(the .pem file GitHub downloads under the App's settings, Private keys)");
   }
-  ERR_clear_error();
-  BioPtr bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+  libcrypto().ERR_clear_error();
+  BioPtr bio(libcrypto().BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
   if (!bio) {
     throw UsageError(where + " could not be read: out of memory");
   }
   bool asked_passphrase = false;
-  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, refuse_passphrase, &asked_passphrase));
+  PkeyPtr key(libcrypto().PEM_read_bio_PrivateKey(bio.get(), nullptr, refuse_passphrase,
+                                                  &asked_passphrase));
   if (!key) {
     const std::string reason = openssl_reason();
     if (asked_passphrase) {
@@ -149,8 +148,9 @@ GitHubAppKey GitHubAppKey::parse(std::string_view pem, std::string_view origin) 
     throw UsageError(where + " is not a valid PEM private key (OpenSSL: " + reason +
                      "); give the whole .pem file GitHub generated, BEGIN and END lines included");
   }
-  if (EVP_PKEY_is_a(key.get(), "RSA") != 1) {
-    throw UsageError(where + " is a " + std::string(EVP_PKEY_get0_type_name(key.get())) +
+  if (libcrypto().EVP_PKEY_is_a(key.get(), "RSA") != 1) {
+    throw UsageError(where + " is a " +
+                     std::string(libcrypto().EVP_PKEY_get0_type_name(key.get())) +
                      " key; GitHub Apps sign with RSA keys (RS256)");
   }
   auto impl = std::make_unique<Impl>();
@@ -175,21 +175,23 @@ std::string GitHubAppKey::jwt(std::string_view app_id, system_clock::time_point 
   const std::string signing_input =
       base64url(R"({"alg":"RS256","typ":"JWT"})") + "." + base64url(claims.dump());
 
-  ERR_clear_error();
-  MdCtxPtr ctx(EVP_MD_CTX_new());
+  libcrypto().ERR_clear_error();
+  MdCtxPtr ctx(libcrypto().EVP_MD_CTX_new());
   std::size_t length = 0;
   if (!ctx ||
-      EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, m_impl->key.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), nullptr, &length,
-                     reinterpret_cast<const unsigned char *>(signing_input.data()),
-                     signing_input.size()) != 1) {
+      libcrypto().EVP_DigestSignInit(ctx.get(), nullptr, libcrypto().EVP_sha256(), nullptr,
+                                     m_impl->key.get()) != 1 ||
+      libcrypto().EVP_DigestSign(ctx.get(), nullptr, &length,
+                                 reinterpret_cast<const unsigned char *>(signing_input.data()),
+                                 signing_input.size()) != 1) {
     throw ProviderError(
         "could not sign the GitHub App's JSON web token (OpenSSL: " + openssl_reason() + ")");
   }
   std::string signature(length, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char *>(signature.data()), &length,
-                     reinterpret_cast<const unsigned char *>(signing_input.data()),
-                     signing_input.size()) != 1) {
+  if (libcrypto().EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char *>(signature.data()),
+                                 &length,
+                                 reinterpret_cast<const unsigned char *>(signing_input.data()),
+                                 signing_input.size()) != 1) {
     throw ProviderError(
         "could not sign the GitHub App's JSON web token (OpenSSL: " + openssl_reason() + ")");
   }
