@@ -1,11 +1,7 @@
 // The Azure DevOps provider against the forge simulator's Azure DevOps module, through Prism 5.14.2
 // as a validating proxy with Microsoft's git 7.1 description (tests/data/specs/azdo): every request
 // the provider sends and every answer the simulator gives must satisfy the spec.
-#include "gp_test_paths.hpp"
-#include "server.hpp"
-#include "support/prism.hpp"
-#include "support/retrying_curl.hpp"
-#include "support/temp_dir.hpp"
+#include "support/sim_repo.hpp"
 #include "support/validating_client.hpp"
 
 #include "gitops/http/curl_http_client.hpp"
@@ -36,96 +32,54 @@ constexpr const char *k_token = "contract-pat";
 class AzdoContract : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
-    s_dir = std::make_unique<test::TempDir>("azdo-contract-");
-    forge_sim::Options options;
-    options.repo_root = s_dir->path() / "root";
-    s_sim = std::make_unique<forge_sim::Simulator>(options);
-    const int port = s_sim->start();
-    {
-      auto lock = s_sim->state().lock();
-      s_sim->state().create_repo("org", "webshop", "main",
-                                 {{"README.md", "hello\n"},
-                                  {"apps/dev/web.yaml", "image: web:1.0\n"},
-                                  {"apps/qa/web.yaml", "image: web:1.0\n"}});
-    }
-    s_prism = std::make_unique<Prism>(
-        std::filesystem::path(GP_SOURCE_DIR) / "tests/data/specs/azdo/git-7.1.prism.json",
-        "http://127.0.0.1:" + std::to_string(port), s_dir->path() / "prism.log");
+    s_forge = std::make_unique<SimulatedRepo>(
+        SimulatedRepoSetup{"azdo",
+                           "tests/data/specs/azdo/git-7.1.prism.json",
+                           std::nullopt,
+                           "org",
+                           "webshop",
+                           {{"README.md", "hello\n"},
+                            {"apps/dev/web.yaml", "image: web:1.0\n"},
+                            {"apps/qa/web.yaml", "image: web:1.0\n"}}});
   }
 
-  static void TearDownTestSuite() {
-    s_prism.reset();
-    if (s_sim) {
-      s_sim->stop();
-    }
-    s_sim.reset();
-    s_dir.reset();
-  }
+  static void TearDownTestSuite() { s_forge.reset(); }
 
   void SetUp() override {
-    if (!s_prism) {
+    if (!s_forge) {
       GTEST_SKIP() << "Prism did not start";
     }
-    http::ClientOptions options;
-    options.total_timeout = 30s;
-    http::RetryOptions retry;
-    retry.base_backoff = 20ms;
-    retry.max_backoff = 100ms;
-    m_curl = std::make_unique<test::RetryingCurl>(options, retry);
+    m_curl = contract_client();
     m_http = std::make_unique<ValidatingHttpClient>(*m_curl);
     m_provider = provider_for(k_remote, *m_http);
   }
 
   void TearDown() override {
     if (m_http) {
-      EXPECT_THAT(m_http->violations(), IsEmpty()) << "Prism log:\n" << s_prism->log();
+      EXPECT_THAT(m_http->violations(), IsEmpty()) << "Prism log:\n" << s_forge->prism().log();
     }
-    auto lock = s_sim->state().lock();
-    s_sim->state().faults().clear();
-    if (auto *repo = s_sim->state().find_repo("org", "webshop")) {
-      repo->settings.required_contexts.clear();
-      repo->settings.flux.clear();
-    }
+    s_forge->reset();
   }
 
   static std::unique_ptr<AzdoProvider> provider_for(const std::string &remote,
                                                     http::HttpClient &client) {
-    return std::make_unique<AzdoProvider>(providers::parse_azdo_remote(remote, s_prism->url()),
-                                          k_token, client);
+    return std::make_unique<AzdoProvider>(
+        providers::parse_azdo_remote(remote, s_forge->prism().url()), k_token, client);
   }
 
-  static forge_sim::Repo &repo() {
-    auto *repo = s_sim->state().find_repo("org", "webshop");
-    if (repo == nullptr) {
-      throw std::runtime_error("repository org/webshop is gone");
-    }
-    return *repo;
-  }
-
-  static std::optional<std::string> tip(const std::string &branch) {
-    auto lock = s_sim->state().lock();
-    return s_sim->state().open_git(repo()).ref_target("refs/heads/" + branch);
-  }
-
-  static forge_sim::CommitInfo commit(const std::string &sha) {
-    auto lock = s_sim->state().lock();
-    return s_sim->state().open_git(repo()).read_commit(sha);
-  }
-
+  static forge_sim::Simulator &sim() { return s_forge->sim(); }
+  static forge_sim::Repo &repo() { return s_forge->repo(); }
+  static std::optional<std::string> tip(const std::string &branch) { return s_forge->tip(branch); }
+  static forge_sim::CommitInfo commit(const std::string &sha) { return s_forge->commit(sha); }
   static std::optional<std::string> file(const std::string &sha, const std::string &path) {
-    auto lock = s_sim->state().lock();
-    return s_sim->state().open_git(repo()).read_file(sha, path);
+    return s_forge->file(sha, path);
   }
-
-  static void require(std::vector<std::string> contexts) {
-    auto lock = s_sim->state().lock();
-    repo().settings.required_contexts = std::move(contexts);
-  }
+  static void require(std::vector<std::string> contexts) { s_forge->require(std::move(contexts)); }
 
   static int open_prs(const std::string &head) {
-    auto lock = s_sim->state().lock();
+    auto lock = sim().state().lock();
     int n = 0;
-    for (const auto *pr : s_sim->state().prs_of("org/webshop")) {
+    for (const auto *pr : sim().state().prs_of("org/webshop")) {
       n += (pr->state == "open" && pr->head_ref == head) ? 1 : 0;
     }
     return n;
@@ -144,9 +98,7 @@ protected:
                                        m_config.author()});
   }
 
-  inline static std::unique_ptr<test::TempDir> s_dir;
-  inline static std::unique_ptr<forge_sim::Simulator> s_sim;
-  inline static std::unique_ptr<Prism> s_prism;
+  inline static std::unique_ptr<SimulatedRepo> s_forge;
   std::unique_ptr<test::RetryingCurl> m_curl;
   std::unique_ptr<ValidatingHttpClient> m_http;
   std::unique_ptr<AzdoProvider> m_provider;
@@ -186,8 +138,8 @@ TEST_F(AzdoContract, PushesApiCommitsOnTopOfTheBase) {
   EXPECT_EQ(file(second, "bin.dat"), std::optional<std::string>(bytes));
   EXPECT_EQ(file(second, "apps/dev/extra file.yaml"), std::nullopt);
   {
-    auto lock = s_sim->state().lock();
-    EXPECT_THAT(s_sim->state().open_git(repo()).list_refs("refs/heads/gitops-promotion-tmp/"),
+    auto lock = sim().state().lock();
+    EXPECT_THAT(sim().state().open_git(repo()).list_refs("refs/heads/gitops-promotion-tmp/"),
                 IsEmpty());
   }
 
@@ -308,7 +260,7 @@ TEST_F(AzdoContract, StatusesRoundTripAndFluxReportsHealth) {
   EXPECT_EQ(statuses[2].state, providers::StatusState::pending);
 
   {
-    auto lock = s_sim->state().lock();
+    auto lock = sim().state().lock();
     forge_sim::FluxRule rule;
     rule.group = "apps";
     rule.env = "dev";
@@ -369,8 +321,8 @@ TEST_F(AzdoContract, AMissingRepositoryIsNamed) {
 TEST_F(AzdoContract, InjectedFaultsNeverLeaveTwoPrs) {
   branch_with_change("promote/faults", "apps/dev/web.yaml", "image: web:faults\n");
   {
-    auto lock = s_sim->state().lock();
-    s_sim->state().faults().add(
+    auto lock = sim().state().lock();
+    sim().state().faults().add(
         {{"path_regex", "/pullrequests$"}, {"method", "GET"}, {"count", 2}, {"action", "503"}});
   }
   // Reads are retried through 503s.
@@ -379,12 +331,12 @@ TEST_F(AzdoContract, InjectedFaultsNeverLeaveTwoPrs) {
   // The create reaches the simulator only after the client gave up waiting. Whether the client
   // then fails or repeats the POST, the delayed create lands later and must not add a second PR.
   {
-    auto lock = s_sim->state().lock();
-    s_sim->state().faults().add({{"path_regex", "/pullrequests$"},
-                                 {"method", "POST"},
-                                 {"count", 1},
-                                 {"action", "delay"},
-                                 {"delay_ms", 3000}});
+    auto lock = sim().state().lock();
+    sim().state().faults().add({{"path_regex", "/pullrequests$"},
+                                {"method", "POST"},
+                                {"count", 1},
+                                {"action", "delay"},
+                                {"delay_ms", 3000}});
   }
   http::ClientOptions impatient;
   impatient.total_timeout = 1s;
@@ -414,7 +366,7 @@ TEST_F(AzdoContract, InjectedFaultsNeverLeaveTwoPrs) {
 // The simulator's own refusals, asked directly (no Prism: these are error paths the provider never
 // takes on purpose).
 TEST_F(AzdoContract, SimulatorRefusesWhatAzureRefuses) {
-  httplib::Client sim("127.0.0.1", s_sim->port());
+  httplib::Client sim("127.0.0.1", s_forge->sim().port());
   const std::string base = "/org/My%20Project/_apis/git/repositories/webshop";
   const std::string main_sha = tip("main").value();
   const auto post = [&](const std::string &path, const nlohmann::json &body) {

@@ -1,11 +1,7 @@
 // The Gitea/Forgejo provider against the forge simulator's Gitea module, through Prism 5.14.2 as a
 // validating proxy with Gitea's Swagger description (tests/data/specs/gitea): every request the
 // provider sends and every answer the simulator gives must satisfy the description.
-#include "gp_test_paths.hpp"
-#include "server.hpp"
-#include "support/prism.hpp"
-#include "support/retrying_curl.hpp"
-#include "support/temp_dir.hpp"
+#include "support/sim_repo.hpp"
 #include "support/validating_client.hpp"
 
 #include "gitops/http/curl_http_client.hpp"
@@ -15,14 +11,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <memory>
 #include <string>
 
 namespace gitops::contract {
 namespace {
 
-using namespace std::chrono_literals;
 using providers::AutoMergeOutcome;
 using providers::GiteaProvider;
 using ::testing::HasSubstr;
@@ -33,92 +27,47 @@ constexpr const char *k_token = "contract-gitea-token";
 class GiteaContract : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
-    s_dir = std::make_unique<test::TempDir>("gitea-contract-");
-    forge_sim::Options options;
-    options.repo_root = s_dir->path() / "root";
-    options.token = k_token;
-    s_sim = std::make_unique<forge_sim::Simulator>(options);
-    const int port = s_sim->start();
-    {
-      auto lock = s_sim->state().lock();
-      s_sim->state().create_repo("acme", "gitops", "main",
-                                 {{"README.md", "hello\n"},
-                                  {"apps/dev/web.yaml", "image: web:1.0\n"},
-                                  {"apps/dev/old.yaml", "old: true\n"},
-                                  {"apps/qa/web.yaml", "image: web:1.0\n"}});
-    }
-    s_prism = std::make_unique<Prism>(
-        std::filesystem::path(GP_SOURCE_DIR) / "tests/data/specs/gitea/gitea-v1.trimmed.json",
-        "http://127.0.0.1:" + std::to_string(port), s_dir->path() / "prism.log");
+    s_forge = std::make_unique<SimulatedRepo>(
+        SimulatedRepoSetup{"gitea",
+                           "tests/data/specs/gitea/gitea-v1.trimmed.json",
+                           k_token,
+                           "acme",
+                           "gitops",
+                           {{"README.md", "hello\n"},
+                            {"apps/dev/web.yaml", "image: web:1.0\n"},
+                            {"apps/dev/old.yaml", "old: true\n"},
+                            {"apps/qa/web.yaml", "image: web:1.0\n"}}});
   }
 
-  static void TearDownTestSuite() {
-    s_prism.reset();
-    if (s_sim) {
-      s_sim->stop();
-    }
-    s_sim.reset();
-    s_dir.reset();
-  }
+  static void TearDownTestSuite() { s_forge.reset(); }
 
   void SetUp() override {
-    if (!s_prism) {
+    if (!s_forge) {
       GTEST_SKIP() << "Prism did not start";
     }
-    http::ClientOptions options;
-    options.total_timeout = 30s;
-    http::RetryOptions retry;
-    retry.base_backoff = 20ms;
-    retry.max_backoff = 100ms;
-    m_curl = std::make_unique<test::RetryingCurl>(options, retry);
+    m_curl = contract_client();
     m_http = std::make_unique<ValidatingHttpClient>(*m_curl);
     m_provider = std::make_unique<GiteaProvider>(
         providers::parse_gitea_remote("https://gitea.example.com/acme/gitops.git",
-                                      s_prism->url() + "/api/v1"),
+                                      s_forge->prism().url() + "/api/v1"),
         std::make_shared<util::FixedToken>(k_token), *m_http);
   }
 
   void TearDown() override {
     if (m_http) {
-      EXPECT_THAT(m_http->violations(), IsEmpty()) << "Prism log:\n" << s_prism->log();
+      EXPECT_THAT(m_http->violations(), IsEmpty()) << "Prism log:\n" << s_forge->prism().log();
     }
-    auto lock = s_sim->state().lock();
-    if (auto *repo = s_sim->state().find_repo("acme", "gitops")) {
-      repo->settings.required_contexts.clear();
-    }
+    s_forge->reset();
   }
 
-  static forge_sim::Repo &repo() {
-    auto *repo = s_sim->state().find_repo("acme", "gitops");
-    if (repo == nullptr) {
-      throw std::runtime_error("repository acme/gitops is gone");
-    }
-    return *repo;
-  }
-
-  static std::optional<std::string> tip(const std::string &branch) {
-    auto lock = s_sim->state().lock();
-    return s_sim->state().open_git(repo()).ref_target("refs/heads/" + branch);
-  }
-
-  static forge_sim::CommitInfo commit(const std::string &sha) {
-    auto lock = s_sim->state().lock();
-    return s_sim->state().open_git(repo()).read_commit(sha);
-  }
-
+  static std::optional<std::string> tip(const std::string &branch) { return s_forge->tip(branch); }
+  static forge_sim::CommitInfo commit(const std::string &sha) { return s_forge->commit(sha); }
   static std::optional<std::string> file(const std::string &sha, const std::string &path) {
-    auto lock = s_sim->state().lock();
-    return s_sim->state().open_git(repo()).read_file(sha, path);
+    return s_forge->file(sha, path);
   }
+  static void require(std::vector<std::string> contexts) { s_forge->require(std::move(contexts)); }
 
-  static void require(std::vector<std::string> contexts) {
-    auto lock = s_sim->state().lock();
-    repo().settings.required_contexts = std::move(contexts);
-  }
-
-  inline static std::unique_ptr<test::TempDir> s_dir;
-  inline static std::unique_ptr<forge_sim::Simulator> s_sim;
-  inline static std::unique_ptr<Prism> s_prism;
+  inline static std::unique_ptr<SimulatedRepo> s_forge;
   std::unique_ptr<test::RetryingCurl> m_curl;
   std::unique_ptr<ValidatingHttpClient> m_http;
   std::unique_ptr<GiteaProvider> m_provider;
@@ -187,7 +136,7 @@ TEST_F(GiteaContract, PrismCatchesARequestOutsideTheDescription) {
   // Proof that the oracle is live: a merge style Gitea does not have is a violation.
   http::Request request;
   request.method = "POST";
-  request.url = s_prism->url() + "/api/v1/repos/acme/gitops/pulls/1/merge";
+  request.url = s_forge->prism().url() + "/api/v1/repos/acme/gitops/pulls/1/merge";
   request.headers.emplace("Authorization", std::string("token ") + k_token);
   request.headers.emplace("Content-Type", "application/json");
   request.body = R"({"do":"octopus"})";

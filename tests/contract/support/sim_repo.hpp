@@ -1,0 +1,64 @@
+#pragma once
+
+#include "server.hpp"
+#include "support/prism.hpp"
+#include "support/retrying_curl.hpp"
+#include "support/temp_dir.hpp"
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gitops::contract {
+
+// What a provider's contract suite runs against: the forge simulator with one repository, behind
+// Prism as a validating proxy with the forge's vendored API description.
+struct SimulatedRepoSetup {
+  std::string name;                         // the suite's name, for its temporary directory
+  std::string spec;                         // the API description, relative to the source tree
+  std::optional<std::string> token;         // the token the simulator demands (nullopt: none)
+  std::string owner;                        // the repository: owner (a GitLab group path too) …
+  std::string repo;                         // … and name, with branch main holding `files`
+  std::map<std::string, std::string> files; // path → content of main's first commit
+};
+
+// The simulator and Prism of one suite, made in SetUpTestSuite and dropped in TearDownTestSuite
+// (Prism first). Throws std::runtime_error, with Prism's log, when Prism does not start.
+class SimulatedRepo {
+public:
+  explicit SimulatedRepo(const SimulatedRepoSetup &setup);
+  ~SimulatedRepo();
+  SimulatedRepo(const SimulatedRepo &) = delete;
+  SimulatedRepo &operator=(const SimulatedRepo &) = delete;
+
+  [[nodiscard]] Prism &prism() { return *m_prism; }
+  [[nodiscard]] forge_sim::Simulator &sim() { return *m_sim; }
+  // The repository; the caller holds the state's lock. Throws when it was deleted.
+  [[nodiscard]] forge_sim::Repo &repo();
+
+  // The tip of `branch`, nullopt when it does not exist.
+  [[nodiscard]] std::optional<std::string> tip(const std::string &branch);
+  [[nodiscard]] forge_sim::CommitInfo commit(const std::string &sha);
+  // `path` in commit `sha`, nullopt when absent.
+  [[nodiscard]] std::optional<std::string> file(const std::string &sha, const std::string &path);
+  // Makes `contexts` the statuses a merge (and an auto-merge) waits for.
+  void require(std::vector<std::string> contexts);
+  // Back to the set-up's settings after a test: no required contexts, no Flux, no faults.
+  void reset();
+
+private:
+  std::string m_owner;
+  std::string m_name;
+  std::unique_ptr<test::TempDir> m_dir;
+  std::unique_ptr<forge_sim::Simulator> m_sim;
+  std::unique_ptr<Prism> m_prism;
+};
+
+// The HTTP client the suites test through: the tool's transport and retry layer, with a 30 s
+// budget per request and short backoffs.
+[[nodiscard]] std::unique_ptr<test::RetryingCurl> contract_client();
+
+} // namespace gitops::contract
