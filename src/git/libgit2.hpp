@@ -34,11 +34,16 @@ using PatchPtr = std::unique_ptr<git_patch, Deleter<&Libgit2::git_patch_free>>;
 using RevwalkPtr = std::unique_ptr<git_revwalk, Deleter<&Libgit2::git_revwalk_free>>;
 using PackbuilderPtr = std::unique_ptr<git_packbuilder, Deleter<&Libgit2::git_packbuilder_free>>;
 
-// A git_buf on the stack, disposed when the scope ends.
+// A git_buf on the stack, disposed when the scope ends. An empty one was never filled, so its
+// destructor does not reach for the library (which may be the thing that failed to load).
 struct Buf {
   git_buf buf = GIT_BUF_INIT;
   Buf() = default;
-  ~Buf() { libgit2().git_buf_dispose(&buf); }
+  ~Buf() {
+    if (buf.ptr != nullptr) {
+      libgit2().git_buf_dispose(&buf);
+    }
+  }
   Buf(const Buf &) = delete;
   Buf &operator=(const Buf &) = delete;
   [[nodiscard]] std::string_view view() const { return {buf.ptr, buf.size}; }

@@ -169,6 +169,15 @@ check "new --dry-run leaves libcurl unloaded" \
   "$(loaded libcurl.so.4 new --dry-run --group apps --app api --tag 1.2.0)" no
 check "new --dry-run loads libgit2" \
   "$(loaded libgit2.so.1.5 new --dry-run --group apps --app api --tag 1.2.0)" yes
+# A library that is there but cannot be loaded, or lacks a function, is named with its package.
+mkdir -p "$work/badlib" "$work/emptylib"
+echo "not a shared object" >"$work/badlib/libgit2.so.1.5"
+LD_LIBRARY_PATH=$work/badlib expect 1 "libgit2 that cannot be loaded" -- new --dry-run --group apps --app api --tag 1.2.0
+check "libgit2 that cannot be loaded: named" "$err" "cannot load libgit2.so.1.5 ("
+check "libgit2 that cannot be loaded: package" "$err" "apt-get install libgit2-1.5"
+printf 'int gp_nothing;\n' | cc -shared -fPIC -x c -o "$work/emptylib/libgit2.so.1.5" -
+LD_LIBRARY_PATH=$work/emptylib expect 1 "libgit2 without its functions" -- new --dry-run --group apps --app api --tag 1.2.0
+check "libgit2 without its functions: named" "$err" "libgit2.so.1.5 has no git_"
 git clone -q "$repo" "$work/cloned" # promote needs an origin before it makes its client
 cwd=$work/cloned
 check "promote loads libcurl for its request" \
