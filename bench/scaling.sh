@@ -33,7 +33,7 @@ batch=${BATCH:-5}
 fast_batch=${FAST_BATCH:-20}
 bench_dir=${BENCH_DIR:-/tmp/gp-scaling}
 copy_at=${COPY_AT:-30000}
-for f in "$cli" "$sim" /usr/bin/time; do
+for f in "$cli" "$sim" /usr/bin/time "$(command -v c++ || echo c++)"; do
   [ -x "$f" ] || {
     echo "$0: $f is missing (build the project first: make build)" >&2
     exit 1
