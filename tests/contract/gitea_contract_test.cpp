@@ -62,9 +62,6 @@ protected:
 
   static std::optional<std::string> tip(const std::string &branch) { return s_forge->tip(branch); }
   static forge_sim::CommitInfo commit(const std::string &sha) { return s_forge->commit(sha); }
-  static std::optional<std::string> file(const std::string &sha, const std::string &path) {
-    return s_forge->file(sha, path);
-  }
   static void require(std::vector<std::string> contexts) { s_forge->require(std::move(contexts)); }
 
   inline static std::unique_ptr<SimulatedRepo> s_forge;
@@ -75,36 +72,7 @@ protected:
 };
 
 TEST_F(GiteaContract, ChangeFilesCommitsOnTheBaseAndReplacesTheBranch) {
-  const std::string base = tip("main").value();
-  const std::string first = m_provider->commit_via_api({"promote/files",
-                                                        m_config.base_branch,
-                                                        base,
-                                                        {{"apps/dev/web.yaml", "image: web:2.0\n"},
-                                                         {"apps/dev/new file.yaml", "a: 1\r\n"},
-                                                         {"apps/dev/old.yaml", "", true}},
-                                                        "Promote web 2.0",
-                                                        m_config.author()});
-  EXPECT_EQ(tip("promote/files"), first);
-  EXPECT_EQ(commit(first).parents, std::vector<std::string>{base});
-  EXPECT_EQ(commit(first).message, "Promote web 2.0");
-  EXPECT_EQ(commit(first).author.name, m_config.author_name);
-  EXPECT_EQ(file(first, "apps/dev/web.yaml"), std::optional<std::string>("image: web:2.0\n"));
-  EXPECT_EQ(file(first, "apps/dev/new file.yaml"), std::optional<std::string>("a: 1\r\n"));
-  EXPECT_EQ(file(first, "apps/dev/old.yaml"), std::nullopt);
-
-  // A re-run replaces the branch (force_push) with a commit on the base again.
-  const std::string bytes("\xff\xfe\x00 binary", 10);
-  const std::string second =
-      m_provider->commit_via_api({"promote/files",
-                                  m_config.base_branch,
-                                  base,
-                                  {{"apps/dev/web.yaml", "image: web:3.0\n"}, {"bin.dat", bytes}},
-                                  "Promote web 3.0",
-                                  m_config.author()});
-  EXPECT_EQ(tip("promote/files"), second);
-  EXPECT_EQ(commit(second).parents, std::vector<std::string>{base});
-  EXPECT_EQ(file(second, "bin.dat"), std::optional<std::string>(bytes));
-  EXPECT_EQ(file(second, "apps/dev/new file.yaml"), std::nullopt);
+  expect_api_commit_replaces_branch(*m_provider, *s_forge, m_config);
 }
 
 TEST_F(GiteaContract, AFileChangedOnTheBaseSinceTheCheckoutIsRefused) {

@@ -2,6 +2,8 @@
 
 #include "gp_test_paths.hpp"
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <stdexcept>
 
@@ -66,6 +68,40 @@ void SimulatedRepo::reset() {
     repo->settings.required_contexts.clear();
     repo->settings.flux.clear();
   }
+}
+
+void expect_api_commit_replaces_branch(providers::GitProvider &provider, SimulatedRepo &forge,
+                                       const config::Config &config) {
+  const std::string base = forge.tip("main").value();
+  const std::string first = provider.commit_via_api({"promote/files",
+                                                     config.base_branch,
+                                                     base,
+                                                     {{"apps/dev/web.yaml", "image: web:2.0\n"},
+                                                      {"apps/dev/new file.yaml", "a: 1\r\n"},
+                                                      {"apps/dev/old.yaml", "", true}},
+                                                     "Promote web 2.0",
+                                                     config.author()});
+  EXPECT_EQ(forge.tip("promote/files"), first);
+  EXPECT_EQ(forge.commit(first).parents, std::vector<std::string>{base});
+  EXPECT_EQ(forge.commit(first).message, "Promote web 2.0");
+  EXPECT_EQ(forge.commit(first).author.name, config.author_name);
+  EXPECT_EQ(forge.file(first, "apps/dev/web.yaml"), std::optional<std::string>("image: web:2.0\n"));
+  EXPECT_EQ(forge.file(first, "apps/dev/new file.yaml"), std::optional<std::string>("a: 1\r\n"));
+  EXPECT_EQ(forge.file(first, "apps/dev/old.yaml"), std::nullopt);
+
+  // A re-run replaces the branch with a commit on the base again.
+  const std::string bytes("\xff\xfe\x00 binary", 10);
+  const std::string second =
+      provider.commit_via_api({"promote/files",
+                               config.base_branch,
+                               base,
+                               {{"apps/dev/web.yaml", "image: web:3.0\n"}, {"bin.dat", bytes}},
+                               "Promote web 3.0",
+                               config.author()});
+  EXPECT_EQ(forge.tip("promote/files"), second);
+  EXPECT_EQ(forge.commit(second).parents, std::vector<std::string>{base});
+  EXPECT_EQ(forge.file(second, "bin.dat"), std::optional<std::string>(bytes));
+  EXPECT_EQ(forge.file(second, "apps/dev/new file.yaml"), std::nullopt);
 }
 
 std::unique_ptr<test::RetryingCurl> contract_client() {

@@ -5,6 +5,9 @@
 #include "support/retrying_curl.hpp"
 #include "support/temp_dir.hpp"
 
+#include "gitops/config/config.hpp"
+#include "gitops/providers/git_provider.hpp"
+
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -56,6 +59,12 @@ private:
   std::unique_ptr<forge_sim::Simulator> m_sim;
   std::unique_ptr<Prism> m_prism;
 };
+
+// The commit-through-the-API scenario the forges share, as gtest expectations: a commit on main's
+// tip that changes a file, adds one (a name with a space, CRLF content) and deletes one, then a
+// re-run that replaces the branch with another commit on the same base (binary content).
+void expect_api_commit_replaces_branch(providers::GitProvider &provider, SimulatedRepo &forge,
+                                       const config::Config &config);
 
 // The HTTP client the suites test through: the tool's transport and retry layer, with a 30 s
 // budget per request and short backoffs.
