@@ -29,36 +29,26 @@ using ::testing::IsEmpty;
 constexpr const char *k_remote = "https://dev.azure.com/org/My%20Project/_git/webshop";
 constexpr const char *k_token = "contract-pat";
 
-class AzdoContract : public ::testing::Test {
+class AzdoContract : public ProviderContract<AzdoContract> {
+public:
+  static SimulatedRepoSetup setup() {
+    return {"azdo",
+            "tests/data/specs/azdo/git-7.1.prism.json",
+            std::nullopt,
+            "org",
+            "webshop",
+            {{"README.md", "hello\n"},
+             {"apps/dev/web.yaml", "image: web:1.0\n"},
+             {"apps/qa/web.yaml", "image: web:1.0\n"}}};
+  }
+
 protected:
-  static void SetUpTestSuite() {
-    s_forge = std::make_unique<SimulatedRepo>(
-        SimulatedRepoSetup{"azdo",
-                           "tests/data/specs/azdo/git-7.1.prism.json",
-                           std::nullopt,
-                           "org",
-                           "webshop",
-                           {{"README.md", "hello\n"},
-                            {"apps/dev/web.yaml", "image: web:1.0\n"},
-                            {"apps/qa/web.yaml", "image: web:1.0\n"}}});
-  }
-
-  static void TearDownTestSuite() { s_forge.reset(); }
-
   void SetUp() override {
-    if (!s_forge) {
-      GTEST_SKIP() << "Prism did not start";
+    ProviderContract::SetUp();
+    if (IsSkipped()) {
+      return;
     }
-    m_curl = contract_client();
-    m_http = std::make_unique<ValidatingHttpClient>(*m_curl);
     m_provider = provider_for(k_remote, *m_http);
-  }
-
-  void TearDown() override {
-    if (m_http) {
-      EXPECT_THAT(m_http->violations(), IsEmpty()) << "Prism log:\n" << s_forge->prism().log();
-    }
-    s_forge->reset();
   }
 
   static std::unique_ptr<AzdoProvider> provider_for(const std::string &remote,
@@ -66,15 +56,6 @@ protected:
     return std::make_unique<AzdoProvider>(
         providers::parse_azdo_remote(remote, s_forge->prism().url()), k_token, client);
   }
-
-  static forge_sim::Simulator &sim() { return s_forge->sim(); }
-  static forge_sim::Repo &repo() { return s_forge->repo(); }
-  static std::optional<std::string> tip(const std::string &branch) { return s_forge->tip(branch); }
-  static forge_sim::CommitInfo commit(const std::string &sha) { return s_forge->commit(sha); }
-  static std::optional<std::string> file(const std::string &sha, const std::string &path) {
-    return s_forge->file(sha, path);
-  }
-  static void require(std::vector<std::string> contexts) { s_forge->require(std::move(contexts)); }
 
   static int open_prs(const std::string &head) {
     auto lock = sim().state().lock();
@@ -98,11 +79,7 @@ protected:
                                        m_config.author()});
   }
 
-  inline static std::unique_ptr<SimulatedRepo> s_forge;
-  std::unique_ptr<test::RetryingCurl> m_curl;
-  std::unique_ptr<ValidatingHttpClient> m_http;
   std::unique_ptr<AzdoProvider> m_provider;
-  config::Config m_config;
 };
 
 TEST_F(AzdoContract, PushesApiCommitsOnTopOfTheBase) {

@@ -24,51 +24,33 @@ using ::testing::IsEmpty;
 
 constexpr const char *k_token = "contract-gitea-token";
 
-class GiteaContract : public ::testing::Test {
-protected:
-  static void SetUpTestSuite() {
-    s_forge = std::make_unique<SimulatedRepo>(
-        SimulatedRepoSetup{"gitea",
-                           "tests/data/specs/gitea/gitea-v1.trimmed.json",
-                           k_token,
-                           "acme",
-                           "gitops",
-                           {{"README.md", "hello\n"},
-                            {"apps/dev/web.yaml", "image: web:1.0\n"},
-                            {"apps/dev/old.yaml", "old: true\n"},
-                            {"apps/qa/web.yaml", "image: web:1.0\n"}}});
+class GiteaContract : public ProviderContract<GiteaContract> {
+public:
+  static SimulatedRepoSetup setup() {
+    return {"gitea",
+            "tests/data/specs/gitea/gitea-v1.trimmed.json",
+            k_token,
+            "acme",
+            "gitops",
+            {{"README.md", "hello\n"},
+             {"apps/dev/web.yaml", "image: web:1.0\n"},
+             {"apps/dev/old.yaml", "old: true\n"},
+             {"apps/qa/web.yaml", "image: web:1.0\n"}}};
   }
 
-  static void TearDownTestSuite() { s_forge.reset(); }
-
+protected:
   void SetUp() override {
-    if (!s_forge) {
-      GTEST_SKIP() << "Prism did not start";
+    ProviderContract::SetUp();
+    if (IsSkipped()) {
+      return;
     }
-    m_curl = contract_client();
-    m_http = std::make_unique<ValidatingHttpClient>(*m_curl);
     m_provider = std::make_unique<GiteaProvider>(
         providers::parse_gitea_remote("https://gitea.example.com/acme/gitops.git",
                                       s_forge->prism().url() + "/api/v1"),
         std::make_shared<util::FixedToken>(k_token), *m_http);
   }
 
-  void TearDown() override {
-    if (m_http) {
-      EXPECT_THAT(m_http->violations(), IsEmpty()) << "Prism log:\n" << s_forge->prism().log();
-    }
-    s_forge->reset();
-  }
-
-  static std::optional<std::string> tip(const std::string &branch) { return s_forge->tip(branch); }
-  static forge_sim::CommitInfo commit(const std::string &sha) { return s_forge->commit(sha); }
-  static void require(std::vector<std::string> contexts) { s_forge->require(std::move(contexts)); }
-
-  inline static std::unique_ptr<SimulatedRepo> s_forge;
-  std::unique_ptr<test::RetryingCurl> m_curl;
-  std::unique_ptr<ValidatingHttpClient> m_http;
   std::unique_ptr<GiteaProvider> m_provider;
-  config::Config m_config;
 };
 
 TEST_F(GiteaContract, ChangeFilesCommitsOnTheBaseAndReplacesTheBranch) {

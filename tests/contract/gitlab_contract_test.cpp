@@ -25,46 +25,32 @@ constexpr const char *k_token = "contract-gitlab-token";
 // A project in a subgroup: its id travels URL-encoded through two namespace levels.
 constexpr const char *k_owner = "acme/platform";
 
-class GitLabContract : public ::testing::Test {
-protected:
-  static void SetUpTestSuite() {
-    s_forge = std::make_unique<SimulatedRepo>(
-        SimulatedRepoSetup{"gitlab",
-                           "tests/data/specs/gitlab/gitlab-v4.trimmed.json",
-                           k_token,
-                           k_owner,
-                           "gitops",
-                           {{"README.md", "hello\n"},
-                            {"apps/dev/web.yaml", "image: web:1.0\n"},
-                            {"apps/dev/old.yaml", "old: true\n"},
-                            {"apps/qa/web.yaml", "image: web:1.0\n"}}});
+class GitLabContract : public ProviderContract<GitLabContract> {
+public:
+  static SimulatedRepoSetup setup() {
+    return {"gitlab",
+            "tests/data/specs/gitlab/gitlab-v4.trimmed.json",
+            k_token,
+            k_owner,
+            "gitops",
+            {{"README.md", "hello\n"},
+             {"apps/dev/web.yaml", "image: web:1.0\n"},
+             {"apps/dev/old.yaml", "old: true\n"},
+             {"apps/qa/web.yaml", "image: web:1.0\n"}}};
   }
 
-  static void TearDownTestSuite() { s_forge.reset(); }
-
+protected:
   void SetUp() override {
-    if (!s_forge) {
-      GTEST_SKIP() << "Prism did not start";
+    ProviderContract::SetUp();
+    if (IsSkipped()) {
+      return;
     }
-    m_curl = contract_client();
-    m_http = std::make_unique<ValidatingHttpClient>(*m_curl);
     m_provider = std::make_unique<GitLabProvider>(
         providers::parse_gitlab_remote(std::string("https://gitlab.example.com/") + k_owner +
                                            "/gitops.git",
                                        s_forge->prism().url() + "/api/v4"),
         std::make_shared<util::FixedToken>(k_token), *m_http);
   }
-
-  void TearDown() override {
-    if (m_http) {
-      EXPECT_THAT(m_http->violations(), IsEmpty()) << "Prism log:\n" << s_forge->prism().log();
-    }
-    s_forge->reset();
-  }
-
-  static std::optional<std::string> tip(const std::string &branch) { return s_forge->tip(branch); }
-  static forge_sim::CommitInfo commit(const std::string &sha) { return s_forge->commit(sha); }
-  static void require(std::vector<std::string> contexts) { s_forge->require(std::move(contexts)); }
 
   // A commit on `branch` from main's tip changing `path`, through the Commits API.
   std::string push(const std::string &branch, const std::string &path, const std::string &content) {
@@ -76,11 +62,7 @@ protected:
                                        m_config.author()});
   }
 
-  inline static std::unique_ptr<SimulatedRepo> s_forge;
-  std::unique_ptr<test::RetryingCurl> m_curl;
-  std::unique_ptr<ValidatingHttpClient> m_http;
   std::unique_ptr<GitLabProvider> m_provider;
-  config::Config m_config;
 };
 
 TEST_F(GitLabContract, CommitsApiCommitsOnTheBaseAndReplacesTheBranch) {

@@ -28,11 +28,6 @@ SimulatedRepo::SimulatedRepo(const SimulatedRepoSetup &setup)
                                     m_dir->path() / "prism.log");
 }
 
-SimulatedRepo::~SimulatedRepo() {
-  m_prism.reset();
-  m_sim->stop();
-}
-
 forge_sim::Repo &SimulatedRepo::repo() {
   auto *repo = m_sim->state().find_repo(m_owner, m_name);
   if (repo == nullptr) {
